@@ -1,0 +1,1 @@
+"""Stage 4: answers with verified citations, extractive or written by an LLM."""

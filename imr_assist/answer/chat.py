@@ -1,0 +1,72 @@
+"""Chat: follow-up questions inherit the previous question's filters.
+
+"and Soma?" keeps the decision and question kind of the last question and swaps
+the treatment; "which of those were overturned?" keeps the treatment and adds a
+decision. A question that names its own treatment and decision starts afresh.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from imr_assist.answer.service import Assistant
+from imr_assist.models import Answer
+from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
+from imr_assist.settings import Settings
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for)\b|\b(?:those|them|these|that\s+one)\b",
+    re.IGNORECASE,
+)
+
+
+class ChatSession:
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.assistant = assistant or Assistant(settings)
+        self.filters: QueryFilters | None = None
+        self.last_question: str | None = None
+        self.last_kind: str | None = None
+
+    def reset(self) -> None:
+        self.filters = None
+        self.last_question = None
+        self.last_kind = None
+
+    def filters_dict(self) -> dict[str, object]:
+        return self.filters.as_dict() if self.filters else {}
+
+    def resolve(self, question: str) -> tuple[str, QueryFilters]:
+        """The question to run (with the inherited kind) and its merged filters."""
+        new = parse_question(question)
+        prev = self.filters
+        if prev is None or not _FOLLOW_UP.search(question):
+            return question, new
+        merged = replace(prev)
+        if new.has_treatment:
+            merged = replace(
+                merged,
+                canonicals=new.canonicals,
+                generics=new.generics,
+                classes=new.classes,
+                names_without_generic=new.names_without_generic,
+            )
+        if new.decision:
+            merged = replace(merged, decision=new.decision)
+        if new.doc_ids or new.case_number:
+            merged = replace(merged, doc_ids=new.doc_ids, case_number=new.case_number)
+        kind = question_kind(question)
+        effective = question
+        if kind == "general" and self.last_question:
+            # "and Soma?" asks the last question again about Soma.
+            effective = f"{self.last_question} ({question})"
+        return effective, merged
+
+    def ask(self, question: str, on_delta: Callable[[str], None] | None = None) -> Answer:
+        effective, filters = self.resolve(question)
+        answer, _ = self.assistant.ask(effective, filters=filters, on_delta=on_delta)
+        answer = answer.model_copy(update={"question": question})
+        self.filters = filters
+        self.last_question = effective
+        return answer

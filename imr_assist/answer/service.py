@@ -1,0 +1,67 @@
+"""``ask``: search, then write the answer (extractive, or LLM with verification)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imr_assist.answer.citations import LetterTexts
+from imr_assist.answer.extractive import ExtractiveWriter
+from imr_assist.index.index import Index
+from imr_assist.models import Answer
+from imr_assist.retrieve.hybrid import SearchResult, search
+from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
+from imr_assist.settings import Settings
+
+
+class Assistant:
+    """Answers questions over one index; holds the expensive parts between questions."""
+
+    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+        self.settings = settings
+        self.index = index or Index.open(settings)
+        self.texts = LetterTexts(self.index.catalog)
+        self.extractive = ExtractiveWriter(self.texts)
+        self._llm = None
+
+    def llm_writer(self):  # type: ignore[no-untyped-def]
+        if self._llm is None:
+            from imr_assist.answer.llm import LLMWriter
+            from imr_assist.answer.llm_client import LLMClient, LLMConfig
+
+            s = self.settings
+            client = LLMClient(
+                LLMConfig(
+                    model=s.resolved_llm_model,
+                    base_url=s.openai_base_url,
+                    api_key=s.api_key(),
+                    timeout=s.llm_timeout,
+                    max_retries=s.llm_max_retries,
+                )
+            )
+            self._llm = LLMWriter(client, self.texts)
+        return self._llm
+
+    def search(self, question: str, filters: QueryFilters | None = None) -> SearchResult:
+        return search(self.index, question, k=self.settings.k, filters=filters)
+
+    def ask(
+        self,
+        question: str,
+        filters: QueryFilters | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, SearchResult]:
+        result = self.search(question, filters)
+        kind = question_kind(question)
+        answer = self.extractive.write(result, kind)
+        if self.settings.use_llm:
+            answer = self.llm_writer().write(result, answer, on_delta=on_delta)
+        return answer, result
+
+
+def ask(question: str, settings: Settings | None = None) -> Answer:
+    """One-shot question over the index named by ``settings``."""
+    assistant = Assistant(settings or Settings.load())
+    return assistant.ask(question)[0]
+
+
+__all__ = ["Assistant", "ask", "parse_question"]

@@ -1,0 +1,86 @@
+"""``imr-assist extract``: letters to JSON, JSONL or CSV records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from imr_assist.cli import app
+from imr_assist.cli.common import err
+from imr_assist.errors import LetterError
+from imr_assist.models import Letter
+from imr_assist.parse import parse_paths
+
+
+class Format(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+CSV_FIELDS = [
+    "doc_id", "source", "format", "case_number", "date_of_injury", "decision_date",
+    "ur_denial_date", "licensure", "specialties", "age", "sex", "item_index", "treatment",
+    "name", "generic", "drug_class", "strength", "quantity", "refills", "decision",
+    "guidelines", "pages", "reasons",
+]
+
+
+def csv_rows(letter: Letter) -> list[dict[str, object]]:
+    """One CSV row per item, with the letter's fields repeated."""
+    rows = []
+    for it in letter.items:
+        rows.append({
+            "doc_id": letter.doc_id, "source": letter.source, "format": letter.format,
+            "case_number": letter.case_number, "date_of_injury": letter.date_of_injury,
+            "decision_date": letter.decision_date, "ur_denial_date": letter.ur_denial_date,
+            "licensure": "; ".join(letter.reviewer.licensure),
+            "specialties": "; ".join(letter.reviewer.specialties),
+            "age": letter.patient.age, "sex": letter.patient.sex, "item_index": it.index,
+            "treatment": it.treatment, "name": it.name, "generic": it.generic,
+            "drug_class": it.drug_class, "strength": it.strength, "quantity": it.quantity,
+            "refills": it.refills, "decision": it.decision, "guidelines": "; ".join(it.guidelines),
+            "pages": it.pages, "reasons": "; ".join(it.reason_categories),
+        })
+    return rows
+
+
+@app.command()
+def extract(
+    paths: list[str] = typer.Argument(..., help="Letter files (.txt, .pdf), folders or globs"),
+    fmt: Format = typer.Option(Format.json, "--format", "-f", help="Output format"),
+    out_file: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout"),
+) -> None:
+    """Parse letters into grounded records (one per letter; CSV: one row per item)."""
+    failures: list[LetterError] = []
+
+    def on_error(e: LetterError) -> None:
+        failures.append(e)
+        err.print(f"[red]error:[/] {e}", markup=True, highlight=False)
+
+    letters = list(parse_paths(paths, on_error))
+    buf = io.StringIO()
+    if fmt is Format.json:
+        json.dump([lt.public_dict() for lt in letters], buf, indent=2, ensure_ascii=False)
+        buf.write("\n")
+    elif fmt is Format.jsonl:
+        for lt in letters:
+            buf.write(json.dumps(lt.public_dict(), ensure_ascii=False) + "\n")
+    else:
+        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for lt in letters:
+            w.writerows(csv_rows(lt))
+    if out_file:
+        out_file.write_text(buf.getvalue(), encoding="utf-8")
+        err.print(f"wrote {len(letters)} letter(s) to {out_file}", highlight=False)
+    else:
+        typer.echo(buf.getvalue(), nl=False)
+    if failures:
+        err.print(f"{len(failures)} of {len(letters) + len(failures)} file(s) failed", highlight=False)
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Building and opening the Chroma index of letter chunks, and the embedders it uses."""

@@ -1,0 +1,268 @@
+"""The catalog: parsed records, chunk texts and index facts in one SQLite file.
+
+The catalog is the index's manifest. A letter exists for queries only once its
+row is committed here, after its vectors are in Chroma; so a crash mid-ingest
+leaves at most invisible vectors (listed in ``pending`` and removed on the next
+ingest), never half a letter. SQLite in WAL mode lets readers query while one
+ingest writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from imr_assist.models import Chunk, Letter
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS letters (
+    doc_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    record TEXT NOT NULL,
+    text TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    doc_id TEXT NOT NULL,
+    item_index INTEGER NOT NULL,
+    treatment TEXT NOT NULL,
+    canonical TEXT,
+    generic TEXT,
+    drug_class TEXT,
+    decision TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    specialties TEXT NOT NULL,
+    guidelines TEXT NOT NULL,
+    PRIMARY KEY (doc_id, item_index)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    item_index INTEGER,
+    text TEXT NOT NULL,
+    embed_text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+"""
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    doc_id: str
+    item_index: int
+    treatment: str
+    canonical: str | None
+    generic: str | None
+    drug_class: str | None
+    decision: str
+    reasons: list[str]
+    specialties: list[str]
+    guidelines: list[str]
+
+
+class Catalog:
+    """Thin, typed access to the catalog database."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self._letters_cache: dict[str, Letter] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- meta ------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- letters ---------------------------------------------------------------
+    def sha_owner(self, sha256: str) -> str | None:
+        row = self.db.execute("SELECT doc_id FROM letters WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def doc_sha(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM letters WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def chunk_ids(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+
+    def add_pending(self, ids: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in ids])
+
+    def pending_orphans(self) -> list[str]:
+        """Vector ids written by an ingest that never committed its letters."""
+        rows = self.db.execute(
+            "SELECT p.id FROM pending p LEFT JOIN chunks c ON c.id = p.id WHERE c.id IS NULL"
+        )
+        return [r[0] for r in rows]
+
+    def clear_pending(self) -> None:
+        self.db.execute("DELETE FROM pending")
+
+    def commit_letters(self, batch: list[tuple[Letter, list[Chunk]]]) -> None:
+        """Replace each letter's rows (record, items, chunks) in one transaction."""
+        now = time.time()
+        with self.transaction() as db:
+            for letter, chunks in batch:
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (letter.doc_id,))
+                db.execute("DELETE FROM items WHERE doc_id=?", (letter.doc_id,))
+                db.execute("DELETE FROM letters WHERE doc_id=?", (letter.doc_id,))
+                db.execute(
+                    "INSERT INTO letters VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        letter.doc_id,
+                        letter.sha256,
+                        letter.source,
+                        letter.model_dump_json(),
+                        letter.text,
+                        now,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            letter.doc_id,
+                            it.index,
+                            it.treatment,
+                            it.canonical,
+                            it.generic,
+                            it.drug_class,
+                            it.decision,
+                            json.dumps(it.reason_categories),
+                            json.dumps(letter.reviewer.specialties),
+                            json.dumps(it.guidelines),
+                        )
+                        for it in letter.items
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            c.id,
+                            c.doc_id,
+                            c.section,
+                            c.item_index,
+                            c.text,
+                            c.metadata.get("embed_text", c.text),
+                            c.start,
+                            c.end,
+                            json.dumps(c.metadata),
+                        )
+                        for c in chunks
+                    ],
+                )
+                self._letters_cache.pop(letter.doc_id, None)
+
+    # --- reads -----------------------------------------------------------------
+    def count_letters(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM letters").fetchone()[0])
+
+    def doc_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT doc_id FROM letters ORDER BY doc_id")]
+
+    def letter(self, doc_id: str) -> Letter | None:
+        if doc_id in self._letters_cache:
+            return self._letters_cache[doc_id]
+        row = self.db.execute(
+            "SELECT record, text FROM letters WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        letter = Letter.model_validate_json(row[0])
+        letter.text = row[1]
+        self._letters_cache[doc_id] = letter
+        return letter
+
+    def find_letter(self, key: str) -> Letter | None:
+        """A letter by doc_id, case number, file stem or source path."""
+        if found := self.letter(key):
+            return found
+        row = self.db.execute(
+            "SELECT doc_id FROM letters WHERE upper(doc_id)=upper(?) OR source=? "
+            "OR source LIKE ? ORDER BY doc_id LIMIT 1",
+            (key, key, f"%/{key}%"),
+        ).fetchone()
+        return self.letter(row[0]) if row else None
+
+    def items(self) -> list[ItemRow]:
+        rows = self.db.execute("SELECT * FROM items ORDER BY doc_id, item_index")
+        return [
+            ItemRow(
+                doc_id=r[0],
+                item_index=r[1],
+                treatment=r[2],
+                canonical=r[3],
+                generic=r[4],
+                drug_class=r[5],
+                decision=r[6],
+                reasons=json.loads(r[7]),
+                specialties=json.loads(r[8]),
+                guidelines=json.loads(r[9]),
+            )
+            for r in rows
+        ]
+
+    def all_chunks(self) -> list[tuple[str, str]]:
+        """(chunk id, embedded text) of every committed chunk, in a stable order."""
+        return list(self.db.execute("SELECT id, embed_text FROM chunks ORDER BY id"))
+
+    def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = ",".join("?" * len(part))
+            for r in self.db.execute(
+                "SELECT id, doc_id, section, item_index, text, start, end, meta "
+                f"FROM chunks WHERE id IN ({q})",
+                part,
+            ):
+                out[r[0]] = Chunk(
+                    id=r[0],
+                    doc_id=r[1],
+                    section=r[2],
+                    item_index=r[3],
+                    text=r[4],
+                    start=r[5],
+                    end=r[6],
+                    metadata=json.loads(r[7]),
+                )
+        return out
+
+    def chunk_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -1,0 +1,94 @@
+"""The vector store: Chroma, embedded (PersistentClient) or a server (HttpClient)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from imr_assist.constants import COLLECTION_NAME
+from imr_assist.errors import ConfigError, IndexStateError
+
+# Chroma sends anonymous telemetry unless told not to; users work offline with
+# confidential letters, so it is off before chromadb is imported anywhere.
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors with cosine distance."""
+
+    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+        import chromadb
+
+        settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            if not parsed.hostname:
+                raise ConfigError(f"chroma_url {url!r} is not a URL like http://127.0.0.1:8000")
+            try:
+                self.client: Any = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+                self.client.heartbeat()
+            except Exception as err:  # noqa: BLE001 - any connect failure means the same to a user
+                raise IndexStateError(
+                    f"cannot reach the Chroma server at {url} ({type(err).__name__}); "
+                    "start it with `chroma run --path DIR --port PORT`"
+                ) from None
+            self.where = url
+        else:
+            assert path is not None
+            path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=settings)
+            self.where = str(path)
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION_NAME, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    def upsert(
+        self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]
+    ) -> None:
+        # Chroma caps one call's size; stay well under it.
+        step = 2000
+        for i in range(0, len(ids), step):
+            self.collection.upsert(
+                ids=ids[i : i + step],
+                embeddings=vectors[i : i + step],
+                documents=documents[i : i + step],
+                metadatas=metadatas[i : i + step],
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), 2000):
+            if ids[i : i + 2000]:
+                self.collection.delete(ids=ids[i : i + 2000])
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks matching ``where``."""
+        total = self.collection.count()
+        if total == 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=vector.reshape(1, -1),
+            n_results=min(n, total),
+            where=where or None,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def reset(self) -> None:
+        self.client.delete_collection(COLLECTION_NAME)
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION_NAME, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )

@@ -1,0 +1,451 @@
+"""Parse one letter's text into a ``Letter`` record.
+
+Formats (DOMAIN.md): the sample letters' sections, optionally under a cover block
+of case fields; the 2013 "Notice of Independent Medical Review Determination" with
+numbered decision sentences; and the later heading variants (``DOCUMENTS REVIEWED``,
+``IMR DECISION(S) AND RATIONALE(S)``). All matching runs on the normalised view,
+so line breaks, footers and CRLF in PDF text do not change what is found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from imr_assist.constants import (
+    FORMAT_2013,
+    FORMAT_COVER,
+    FORMAT_STANDARD,
+    OVERTURNED,
+    UPHELD,
+)
+from imr_assist.errors import LetterError
+from imr_assist.models import Item, Letter, Patient, Reviewer, Span
+from imr_assist.parse import fields
+from imr_assist.parse.fields import DATE
+from imr_assist.parse.reasons import label_reasons
+from imr_assist.text import NormalizedText, normalize
+
+_I = re.IGNORECASE
+W = r"\s+"  # between words of a heading: PDF text may break a heading across lines
+
+H_MADE = re.compile(r"HOW\s+THE\s+IMR\s+FINAL\s+DETERMINATION\s+WAS\s+MADE", _I)
+H_SUMMARY = re.compile(r"(?:CLINICAL\s+)?CASE\s+SUMMARY\s*:?", 0)
+H_DOCS = re.compile(r"DOCUMENTS\s+REVIEWED\s*:?")
+H_DECISIONS = re.compile(
+    r"IMR\s+ISSUES\s*,?\s+DECISIONS\s+AND\s+RATIONALES"
+    r"|IMR\s+DECISION\s*\(?S?\)?\s+AND\s+RATIONALE\s*\(?S?\)?"
+)
+H_2013_NOTICE = re.compile(
+    r"Notice\s+of\s+Independent\s+Medical\s+Review\s+Determination"
+    r"|has\s+determined\s+the\s+request\s+for",
+    _I,
+)
+H_2013_RATIONALE = re.compile(r"INDEPENDENT\s+MEDICAL\s+REVIEW\s+DECISION\s+AND\s+RATIONALE")
+H_2013_QUALS = re.compile(r"Medical\s+Qualifications\s+of\s+the\s+Expert\s+Reviewer\s*:", _I)
+SUMMARY_BOILERPLATE = re.compile(
+    r"The\s+expert\s+reviewer\s+developed\s+the\s+following\s+clinical\s+case\s+summary"
+    r"[^:]{0,120}:",
+    _I,
+)
+SET_FORTH = re.compile(
+    r"The\s+Final\s+Determination\s+was\s+based\s+on\s+decisions\s+for\s+the\s+disputed"
+    r"\s+items\s*/\s*services\s+set\s+forth\s+below\s*:",
+    _I,
+)
+LABEL_CA = re.compile(r"Claims\s+Administrator\s+guideline\s*:", _I)
+LABEL_MX = re.compile(r"MAXIMUS\s+guideline\s*:", _I)
+LABEL_DR = re.compile(r"Decision\s+rationale\s*:", _I)
+# A decision line: "Norco 10/325mg #60:  Upheld", followed by an item label. The
+# label lookahead keeps a stray "Decision: Overturned" line inside a rationale from
+# being read as an item.
+DECISION_LINE = re.compile(
+    r"^(?P<treat>[^\n]+?)\s*:[ \n]*(?P<dec>[A-Za-z][A-Za-z ]{0,30}?)\.?[ ]*$"
+    r"(?=\n(?:Claims\s+Administrator\s+guideline|MAXIMUS\s+guideline|Decision\s+rationale))",
+    re.MULTILINE | _I,
+)
+COVER_FIELDS = {
+    "case_number": r"(?:IMR\s+)?Case\s+(?:Number|No\.?)\s*:?\s*(?P<v>[A-Z]{2}\d{2}-\d{5,8})",
+    "date_assigned": r"Date\s+Assigned\s*:\s*(?P<d>" + DATE + ")",
+    "date_of_injury": r"Date\s+of\s+Injury\s*:\s*(?P<d>" + DATE + ")",
+    "decision_date": r"(?:Decision\s+Date|Dated)\s*:\s*(?P<d>" + DATE + ")",
+    "ur_denial_date": r"(?:UR\s+Denial\s+Date|Date\s+of\s+UR\s+Decision)\s*:\s*(?P<d>" + DATE + ")",
+    "application_received": r"Application\s+Received\s*:\s*(?P<d>" + DATE + ")",
+    "priority": r"Priority\s*:\s*(?P<v>[A-Za-z]+)",
+}
+
+
+@dataclass
+class _Ctx:
+    nt: NormalizedText
+    source: str
+
+
+def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> Letter:
+    """Parse a letter. Raises ``LetterError`` if it is not an IMR determination."""
+    if "\x00" in text:
+        raise LetterError(source, "file contains NUL bytes; not a text letter")
+    nt = normalize(text)
+    if not nt.norm.strip():
+        raise LetterError(source, "file has no text")
+    ctx = _Ctx(nt, source)
+    flat = nt.flat
+    is_2013 = bool(H_2013_NOTICE.search(flat))
+    dec_heading = H_DECISIONS.search(flat)
+    if not is_2013 and dec_heading is None:
+        if re.search(r"Independent\s+Medical\s+Review|MAXIMUS|\bIMR\b", flat, _I):
+            raise LetterError(source, "no decisions section found (truncated letter?)")
+        raise LetterError(source, "not an IMR determination letter (no IMR sections found)")
+
+    letter = Letter(
+        doc_id=doc_id or "",
+        source=source,
+        format=FORMAT_2013 if is_2013 else FORMAT_STANDARD,
+        sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        text=text,
+    )
+    _cover(ctx, letter)
+    if letter.format == FORMAT_STANDARD and letter.case_number:
+        letter.format = FORMAT_COVER
+    if is_2013:
+        items = _items_2013(ctx)
+        summary_rx, summary_end_rx = re.compile(r"Case\s+Summary\s*:", _I), re.compile(
+            r"\b1\s*\)\s*Regarding\s+the\s+request", _I
+        )
+    else:
+        assert dec_heading is not None
+        items = _items_standard(ctx, dec_heading.end())
+        summary_rx, summary_end_rx = H_SUMMARY, H_DECISIONS
+    if not items:
+        raise LetterError(source, "no decisions found in the decisions section")
+    letter.items = items
+    _summary(ctx, letter, summary_rx, summary_end_rx)
+    letter.reviewer = _reviewer(ctx)
+    if not letter.doc_id:
+        letter.doc_id = letter.case_number or letter.sha256[:16]
+    elif letter.case_number:
+        letter.doc_id = letter.case_number
+    return letter
+
+
+# --- header fields ----------------------------------------------------------------
+
+
+def _cover(ctx: _Ctx, letter: Letter) -> None:
+    nt = ctx.nt
+    # Cover fields come before the letter body (or the 2013 rationale section).
+    body = H_MADE.search(nt.flat) or H_2013_RATIONALE.search(nt.flat)
+    end = body.start() if body else len(nt.flat)
+    for name, pattern in COVER_FIELDS.items():
+        if "(?P<d>" in pattern:
+            found = fields.find_date(nt, pattern, 0, end)
+            if found:
+                setattr(letter, name, found[0])
+                letter.spans[name] = found[1]
+        elif m := re.compile(pattern, _I).search(nt.flat, 0, end):
+            value, span = nt.field(m.start("v"), m.end("v"))
+            setattr(letter, name, value.upper() if name == "case_number" else value)
+            letter.spans[name] = span
+
+
+def _summary(ctx: _Ctx, letter: Letter, head: re.Pattern[str], stop: re.Pattern[str]) -> None:
+    nt, flat = ctx.nt, ctx.nt.flat
+    h = head.search(flat)
+    if h is None:
+        return
+    start = h.end()
+    if b := SUMMARY_BOILERPLATE.match(flat, _skip_ws(flat, start)):
+        start = b.end()
+    docs = H_DOCS.search(flat, start)
+    s = stop.search(flat, start)
+    end = min(x.start() for x in (docs, s) if x is not None) if (docs or s) else len(flat)
+    if end <= start:
+        return
+    letter.summary, letter.spans["summary"] = nt.field(start, end)
+
+    if m := re.search(
+        r"(?P<age>\d{1,3})\s*-?\s*years?\s*-?\s*old\s+(?:\w+\s+){0,2}?(?P<sex>female|male|woman|man)\b",
+        flat[start:end],
+        _I,
+    ):
+        p = Patient()
+        p.age = int(m["age"])
+        p.spans["age"] = nt.span(start + m.start("age"), start + m.end("age"))
+        sex = m["sex"].lower()
+        p.sex = {"man": "male", "woman": "female"}.get(sex, sex)
+        p.spans["sex"] = nt.span(start + m.start("sex"), start + m.end("sex"))
+        letter.patient = p
+    if letter.date_of_injury is None:
+        found = fields.find_date(
+            nt, r"(?:injury|injured)\s+(?:on\s+|of\s+)?(?:date\s+)?(?P<d>" + DATE + ")", start, end
+        )
+        if found:
+            letter.date_of_injury, letter.spans["date_of_injury"] = found
+    if letter.ur_denial_date is None:
+        found = fields.find_date(
+            nt,
+            r"date\s+of\s+(?:the\s+)?UR\s+(?:decision|denial)\s+(?:was\s+)?(?P<d>" + DATE + ")",
+            start,
+            end,
+        )
+        if found is None:
+            m2 = re.search(
+                r"On\s+(?P<d>" + DATE + r"),?\s+the\s+Claims\s+Administrator\s+"
+                r"(?:non-?certified|denied|modified)",
+                flat[start:end],
+                _I,
+            )
+            if m2 and (iso := fields.iso_date(m2["d"])):
+                found = (iso, nt.span(start + m2.start("d"), start + m2.end("d")))
+        if found:
+            letter.ur_denial_date, letter.spans["ur_denial_date"] = found
+    _diagnoses(ctx, letter, start, end)
+
+
+def _diagnoses(ctx: _Ctx, letter: Letter, start: int, end: int) -> None:
+    nt, flat = ctx.nt, ctx.nt.flat
+    rx = re.compile(
+        r"(?:diagnosed\s+(?:as\s+having|with)|Impression\s*:|Diagnos[ie]s\s*:)\s*(?P<v>.+?)"
+        r"\.(?=\s+[A-Z]|\s*$)",
+        _I,
+    )
+    m = rx.search(flat, start, end)
+    if not m:
+        return
+    sep = r";|,\s*(?:and\s+)?|\s+and\s+(?=[^,;]*$)" if ";" not in m["v"] else r";"
+    parts = fields.split_list(nt, m.start("v"), m.end("v"), sep)
+    for i, (value, span) in enumerate(parts):
+        letter.diagnoses.append(value)
+        letter.spans[f"diagnoses.{i}"] = span
+
+
+def _reviewer(ctx: _Ctx) -> Reviewer:
+    nt, flat = ctx.nt, ctx.nt.flat
+    r = Reviewer()
+    stop = (
+        r"(?=\s*(?:Certification\s*\(s\)|State\s*\(s\)|CLINICAL\s+CASE|CASE\s+SUMMARY|"
+        r"DOCUMENTS\s+REVIEWED|IMR\s+ISSUES|IMR\s+DECISION|Case\s+Summary|$))"
+    )
+    lic = re.search(r"State\s*\(s\)\s+of\s+Licensure\s*:\s*(?P<v>.+?)" + stop, flat)
+    spec = re.search(r"Certification\s*\(s\)\s*/\s*Specialty\s*:\s*(?P<v>.+?)" + stop, flat)
+    if lic:
+        _add_list(nt, r, "licensure", lic.start("v"), lic.end("v"), r",|\s+and\s+")
+    if spec:
+        _add_list(nt, r, "specialties", spec.start("v"), spec.end("v"), r",|;")
+    if lic or spec:
+        return r
+    # Prose variant (sample 003): "is Board Certified in Anesthesia, has a subspecialty
+    # in Acupuncture & Pain Medicine and is licensed to practice in California".
+    prose = re.search(
+        r"Board\s+Certified\s+in\s+(?P<spec>[^,.]+?)"
+        r"(?:,?\s+(?:and\s+)?(?:has\s+a\s+)?sub-?specialty\s+in\s+(?P<sub>[^,.]+?))?"
+        r",?\s+and\s+is\s+licensed\s+to\s+practice\s+in\s+(?P<states>[A-Z][A-Za-z ,]*?[a-z])"
+        r"\s*(?:\.|$)",
+        flat,
+    )
+    if prose:
+        specs = [(prose.start("spec"), prose.end("spec"))]
+        if prose["sub"]:
+            specs.append((prose.start("sub"), prose.end("sub")))
+        for i, (a, b) in enumerate(specs):
+            value, span = nt.field(a, b)
+            r.specialties.append(value)
+            r.spans[f"specialties.{i}"] = span
+        _add_list(nt, r, "licensure", prose.start("states"), prose.end("states"), r",|\s+and\s+")
+    return r
+
+
+def _add_list(nt: NormalizedText, r: Reviewer, name: str, a: int, b: int, sep: str) -> None:
+    target: list[str] = getattr(r, name)
+    for value, span in fields.split_list(nt, a, b, sep):
+        r.spans[f"{name}.{len(target)}"] = span
+        target.append(value)
+
+
+def _skip_ws(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \n":
+        i += 1
+    return i
+
+
+# --- items: standard format ---------------------------------------------------------
+
+
+def _items_standard(ctx: _Ctx, section_start: int) -> list[Item]:
+    nt = ctx.nt
+    norm = nt.norm
+    found = list(DECISION_LINE.finditer(norm, section_start))
+    starts: list[tuple[int, int, re.Match[str]]] = []
+    for m in found:
+        starts.append((_extend_treatment(norm, m.start("treat"), section_start), m.end(), m))
+    items = []
+    for i, (t_start, line_end, m) in enumerate(starts):
+        word = m["dec"].strip().lower()
+        treat_value, _ = nt.field(t_start, m.end("treat"))
+        if word not in (UPHELD, OVERTURNED):
+            raise LetterError(
+                ctx.source,
+                f"item '{treat_value}' has decision '{m['dec'].strip()}', "
+                "expected Upheld or Overturned",
+            )
+        block_end = starts[i + 1][0] if i + 1 < len(starts) else len(norm)
+        items.append(
+            _build_item(ctx, i, t_start, m.end("treat"), word, m.start("dec"), line_end, block_end)
+        )
+    return items
+
+
+def _extend_treatment(norm: str, start: int, floor: int) -> int:
+    """Pull a treatment broken across lines back to its first line.
+
+    A preceding line belongs to the treatment when it does not end a sentence or a
+    label (PDF text breaks long decision lines: "Butrans 20mcg/hr transdermal" /
+    "film #4: Overturned").
+    """
+    for _ in range(2):
+        if start <= floor + 1:
+            break
+        prev_end = start - 1  # the "\n" before this line
+        prev_start = norm.rfind("\n", floor, prev_end) + 1
+        prev = norm[prev_start:prev_end]
+        if not prev or prev[-1] in ".:;!?\"')" or len(prev) + (prev_end - start) > 160:
+            break
+        start = prev_start
+    return start
+
+
+def _build_item(
+    ctx: _Ctx,
+    index: int,
+    t_start: int,
+    t_end: int,
+    decision: str,
+    dec_start: int,
+    line_end: int,
+    block_end: int,
+) -> Item:
+    nt, flat = ctx.nt, ctx.nt.flat
+    treatment, t_span = nt.field(t_start, t_end)
+    tf = fields.treatment_fields(nt, t_start, t_end)
+    spans: dict[str, Span] = {"treatment": t_span, **tf.pop("spans")}  # type: ignore[dict-item]
+    spans["decision"] = nt.span(dec_start, dec_start + len(decision))
+    ca = LABEL_CA.search(flat, line_end, block_end)
+    mx = LABEL_MX.search(flat, line_end, block_end)
+    dr = LABEL_DR.search(flat, line_end, block_end)
+    values: dict[str, object] = {}
+
+    def take(name: str, a: int, b: int) -> None:
+        if b > a:
+            value, span = nt.field(a, b)
+            if value:
+                values[name] = value
+                spans[name] = span
+
+    if ca:
+        take("claims_administrator_guideline", ca.end(), (mx or dr).start() if (mx or dr) else block_end)
+    if mx:
+        take("reviewer_guideline", mx.end(), dr.start() if dr else block_end)
+        if pages := fields.find_pages(nt, mx.end(), dr.start() if dr else block_end):
+            values["pages"], spans["pages"] = pages
+    reasons = []
+    if dr:
+        take("rationale", dr.end(), block_end)
+        reasons = label_reasons(nt, dr.end(), block_end, decision)
+    guideline_text = str(values.get("reviewer_guideline", ""))
+    a, b = nt.field(t_start, block_end)[1].start, nt.field(t_start, block_end)[1].end
+    return Item(
+        index=index,
+        treatment=treatment,
+        decision=decision,  # type: ignore[arg-type]
+        guidelines=fields.guideline_families(guideline_text),
+        reasons=reasons,
+        span=Span(start=a, end=b),
+        spans=spans,
+        **tf,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
+    )
+
+
+# --- items: 2013 notice format ------------------------------------------------------
+
+DECISION_2013 = re.compile(
+    r"(?P<num>\d+)\s*\)\s*MAXIMUS\s+Federal\s+Services,?\s+Inc\.?,?\s+has\s+determined\s+the\s+"
+    r"request\s+for\s+(?P<treat>.+?)\s*(?P<verdict>is\s*not|is)\s*medically\s*necessary"
+    r"(?:\s*and\s*appropriate)?",
+    _I,
+)
+REGARDING_2013 = re.compile(
+    r"(?P<num>\d+)\s*\)\s*Regarding\s+the\s+request\s+for\s+(?P<treat>[^:]{1,200}?)\s*:", _I
+)
+LABEL_2013_CA = re.compile(
+    r"Medical\s+Treatment\s+Guideline\s*\(s\)\s+Relied\s+Upon\s+by\s+the\s+Claims\s+"
+    r"Administrator\s*:",
+    _I,
+)
+LABEL_2013_MX = re.compile(
+    r"Medical\s+Treatment\s+Guideline\s*\(s\)\s+Relied\s+Upon\s+by\s+the\s+Expert\s+Reviewer\s*:",
+    _I,
+)
+LABEL_2013_DR = re.compile(r"Rationale\s+for\s+the\s+Decision\s*:", _I)
+
+
+def _items_2013(ctx: _Ctx) -> list[Item]:
+    nt, flat = ctx.nt, ctx.nt.flat
+    rationale_head = H_2013_RATIONALE.search(flat)
+    limit = rationale_head.start() if rationale_head else len(flat)
+    decisions = [m for m in DECISION_2013.finditer(flat, 0, limit)]
+    blocks: dict[str, tuple[int, int]] = {}
+    if rationale_head:
+        regs = list(REGARDING_2013.finditer(flat, rationale_head.end()))
+        for i, m in enumerate(regs):
+            end = regs[i + 1].start() if i + 1 < len(regs) else len(flat)
+            blocks[m["num"]] = (m.start(), end)
+    items = []
+    for i, m in enumerate(decisions):
+        t_start, t_end = m.start("treat"), m.end("treat")
+        # "the request for a 28 day functional restoration program": drop the article.
+        if art := re.match(r"(?:an?|the)\s+", flat[t_start:t_end], _I):
+            t_start += art.end()
+        decision = UPHELD if "not" in m["verdict"].lower() else OVERTURNED
+        treatment, t_span = nt.field(t_start, t_end)
+        tf = fields.treatment_fields(nt, t_start, t_end)
+        spans: dict[str, Span] = {"treatment": t_span, **tf.pop("spans")}  # type: ignore[dict-item]
+        spans["decision"] = nt.span(m.start("verdict"), m.end())
+        values: dict[str, object] = {}
+        reasons = []
+        block = blocks.get(m["num"])
+        item_span = nt.span(m.start(), m.end())
+        if block:
+            b_start, b_end = block
+            item_span = nt.field(b_start, b_end)[1]
+            ca = LABEL_2013_CA.search(flat, b_start, b_end)
+            mx = LABEL_2013_MX.search(flat, b_start, b_end)
+            dr = LABEL_2013_DR.search(flat, b_start, b_end)
+            if ca:
+                e = (mx or dr).start() if (mx or dr) else b_end
+                values["claims_administrator_guideline"], spans["claims_administrator_guideline"] = (
+                    nt.field(ca.end(), e)
+                )
+            if mx:
+                e = dr.start() if dr else b_end
+                values["reviewer_guideline"], spans["reviewer_guideline"] = nt.field(mx.end(), e)
+                if pages := fields.find_pages(nt, mx.end(), e):
+                    values["pages"], spans["pages"] = pages
+            if dr:
+                values["rationale"], spans["rationale"] = nt.field(dr.end(), b_end)
+                reasons = label_reasons(nt, dr.end(), b_end, decision)
+        items.append(
+            Item(
+                index=i,
+                treatment=treatment,
+                decision=decision,  # type: ignore[arg-type]
+                guidelines=fields.guideline_families(str(values.get("reviewer_guideline", ""))),
+                reasons=reasons,
+                span=item_span,
+                spans=spans,
+                **tf,  # type: ignore[arg-type]
+                **values,  # type: ignore[arg-type]
+            )
+        )
+    return items

@@ -1,0 +1,110 @@
+"""Normalising letter text while keeping a map back to the original characters.
+
+PDF text arrives with CRLF endings, blank lines between lines, page footers,
+runs of spaces and words hyphenated across lines. The parser works on a
+normalised view and every span it reports is mapped back to the original text,
+so a field can always be shown where the letter says it.
+
+Normalised view rules:
+- line endings (``\\r\\n``, ``\\r``, ``\\f``) become ``\\n``; blank lines and page
+  footers ("Page 2 of 5") are dropped;
+- runs of spaces, tabs and no-break spaces become one space; lines are stripped;
+- a line ending in a hyphen after a letter is joined to the next line with no
+  space ("non-" / "MTUS" -> "non-MTUS"), since the hyphen is real in these letters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from imr_assist.models import Span
+
+_LINE = re.compile(r"[^\r\n\f]*(?:\r\n|[\r\n\f]|$)")
+_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+# Page headers and footers seen in PDF text: "Page 2 of 5", "- 3 -", "Page 4".
+_FOOTER = re.compile(r"^(?:page\s*\d+(?:\s*(?:of|/)\s*\d+)?|-\s*\d+\s*-)$", re.IGNORECASE)
+
+
+@dataclass
+class NormalizedText:
+    """The normalised view of ``original`` and, per character, where it came from."""
+
+    original: str
+    norm: str
+    offsets: list[int]
+
+    def value(self, start: int, end: int) -> str:
+        """Normalised text of ``norm[start:end]`` as a one-line field value."""
+        return self.norm[start:end].replace("\n", " ")
+
+    def span(self, start: int, end: int) -> Span:
+        """Map the normalised range ``[start, end)`` to the original text."""
+        if end <= start:
+            pos = self.offsets[start] if start < len(self.offsets) else len(self.original)
+            return Span(start=pos, end=pos)
+        return Span(start=self.offsets[start], end=self.offsets[end - 1] + 1)
+
+    def field(self, start: int, end: int) -> tuple[str, Span]:
+        """Trimmed value and original span of a normalised range."""
+        while start < end and self.norm[start] in " \n":
+            start += 1
+        while end > start and self.norm[end - 1] in " \n":
+            end -= 1
+        return self.value(start, end), self.span(start, end)
+
+    @cached_property
+    def flat(self) -> str:
+        """``norm`` with line breaks as spaces; same length and offsets as ``norm``."""
+        return self.norm.replace("\n", " ")
+
+
+def normalize(text: str) -> NormalizedText:
+    """Build the normalised view of a letter's text (see module docstring)."""
+    out: list[str] = []
+    offsets: list[int] = []
+    pending_break: int | None = None  # original index of the line break to emit
+    for m in _LINE.finditer(text):
+        raw = m.group(0)
+        if not raw:
+            break
+        line_start = m.start()
+        content = raw.rstrip("\r\n\f")
+        stripped = content.strip(" \t\u00a0")
+        if not stripped or _FOOTER.match(_SPACE.sub(" ", stripped)):
+            continue
+        lead = len(content) - len(content.lstrip(" \t\u00a0"))
+        pos = line_start + lead
+        if out and pending_break is not None:
+            joined_hyphen = out[-1] == "-" and len(out) > 1 and out[-2].isalpha()
+            if not (joined_hyphen and stripped[0].isalnum()):
+                out.append("\n")
+                offsets.append(pending_break)
+        end = pos + len(stripped)
+        i = pos
+        while i < end:
+            ch = text[i]
+            if ch in " \t\u00a0" or _SPACE.match(ch):
+                j = i
+                while j < end and (text[j] in " \t\u00a0" or _SPACE.match(text[j])):
+                    j += 1
+                out.append(" ")
+                offsets.append(i)
+                i = j
+            else:
+                out.append(ch)
+                offsets.append(i)
+                i += 1
+        pending_break = end
+    return NormalizedText(original=text, norm="".join(out), offsets=offsets)
+
+
+def clean(text: str) -> str:
+    """Normalised one-line form of any piece of letter text."""
+    return normalize(text).flat
+
+
+def collapse_ws(text: str) -> str:
+    """Plain whitespace folding, for comparing quotes."""
+    return " ".join(text.split())
