@@ -372,8 +372,8 @@ class OpenAIEmbedder:
 
     Texts go out in batches of ``batch_size``, up to ``concurrency`` requests at a time.
     ``count_tokens`` uses the bundled MiniLM WordPiece tokenizer, so for API models it is an
-    approximation (usually within a few percent of BPE counts on English prose), good enough
-    for sizing chunks against ``max_tokens`` but not for billing.
+    estimate: the API model's own tokenizer can count differently, so leave headroom below
+    ``max_tokens`` when sizing chunks, and do not use it for billing.
     """
 
     def __init__(

@@ -1,0 +1,228 @@
+"""``imr-assist digest`` and ``imr-assist stats``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from imr_assist.cli import app
+from imr_assist.cli.common import IndexOpt, err, out, print_json, settings_from
+from imr_assist.errors import IndexStateError
+
+if TYPE_CHECKING:
+    from imr_assist.index.catalog import Catalog
+    from imr_assist.models import Answer, Letter
+    from imr_assist.settings import Settings
+
+
+class DigestFormat(str, Enum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+class StatsBy(str, Enum):
+    treatment = "treatment"
+    generic = "generic"
+    drug_class = "class"
+    decision = "decision"
+    reason = "reason"
+    specialty = "specialty"
+    guideline = "guideline"
+    letter = "letter"
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _settings(index: Path | None, llm: str | None) -> Settings:
+    """Settings from the flags; ``--llm none`` turns the summary off, a model name on."""
+    extra: dict[str, object] = {}
+    if llm is not None:
+        if llm.lower() == "none":
+            extra["llm_enabled"] = False
+        else:
+            extra["llm_model"] = llm
+            extra["llm_enabled"] = True
+    return settings_from(index, **extra)
+
+
+def _find(catalog: Catalog, key: str) -> Letter | None:
+    """A letter by doc id, file stem or source path, else by case number."""
+    found = catalog.find_letter(key)
+    if found is not None:
+        return found
+    # The catalog has no case-number column; the number lives in the stored record.
+    row = catalog.db.execute(
+        "SELECT doc_id FROM letters WHERE upper(json_extract(record, '$.case_number')) = upper(?) "
+        "ORDER BY doc_id LIMIT 1",
+        (key,),
+    ).fetchone()
+    return catalog.letter(row[0]) if row else None
+
+
+def _missing(key: str, settings: Settings) -> IndexStateError:
+    return IndexStateError(
+        f"no letter {key!r} in the index at {settings.index_dir} (nor a file by that name); "
+        "list the indexed letters with `imr-assist stats --by letter`"
+    )
+
+
+@app.command()
+def digest(
+    case: str | None = typer.Argument(
+        None, help="Doc id, case number or file stem of an indexed letter, or a letter file"
+    ),
+    all_letters: bool = typer.Option(
+        False, "--all", help="Digest every indexed letter into the folder given by --out"
+    ),
+    fmt: DigestFormat = typer.Option(DigestFormat.md, "--format", "-f", help="Output format"),
+    out_path: Path | None = typer.Option(
+        None, "--out", "-o", help="File to write (a folder: <doc_id>.<format> in it)"
+    ),
+    llm: str | None = typer.Option(
+        None, "--llm", help="Model for a plain-language summary, or 'none' [IMR_ASSIST_MODEL]"
+    ),
+    index: Path | None = IndexOpt,
+) -> None:
+    """One letter as a readable digest: facts, decisions and the reviewer's quoted reasons."""
+    from imr_assist.digest import digest as render_digest
+    from imr_assist.digest import summarize
+    from imr_assist.digest.render import llm_client
+
+    settings = _settings(index, llm)
+    ext = fmt.value
+    client = llm_client(settings) if settings.use_llm else None
+
+    def one(letter: Letter) -> str:
+        summary: Answer | None = None
+        if client is not None:
+            summary = summarize(letter, settings, client=client)
+        return render_digest(letter, ext, summary=summary)
+
+    try:
+        if all_letters:
+            if case is not None:
+                raise typer.BadParameter("give either CASE_ID|FILE or --all, not both")
+            if out_path is None:
+                raise typer.BadParameter("--all needs --out DIR", param_hint="--out")
+            _digest_all(settings, out_path, ext, one)
+            return
+        if case is None:
+            raise typer.BadParameter("give a CASE_ID or FILE, or --all --out DIR")
+        letter = _load(case, settings)
+        text = one(letter)
+    finally:
+        if client is not None:
+            client.close()
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    target = out_path / f"{letter.doc_id}.{ext}" if out_path.is_dir() else out_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    err.print(f"wrote {target}", highlight=False)
+
+
+def _load(case: str, settings: Settings) -> Letter:
+    """The letter file at ``case`` if there is one, else the indexed letter it names."""
+    from imr_assist.index.index import Index
+    from imr_assist.parse import parse_file
+
+    path = Path(case)
+    if path.is_file():
+        return parse_file(path)
+    idx = Index.open(settings)
+    try:
+        letter = _find(idx.catalog, case)
+    finally:
+        idx.close()
+    if letter is None:
+        raise _missing(case, settings)
+    return letter
+
+
+def _digest_all(
+    settings: Settings, folder: Path, ext: str, write: Callable[[Letter], str]
+) -> None:
+    """One ``<doc_id>.<ext>`` file per indexed letter, with a progress bar on stderr."""
+    from imr_assist.index.index import Index
+
+    idx = Index.open(settings)
+    try:
+        doc_ids = idx.catalog.doc_ids()
+        folder.mkdir(parents=True, exist_ok=True)
+        with Progress(
+            TextColumn("[bold]digest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=err, transient=True,
+            disable=not err.is_terminal,
+        ) as bar:
+            task = bar.add_task("", total=len(doc_ids))
+            for doc_id in doc_ids:
+                bar.update(task, description=doc_id)
+                letter = idx.catalog.letter(doc_id)
+                if letter is not None:
+                    (folder / f"{doc_id}.{ext}").write_text(write(letter), encoding="utf-8")
+                bar.advance(task)
+    finally:
+        idx.close()
+    err.print(f"wrote {len(doc_ids)} digest(s) to {folder}", highlight=False)
+
+
+@app.command()
+def stats(
+    by: StatsBy = typer.Option(StatsBy.treatment, "--by", help="What to group decisions by"),
+    fmt: StatsFormat = typer.Option(StatsFormat.table, "--format", "-f", help="Output format"),
+    index: Path | None = IndexOpt,
+) -> None:
+    """Upheld and overturned counts over every indexed decision, grouped by one field."""
+    from imr_assist.index.index import Index
+    from imr_assist.stats import stats as run_stats
+    from imr_assist.stats import stats_total
+
+    idx = Index.open(settings_from(index))
+    try:
+        rows = run_stats(idx, by.value)
+        total = stats_total(idx)
+    finally:
+        idx.close()
+    if fmt is StatsFormat.json:
+        print_json(rows)
+        return
+    if fmt is StatsFormat.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(
+            buf, fieldnames=["key", "decisions", "upheld", "overturned", "overturn_rate"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=f"Decisions by {by.value}")
+    table.add_column(by.value)
+    for col in ("decisions", "upheld", "overturned", "overturn rate"):
+        table.add_column(col, justify="right")
+    for r in [*rows, total]:
+        table.add_row(
+            Text(r["key"]),
+            str(r["decisions"]),
+            str(r["upheld"]),
+            str(r["overturned"]),
+            f"{100 * r['overturn_rate']:.1f}%",
+            end_section=r is rows[-1] if rows else False,
+            style="bold" if r is total else None,
+        )
+    out.print(table)
