@@ -6,9 +6,9 @@ import csv
 import io
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,20 +18,20 @@ from rich.text import Text
 from imr_assist.cli import app
 from imr_assist.cli.common import IndexOpt, err, out, print_json, settings_from
 from imr_assist.errors import IndexStateError
+from imr_assist.settings import Settings
 
 if TYPE_CHECKING:
     from imr_assist.index.catalog import Catalog
     from imr_assist.models import Answer, Letter
-    from imr_assist.settings import Settings
 
 
-class DigestFormat(str, Enum):
+class DigestFormat(StrEnum):
     md = "md"
     html = "html"
     json = "json"
 
 
-class StatsBy(str, Enum):
+class StatsBy(StrEnum):
     treatment = "treatment"
     generic = "generic"
     drug_class = "class"
@@ -42,7 +42,7 @@ class StatsBy(str, Enum):
     letter = "letter"
 
 
-class StatsFormat(str, Enum):
+class StatsFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -57,7 +57,7 @@ def _settings(index: Path | None, llm: str | None) -> Settings:
         else:
             extra["llm_model"] = llm
             extra["llm_enabled"] = True
-    return settings_from(index, **extra)
+    return Settings.load(index_dir=index, **extra)
 
 
 def _find(catalog: Catalog, key: str) -> Letter | None:
@@ -83,19 +83,29 @@ def _missing(key: str, settings: Settings) -> IndexStateError:
 
 @app.command()
 def digest(
-    case: str | None = typer.Argument(
-        None, help="Doc id, case number or file stem of an indexed letter, or a letter file"
-    ),
-    all_letters: bool = typer.Option(
-        False, "--all", help="Digest every indexed letter into the folder given by --out"
-    ),
-    fmt: DigestFormat = typer.Option(DigestFormat.md, "--format", "-f", help="Output format"),
-    out_path: Path | None = typer.Option(
-        None, "--out", "-o", help="File to write (a folder: <doc_id>.<format> in it)"
-    ),
-    llm: str | None = typer.Option(
-        None, "--llm", help="Model for a plain-language summary, or 'none' [IMR_ASSIST_MODEL]"
-    ),
+    case: Annotated[
+        str | None,
+        typer.Argument(
+            help="Doc id, case number or file stem of an indexed letter, or a letter file"
+        ),
+    ] = None,
+    all_letters: Annotated[
+        bool,
+        typer.Option("--all", help="Digest every indexed letter into the folder given by --out"),
+    ] = False,
+    fmt: Annotated[
+        DigestFormat, typer.Option("--format", "-f", help="Output format")
+    ] = DigestFormat.md,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write (a folder: <doc_id>.<format> in it)"),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            "--llm", help="Model for a plain-language summary, or 'none' [IMR_ASSIST_MODEL]"
+        ),
+    ] = None,
     index: Path | None = IndexOpt,
 ) -> None:
     """One letter as a readable digest: facts, decisions and the reviewer's quoted reasons."""
@@ -155,9 +165,7 @@ def _load(case: str, settings: Settings) -> Letter:
     return letter
 
 
-def _digest_all(
-    settings: Settings, folder: Path, ext: str, write: Callable[[Letter], str]
-) -> None:
+def _digest_all(settings: Settings, folder: Path, ext: str, write: Callable[[Letter], str]) -> None:
     """One ``<doc_id>.<ext>`` file per indexed letter, with a progress bar on stderr."""
     from imr_assist.index.index import Index
 
@@ -166,8 +174,13 @@ def _digest_all(
         doc_ids = idx.catalog.doc_ids()
         folder.mkdir(parents=True, exist_ok=True)
         with Progress(
-            TextColumn("[bold]digest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, transient=True,
+            TextColumn("[bold]digest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
             disable=not err.is_terminal,
         ) as bar:
             task = bar.add_task("", total=len(doc_ids))
@@ -184,8 +197,12 @@ def _digest_all(
 
 @app.command()
 def stats(
-    by: StatsBy = typer.Option(StatsBy.treatment, "--by", help="What to group decisions by"),
-    fmt: StatsFormat = typer.Option(StatsFormat.table, "--format", "-f", help="Output format"),
+    by: Annotated[
+        StatsBy, typer.Option("--by", help="What to group decisions by")
+    ] = StatsBy.treatment,
+    fmt: Annotated[
+        StatsFormat, typer.Option("--format", "-f", help="Output format")
+    ] = StatsFormat.table,
     index: Path | None = IndexOpt,
 ) -> None:
     """Upheld and overturned counts over every indexed decision, grouped by one field."""

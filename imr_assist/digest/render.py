@@ -43,7 +43,7 @@ SUMMARY_UNVERIFIED_NOTE = (
 
 _MARK = re.compile(r"\[(\d+)\]")
 # CommonMark treats these as syntax; a backslash makes each one literal text.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&])")
 
 
 # --- the digest's content ------------------------------------------------------------
@@ -75,6 +75,14 @@ class DigestItem:
         if it.refills:
             refills = f" ({it.refills} refill{'s' if it.refills != 1 else ''})"
         return f"{it.quantity}{refills}"
+
+    @property
+    def quoted_reasons(self) -> list[tuple[list[str], Citation]]:
+        """Reason labels grouped by the sentence they rest on, so each quote shows once."""
+        groups: dict[int, tuple[list[str], Citation]] = {}
+        for r in self.reasons:
+            groups.setdefault(r.citation.n, ([], r.citation))[0].append(r.label)
+        return list(groups.values())
 
 
 @dataclass
@@ -221,8 +229,12 @@ def summarize(letter: Letter, settings: Settings, client: LLMClient | None = Non
 
 
 def md_escape(value: object) -> str:
-    """Text as literal Markdown on one line: syntax characters backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    """Text as literal Markdown on one line: syntax characters backslash-escaped.
+
+    Whitespace runs become one space but are not stripped, so pieces of a sentence
+    (the summary around its markers) keep their spacing.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(value)))
 
 
 @lru_cache(maxsize=1)
@@ -303,10 +315,17 @@ def _summary_segments(text: str, anchor: dict[int, str]) -> list[Segment]:
     return out
 
 
+def _summary_text(summary: Answer | None) -> str | None:
+    """The summary's text if it passed verification, else None."""
+    if summary is None or not summary.answered or not summary.answer.strip():
+        return None
+    return summary.answer.strip()
+
+
 def _context(letter: Letter, summary: Answer | None) -> dict[str, Any]:
     quotes = letter_quotes(letter)
     segments, anchor = _highlights(letter.text, quotes.citations)
-    has_summary = bool(summary and summary.answered and summary.answer.strip())
+    text = _summary_text(summary)
     notes = list(summary.notices) if summary else []
     p = letter.patient
     return {
@@ -326,7 +345,7 @@ def _context(letter: Letter, summary: Answer | None) -> dict[str, Any]:
         "citations": quotes.citations,
         "anchor": anchor,
         "segments": segments,
-        "summary": _summary_segments(summary.answer.strip(), anchor) if has_summary else [],
+        "summary": _summary_segments(text, anchor) if text else [],
         "notes": notes,
     }
 
@@ -334,7 +353,7 @@ def _context(letter: Letter, summary: Answer | None) -> dict[str, Any]:
 def digest_json(letter: Letter, *, summary: Answer | None = None) -> dict[str, Any]:
     """The digest as a JSON-ready record; reasons refer to ``citations`` by number."""
     quotes = letter_quotes(letter)
-    has_summary = bool(summary and summary.answered and summary.answer.strip())
+    text = _summary_text(summary)
     return {
         "doc_id": letter.doc_id,
         "source": letter.source,
@@ -376,8 +395,8 @@ def digest_json(letter: Letter, *, summary: Answer | None = None) -> dict[str, A
         ],
         "citations": [c.model_dump(mode="json") for c in quotes.citations],
         "summary": (
-            {"text": summary.answer.strip(), "citations": [c.n for c in summary.citations]}
-            if summary and has_summary
+            {"text": text, "citations": [c.n for c in summary.citations]}
+            if summary and text
             else None
         ),
         "notes": list(summary.notices) if summary else [],

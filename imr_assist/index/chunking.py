@@ -55,7 +55,9 @@ def chunk_letter(
             "guidelines": it.guidelines or [""],
         }
         # The block from the line after the decision line: guidelines and rationale.
-        start = it.spans["treatment"].end
+        tr = it.spans["treatment"]
+        # 2013 letters state the decision apart from the block; there the block is all.
+        start = tr.end if it.span.start <= tr.start < it.span.end else it.span.start
         header = item_header(it.treatment, it.decision)
         chunks += _sections(letter, nt, start, it.span.end, header, "item", it.index, meta,
                             count_tokens, max_tokens)

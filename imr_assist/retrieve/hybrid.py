@@ -104,12 +104,16 @@ def search(
 ) -> SearchResult:
     """Rank chunks for a question; filters default to those the question names."""
     f = filters if filters is not None else parse_question(question)
-    if not f.doc_ids:
+    if f.doc_ids == ["*"]:
+        f = QueryFilters()
+    elif not f.doc_ids:
         resolve_doc_refs(index, question, f)
     result = SearchResult(question=question, filters=f)
     result.items = matching_items(index, f)
     restricted = f.has_treatment or f.decision or f.doc_ids or f.guideline or f.specialty
     if restricted and not result.items:
+        # Nothing matches: keep the closest passages overall as evidence to show.
+        result.hits = search(index, question, k=3, filters=QueryFilters(doc_ids=["*"])).hits
         return result
     where = f.chroma_where()
     if f.specialty:

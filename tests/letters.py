@@ -1,0 +1,86 @@
+"""Letters the tests build: the samples rewritten into other formats and with PDF noise."""
+
+from __future__ import annotations
+
+import random
+
+from imr_assist.models import Letter
+
+COVER = (
+    "Case Number: CM15-0123456\nDate Assigned: 07/20/2015\nDate of Injury: 03/12/2002\n"
+    "Decision Date: 08/28/2015\nUR Denial Date: 07/09/2015\nPriority: Standard\n"
+    "Application Received: 07/17/2015\n\n"
+)
+
+
+def with_cover(text: str) -> str:
+    return COVER + text
+
+
+def as_2013(letter: Letter) -> str:
+    """The letter's content in the 2013 numbered-sentence notice format."""
+    lines = [
+        "MAXIMUS FEDERAL SERVICES, INC.",
+        "Notice of Independent Medical Review Determination",
+        "Dated: 10/01/2013",
+        "IMR Case Number: CM13-0012345",
+        "",
+    ]
+    for n, it in enumerate(letter.items, 1):
+        verdict = "is not medically necessary" if it.decision == "upheld" else "is medically necessary"
+        lines.append(
+            f"{n}) MAXIMUS Federal Services, Inc. has determined the request for "
+            f"{it.treatment} {verdict} and appropriate."
+        )
+    spec = letter.reviewer.specialties[0] if letter.reviewer.specialties else "Internal Medicine"
+    lines += [
+        "",
+        "INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE",
+        "Medical Qualifications of the Expert Reviewer:",
+        f"The physician reviewer is Board Certified in {spec} and is licensed to practice in "
+        "California.",
+        "Case Summary:",
+        letter.summary or "",
+    ]
+    for n, it in enumerate(letter.items, 1):
+        lines += [
+            f"{n}) Regarding the request for {it.treatment}:",
+            "Medical Treatment Guideline(s) Relied Upon by the Claims Administrator:",
+            it.claims_administrator_guideline or "",
+            "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:",
+            it.reviewer_guideline or "",
+            "Rationale for the Decision:",
+            it.rationale or "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def later_headings(text: str) -> str:
+    """The later heading variants: DOCUMENTS REVIEWED and IMR DECISION(S) AND RATIONALE(S)."""
+    text = text.replace(
+        "CLINICAL CASE SUMMARY", "DOCUMENTS REVIEWED\nMedical records, UR denial letter\n\nCLINICAL CASE SUMMARY"
+    )
+    return text.replace("IMR ISSUES, DECISIONS AND RATIONALES", "IMR DECISION(S) AND RATIONALE(S)")
+
+
+def add_noise(text: str, rng: random.Random, width: int = 60) -> str:
+    """PDF-style noise: re-wrapped lines, blank lines, footers, CRLF, double spaces."""
+    out: list[str] = []
+    page = 1
+    for line in text.splitlines():
+        words = line.split(" ")
+        cur = ""
+        for w in words:
+            if cur and len(cur) + len(w) > width and rng.random() < 0.7:
+                out.append(cur)
+                cur = w
+            else:
+                cur = f"{cur}{'  ' if rng.random() < 0.1 else ' '}{w}" if cur else w
+        out.append(cur)
+        if rng.random() < 0.05:
+            page += 1
+            out.append(f"Page {page} of 9")
+        if rng.random() < 0.5:
+            out.append("")
+    sep = "\r\n" if rng.random() < 0.5 else "\n"
+    return sep.join(out) + sep
