@@ -1,149 +1,446 @@
-"""Treatment lexicon: brand, generic and service names to generic and class.
+"""The treatment lexicon: drug brands, generic names and services, and how to find them.
 
-The data lives in ``imr_assist/data/lexicon.json``. Matching is case-insensitive
-on whole words; multi-word names tolerate any whitespace or hyphen between words;
-a digit may follow a name directly ("Norco10/325"). A misspelt single word
-(edit distance 1, five letters or more) is matched as a fallback at the start
-of a treatment ("Norcco", "Tizanadine").
+The data lives in ``imr_assist/data/lexicon.json``; this module only loads and matches it.
+
+Naming rule (one rule for the whole file):
+
+- every **brand** is its own entry, with the brand as canonical ("Norco", "Vicodin",
+  "Zanaflex"); brands that share an active ingredient share the ``generic`` string;
+- every **generic name** is its own entry, whose canonical is the generic with its first
+  letter capitalised ("Tizanidine", "Hydrocodone/acetaminophen", "Lidocaine patch");
+- a generic name is never an alias of a brand entry, and a surface form belongs to exactly
+  one entry. So "Tizanidine 4 mg #30" is Tizanidine and "Zanaflex 4mg" is Zanaflex, both
+  with generic "tizanidine"; ``same_generic`` links them.
+- drug classes are narrow ("antispasticity agent" for tizanidine and baclofen); the
+  ``groups`` table maps question words to one or more classes ("muscle relaxants" ->
+  muscle relaxant and antispasticity agent).
+
+Matching is case-insensitive and whole-word ("Soma" is not found in "somatic"), except for
+the few ``exact_case_aliases`` ("PT", "OT", "TENS", "E/M") that are also everyday words or
+abbreviations in lower case. Between the words of an alias any run of spaces, line breaks,
+hyphens or slashes is accepted, or none at all (PDF text fuses words), and so is a strength
+in per cent ("lidocaine 5% patch" matches the alias "lidocaine patch"). A digit may follow a
+name directly ("Norco10/325"), and aliases ending in a letter also match plural forms
+("MRIs", "injections", "patches").
+
+All aliases are compiled into one regular expression, built as a trie of characters so
+that the engine only explores aliases that share the text's prefix; at each trie node
+longer continuations are tried before stopping, so the longest alias wins at a given
+position. A plain alternation of ~1,400 aliases took a second to compile and milliseconds
+per search; the trie compiles in tens of milliseconds and searches in microseconds. Each
+alias ends with an empty capturing group, and ``match.lastindex`` names the alias found.
+
+``find`` (one treatment string) also tries a fuzzy fallback: when no exact match starts in
+the first four words, a word of five or more letters within edit distance 1 of a one-word
+alias with the same first letter is accepted ("Norcco", "Tizanadine", "Gabapentine").
+Questions (``find_all``) get no fuzzy matching: in free text it finds too many false friends.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
+__all__ = ["Lexicon", "LexiconEntry", "LexiconMatch", "get_lexicon", "DEFAULT_PATH"]
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
+
+KINDS = ("drug", "service")
+
+# Words in a treatment string within which an exact match must start before the fuzzy
+# fallback is tried: drug and service names come first ("Norco 10/325mg #60", "Lumbar
+# epidural steroid injection L4-L5", "28 day functional restoration program").
+_FUZZY_WORD_WINDOW = 4
+_FUZZY_MIN_LEN = 5
+
+# Between the words of an alias: spaces, line breaks, hyphens, dashes, slashes, or nothing;
+# then optionally a per-cent strength ("lidocaine 5% patch", "diclofenac 1% gel").
+_SEP_CHARS = r"[\s/\-\u2010-\u2013]"
+_SEP = rf"{_SEP_CHARS}*(?:\d+(?:\.\d+)?\s*%{_SEP_CHARS}*)?"
+# Not preceded by a letter or digit (Unicode-aware).
+_START = r"(?<![^\W_])"
+_SPLIT = re.compile(rf"{_SEP_CHARS}+")
+_WORD = re.compile(r"\S+")
+_ALPHA_TOKEN = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
 class LexiconEntry:
+    """One drug brand, generic name or service."""
+
     canonical: str
     kind: str
     generic: str | None
     drug_class: str | None
     aliases: tuple[str, ...]
 
+    @property
+    def surface_forms(self) -> tuple[str, ...]:
+        """Canonical name first, then the aliases."""
+        return (self.canonical, *self.aliases)
+
 
 @dataclass(frozen=True)
 class LexiconMatch:
+    """An entry found in a text; ``start``/``end`` are offsets into the searched text."""
+
     entry: LexiconEntry
     start: int
     end: int
     surface: str
+    fuzzy: bool = field(default=False, compare=False)
 
 
-def _pattern(term: str) -> str:
-    parts = re.split(r"[\s\-]+", term.strip())
-    body = r"[\s\-]*".join(re.escape(p).replace(r"/", r"\s*/\s*") for p in parts)
-    return body
+@dataclass
+class _TrieNode:
+    children: dict[str, _TrieNode] = field(default_factory=dict)
+    terminal: int | None = None  # index into the alias table
+    depth: int = 0  # longest path below this node, to try long continuations first
+
+
+def alias_key(alias: str) -> str:
+    """Comparison key of a surface form: lower case, separators and dots removed.
+
+    Two aliases with the same key match the same texts, so the data integrity test uses it
+    to check that no surface form belongs to two entries.
+    """
+    return re.sub(r"[\s/\-\u2010-\u2013.']+", "", alias.casefold())
+
+
+def _char_units(token: str) -> list[str]:
+    """Regex units of one alias word, one per character."""
+    units = []
+    for ch in token:
+        if ch == ".":
+            units.append(r"\.?")  # "no. 3" and "no 3"
+        elif ch == "#":
+            units.append(r"\#\s*")  # "#3" and "# 3"
+        elif ch == "&":
+            units.append(r"\s*&\s*")  # "E&M" and "E & M"
+        elif ch in "'\u2019":
+            units.append(r"['\u2019]?")  # "Quervain's", "Quervain’s", "Quervains"
+        else:
+            units.append(re.escape(ch))
+    return units
+
+
+def _alias_units(alias: str) -> list[str]:
+    """Regex units of a whole alias: its characters, with ``_SEP`` between words."""
+    words = [w for w in _SPLIT.split(alias.strip().casefold()) if w]
+    units: list[str] = []
+    for i, word in enumerate(words):
+        if i:
+            units.append(_SEP)
+        units.extend(_char_units(word))
+    return units
+
+
+def _alias_end(alias: str, plurals: bool) -> str:
+    """What may and may not follow an alias."""
+    last = alias.strip()[-1]
+    if last.isalpha():
+        suffix = ""
+        if plurals:
+            # "therapy" -> "therapies"; otherwise "MRIs", "MRI's", "patches".
+            if len(alias) > 2 and last in "yY" and alias[-2].lower() not in "aeiou":
+                suffix = r"(?:ies)?"
+            else:
+                suffix = r"(?:'?s|es)?"
+        # A digit may follow ("Norco10/325"), a letter may not ("Soma" vs "somatic").
+        return suffix + r"(?![^\W\d_])"
+    if last.isdigit():
+        # "Tylenol 3" must not match the start of "Tylenol 325mg".
+        return r"(?![^\W_])"
+    return ""
+
+
+def _build_regex(
+    aliases: Sequence[str], exact_case: Sequence[bool], plurals: bool
+) -> tuple[re.Pattern[str], list[int]]:
+    """Compile all aliases into one trie-shaped regex.
+
+    Returns the pattern and, per capturing group number, the alias index it marks.
+    """
+    root = _TrieNode()
+    exact: list[int] = []
+    for idx, alias in enumerate(aliases):
+        if exact_case[idx]:
+            exact.append(idx)
+            continue
+        node = root
+        for unit in _alias_units(alias):
+            node = node.children.setdefault(unit, _TrieNode())
+        if node.terminal is None:  # a duplicate surface form keeps its first entry
+            node.terminal = idx
+
+    def set_depth(node: _TrieNode) -> int:
+        node.depth = max((1 + set_depth(c) for c in node.children.values()), default=0)
+        return node.depth
+
+    set_depth(root)
+    group_alias: list[int] = [-1]  # group 0 is the whole match
+
+    def emit(node: _TrieNode) -> str:
+        alts = []
+        # Deeper subtrees first: the longest alias at a position should win.
+        for unit, child in sorted(node.children.items(), key=lambda kv: -kv[1].depth):
+            alts.append(unit + emit(child))
+        if node.terminal is not None:
+            group_alias.append(node.terminal)
+            alts.append(_alias_end(aliases[node.terminal], plurals) + "()")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    parts = [emit(root)] if root.children else []
+    for idx in exact:
+        group_alias.append(idx)
+        # Exact-case aliases keep the case they are written in.
+        body = "".join(_char_units_exact(aliases[idx]))
+        parts.append("(?-i:" + body + ")" + _alias_end(aliases[idx], plurals) + "()")
+    source = _START + "(?:" + "|".join(parts) + ")" if parts else r"(?!x)x"
+    return re.compile(source, re.IGNORECASE), group_alias
+
+
+def _char_units_exact(alias: str) -> list[str]:
+    """Regex units of an exact-case alias (case kept, separators as usual)."""
+    words = [w for w in _SPLIT.split(alias.strip()) if w]
+    units: list[str] = []
+    for i, word in enumerate(words):
+        if i:
+            units.append(_SEP)
+        units.extend(_char_units(word))
+    return units
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one edit (adjacent transposition counts)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    # b is one longer: deleting one character of b must give a.
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 class Lexicon:
-    def __init__(self, entries: list[LexiconEntry], groups: dict[str, list[str]]) -> None:
-        self.entries = entries
-        self.groups = groups
-        self._by_term: dict[str, LexiconEntry] = {}
-        for e in entries:
-            for term in (e.canonical, *e.aliases):
-                self._by_term.setdefault(_key(term), e)
-        terms = sorted(self._by_term, key=len, reverse=True)
-        self._rx = re.compile(
-            r"(?<![A-Za-z])(?:" + "|".join(_pattern(t) for t in terms) + r")(?:e?s)?(?![A-Za-z])",
-            re.IGNORECASE,
+    """Entries, class groups and the compiled matchers over them."""
+
+    def __init__(
+        self,
+        entries: Iterable[LexiconEntry],
+        groups: Mapping[str, Sequence[str]] | None = None,
+        exact_case_aliases: Iterable[str] = (),
+    ) -> None:
+        self.entries: tuple[LexiconEntry, ...] = tuple(entries)
+        self.groups: dict[str, tuple[str, ...]] = {
+            word: tuple(classes) for word, classes in (groups or {}).items()
+        }
+        exact = set(exact_case_aliases)
+
+        # Alias table: one row per surface form, in file order.
+        self._alias_text: list[str] = []
+        self._alias_entry: list[LexiconEntry] = []
+        exact_flags: list[bool] = []
+        for entry in self.entries:
+            for surface in entry.surface_forms:
+                self._alias_text.append(surface)
+                self._alias_entry.append(entry)
+                exact_flags.append(surface in exact)
+        self._rx, self._rx_groups = _build_regex(self._alias_text, exact_flags, plurals=True)
+
+        words = list(self.groups)
+        self._group_rx, self._group_groups = _build_regex(
+            words, [False] * len(words), plurals=False
         )
-        gterms = sorted(groups, key=len, reverse=True)
-        self._grx = re.compile(
-            r"(?<![A-Za-z])(?:" + "|".join(_pattern(t) for t in gterms) + r")(?![A-Za-z])",
-            re.IGNORECASE,
-        )
-        self._single = {k: e for k, e in self._by_term.items() if " " not in k and len(k) >= 5}
+        self._group_words = words
+
+        self._by_canonical = {e.canonical.casefold(): e for e in self.entries}
+
+        # Fuzzy index (symmetric deletion): one-word alphabetic aliases of five letters or
+        # more, keyed by themselves and by every one-character deletion.
+        self._fuzzy_index: dict[str, set[int]] = {}
+        for idx, surface in enumerate(self._alias_text):
+            word = surface.casefold()
+            if exact_flags[idx] or len(word) < _FUZZY_MIN_LEN or not word.isalpha():
+                continue
+            for key in {word} | _deletions(word):
+                self._fuzzy_index.setdefault(key, set()).add(idx)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, object]) -> Lexicon:
+        """Build from the parsed JSON document; raises ``ValueError`` on malformed data."""
+        raw_entries = data.get("entries")
+        if not isinstance(raw_entries, list):
+            raise ValueError("lexicon: 'entries' must be a list")
+        entries = []
+        exact: list[str] = []
+        for i, raw in enumerate(raw_entries):
+            if not isinstance(raw, dict):
+                raise ValueError(f"lexicon: entry {i} is not an object")
+            canonical = raw.get("canonical")
+            kind = raw.get("kind")
+            if not isinstance(canonical, str) or not canonical.strip():
+                raise ValueError(f"lexicon: entry {i} has no canonical name")
+            if kind not in KINDS:
+                raise ValueError(f"lexicon: {canonical!r} has kind {kind!r}")
+            aliases = [str(a) for a in raw.get("aliases") or []]
+            exact_aliases = [str(a) for a in raw.get("exact_case_aliases") or []]
+            exact.extend(exact_aliases)
+            entries.append(
+                LexiconEntry(
+                    canonical=canonical,
+                    kind=kind,
+                    generic=raw.get("generic") or None,
+                    drug_class=raw.get("class") or None,
+                    aliases=tuple(aliases + exact_aliases),
+                )
+            )
+        raw_groups = data.get("groups") or {}
+        if not isinstance(raw_groups, dict):
+            raise ValueError("lexicon: 'groups' must be an object")
+        groups = {str(k): [str(c) for c in v] for k, v in raw_groups.items()}
+        return cls(entries, groups, exact)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
-        data = json.loads((path or DATA).read_text(encoding="utf-8"))
-        entries = [
-            LexiconEntry(
-                canonical=d["canonical"],
-                kind=d["kind"],
-                generic=d.get("generic"),
-                drug_class=d.get("class"),
-                aliases=tuple(d.get("aliases", [])),
-            )
-            for d in data["entries"]
-        ]
-        return cls(entries, data.get("groups", {}))
+        """Load a lexicon file (default: the packaged one); cached per path."""
+        return _load_cached(str(Path(path).resolve() if path else DEFAULT_PATH))
 
-    def _entry_for(self, surface: str) -> LexiconEntry | None:
-        k = _key(surface)
-        if k in self._by_term:
-            return self._by_term[k]
-        for suffix in ("es", "s"):
-            if k.endswith(suffix) and k[: -len(suffix)] in self._by_term:
-                return self._by_term[k[: -len(suffix)]]
+    # ------------------------------------------------------------------ matching
+
+    def _match(self, m: re.Match[str]) -> LexiconMatch:
+        idx = self._rx_groups[m.lastindex or 0]
+        return LexiconMatch(
+            entry=self._alias_entry[idx], start=m.start(), end=m.end(), surface=m.group(0)
+        )
+
+    def find(self, text: str) -> LexiconMatch | None:
+        """The treatment a treatment string names: earliest match, longest at that position.
+
+        If no exact match starts within the first four words, a one-edit misspelling of a
+        one-word name in those words is accepted instead.
+        """
+        m = self._rx.search(text)
+        window_end = len(text)
+        for n, w in enumerate(_WORD.finditer(text)):
+            if n == _FUZZY_WORD_WINDOW - 1:
+                window_end = w.end()
+                break
+        if m is not None and m.start() < window_end:
+            return self._match(m)
+        fuzzy = self._find_fuzzy(text, window_end)
+        if fuzzy is not None:
+            return fuzzy
+        return self._match(m) if m is not None else None
+
+    def _find_fuzzy(self, text: str, end: int) -> LexiconMatch | None:
+        for tok in _ALPHA_TOKEN.finditer(text, 0, end):
+            word = tok.group(0).casefold()
+            if len(word) < _FUZZY_MIN_LEN:
+                continue
+            candidates: set[int] = set()
+            for key in {word} | _deletions(word):
+                candidates |= self._fuzzy_index.get(key, set())
+            hits = sorted(
+                idx
+                for idx in candidates
+                if self._alias_text[idx][0].casefold() == word[0]
+                and _edit_distance_at_most_one(word, self._alias_text[idx].casefold())
+            )
+            if hits:
+                return LexiconMatch(
+                    entry=self._alias_entry[hits[0]],
+                    start=tok.start(),
+                    end=tok.end(),
+                    surface=tok.group(0),
+                    fuzzy=True,
+                )
         return None
 
     def find_all(self, text: str) -> list[LexiconMatch]:
-        out = []
-        for m in self._rx.finditer(text):
-            e = self._entry_for(m.group(0))
-            if e is not None:
-                out.append(LexiconMatch(e, m.start(), m.end(), m.group(0)))
-        return out
-
-    def find(self, text: str) -> LexiconMatch | None:
-        found = self.find_all(text)
-        if found:
-            return found[0]
-        for m in re.finditer(r"[A-Za-z]{5,}", text[:60]):
-            word = m.group(0).lower()
-            for term, e in self._single.items():
-                if abs(len(term) - len(word)) <= 1 and _within_one(term, word):
-                    return LexiconMatch(e, m.start(), m.end(), m.group(0))
-        return None
-
-    def entries_for_class(self, drug_class: str) -> list[LexiconEntry]:
-        return [e for e in self.entries if e.drug_class == drug_class]
+        """Every exact, non-overlapping match in ``text``, in order (for questions)."""
+        return [self._match(m) for m in self._rx.finditer(text)]
 
     def classes_for_group_word(self, text: str) -> list[tuple[str, int, int]]:
-        out = []
-        for m in self._grx.finditer(text):
-            for cls in self.groups.get(_key(m.group(0)), []):
-                out.append((cls, m.start(), m.end()))
+        """Class-level words in a question, as ``(class, start, end)``, in text order.
+
+        A group word inside a longer treatment name is not a class question:
+        "injections" in "epidural steroid injections" or "surgery" in "spine surgery
+        consultation" ask about that treatment, which ``find_all`` reports.
+        """
+        entry_spans = [(m.start, m.end) for m in self.find_all(text)]
+        out: list[tuple[str, int, int]] = []
+        for m in self._group_rx.finditer(text):
+            s, e = m.start(), m.end()
+            if any(a <= s and e <= b and b - a > e - s for a, b in entry_spans):
+                continue
+            word = self._group_words[self._group_groups[m.lastindex or 0]]
+            out.extend((cls, s, e) for cls in self.groups[word])
         return out
 
+    # ------------------------------------------------------------------ look-ups
+
+    def entries_for_class(self, drug_class: str) -> list[LexiconEntry]:
+        """Entries of one drug class or service category (case-insensitive), in file order."""
+        wanted = drug_class.casefold()
+        return [e for e in self.entries if e.drug_class and e.drug_class.casefold() == wanted]
+
     def by_canonical(self, name: str) -> LexiconEntry | None:
-        for e in self.entries:
-            if e.canonical.lower() == name.lower():
-                return e
-        return None
+        """The entry with this canonical name (case-insensitive), if any."""
+        return self._by_canonical.get(name.strip().casefold())
 
     def same_generic(self, entry: LexiconEntry) -> list[LexiconEntry]:
-        if entry.generic is None:
+        """Entries sharing ``entry``'s generic (brands and the generic entry), in file order.
+
+        An entry without a generic (services, medical foods) is related only to itself.
+        """
+        if not entry.generic:
             return [entry]
-        return [e for e in self.entries if e.generic == entry.generic]
+        wanted = entry.generic.casefold()
+        return [e for e in self.entries if e.generic and e.generic.casefold() == wanted]
+
+    @property
+    def classes(self) -> list[str]:
+        """Every class and service category, in order of first appearance."""
+        return list(dict.fromkeys(e.drug_class for e in self.entries if e.drug_class))
 
 
-def _key(term: str) -> str:
-    return re.sub(r"\s*/\s*", "/", re.sub(r"[\s\-]+", " ", term.strip().lower()))
+@lru_cache(maxsize=8)
+def _load_cached(path: str) -> Lexicon:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"lexicon: {path} does not hold a JSON object")
+    return Lexicon.from_data(data)
 
 
-def _within_one(a: str, b: str) -> bool:
-    """Edit distance at most one."""
-    if a == b:
-        return True
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    if len(a) > len(b):
-        a, b = b, a
-    for i in range(len(b)):
-        if a == b[:i] + b[i + 1 :]:
-            return True
-    return False
-
-
-@lru_cache(maxsize=1)
 def get_lexicon() -> Lexicon:
+    """The process-wide lexicon loaded from the packaged data file."""
     return Lexicon.load()
