@@ -46,7 +46,8 @@ class Settings(BaseModel):
         "onnx", description="'onnx': bundled all-MiniLM-L6-v2; 'openai': a /v1/embeddings endpoint"
     )
     embed_model_path: str | None = Field(
-        None, description="Another ONNX export of all-MiniLM-L6-v2 to use instead of the bundled one"
+        None,
+        description="Another ONNX export of all-MiniLM-L6-v2 to use instead of the bundled one",
     )
     embed_api_model: str | None = Field(
         None, description="Model name for the 'openai' embedder, e.g. text-embedding-3-small"

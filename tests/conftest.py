@@ -14,7 +14,9 @@ SAMPLES = sample_paths()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Keep tests away from the user's environment, home and keys."""
     for var in list(os.environ):
         if var.startswith(("IMR_ASSIST_", "OPENAI_")):

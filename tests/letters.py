@@ -27,7 +27,9 @@ def as_2013(letter: Letter) -> str:
         "",
     ]
     for n, it in enumerate(letter.items, 1):
-        verdict = "is not medically necessary" if it.decision == "upheld" else "is medically necessary"
+        verdict = (
+            "is not medically necessary" if it.decision == "upheld" else "is medically necessary"
+        )
         lines.append(
             f"{n}) MAXIMUS Federal Services, Inc. has determined the request for "
             f"{it.treatment} {verdict} and appropriate."
@@ -58,7 +60,8 @@ def as_2013(letter: Letter) -> str:
 def later_headings(text: str) -> str:
     """The later heading variants: DOCUMENTS REVIEWED and IMR DECISION(S) AND RATIONALE(S)."""
     text = text.replace(
-        "CLINICAL CASE SUMMARY", "DOCUMENTS REVIEWED\nMedical records, UR denial letter\n\nCLINICAL CASE SUMMARY"
+        "CLINICAL CASE SUMMARY",
+        "DOCUMENTS REVIEWED\nMedical records, UR denial letter\n\nCLINICAL CASE SUMMARY",
     )
     return text.replace("IMR ISSUES, DECISIONS AND RATIONALES", "IMR DECISION(S) AND RATIONALE(S)")
 

@@ -32,7 +32,9 @@ def _assistant(root: Path) -> Assistant:
 
 
 def test_search_norco_upheld(sample_index: Path) -> None:
-    result = search(Index.open(Settings(index_dir=sample_index)), "why are Norco requests upheld", k=5)
+    result = search(
+        Index.open(Settings(index_dir=sample_index)), "why are Norco requests upheld", k=5
+    )
     assert result.filters.decision == "upheld"
     top = {(h.chunk.doc_id[:3], h.chunk.metadata["canonical"]) for h in result.hits}
     assert {d for d, _ in top} == UPHELD_NORCO
@@ -65,7 +67,9 @@ def test_changed_letter_replaces_its_chunks(tmp_path: Path) -> None:
     ingest([str(src)], settings)
     idx = Index.open(settings)
     before = idx.store.count()
-    letter.write_text(letter.read_text().replace("#270 1 refill: Overturned", "#270 1 refill: Upheld"))
+    letter.write_text(
+        letter.read_text().replace("#270 1 refill: Overturned", "#270 1 refill: Upheld")
+    )
     report = ingest([str(src)], settings)
     assert report.letters_replaced == 1
     idx2 = Index.open(settings)
@@ -100,8 +104,13 @@ def test_why_norco_upheld(sample_index: Path) -> None:
     assert {c.doc_id[:3] for c in answer.citations} == UPHELD_NORCO
     assert all(c.decision == "upheld" and c.treatment.startswith("Norco") for c in answer.citations)
     text = answer.answer.lower()
-    for phrase in ("functional improvement", "aberrant", "med ceiling", "pain worse",
-                   "not a weaning request"):
+    for phrase in (
+        "functional improvement",
+        "aberrant",
+        "med ceiling",
+        "pain worse",
+        "not a weaning request",
+    ):
         assert phrase in text
     letters = {p.stem: p.read_text() for p in sample_paths()}
     for c in answer.citations:
@@ -115,7 +124,11 @@ def test_counts_lists_and_unanswerable(sample_index: Path) -> None:
     assert [c.doc_id[:3] for c in count.citations] == ["002"]
     listed, _ = a.ask("Which requests were overturned?")
     assert [(c.doc_id[:3], c.treatment.split()[0]) for c in listed.citations] == [
-        ("002", "Norco"), ("004", "Amitriptyline"), ("004", "Baclofen"), ("004", "Butrans")]
+        ("002", "Norco"),
+        ("004", "Amitriptyline"),
+        ("004", "Baclofen"),
+        ("004", "Butrans"),
+    ]
     lyrica, _ = a.ask("Why was Lyrica denied?")
     assert (lyrica.answer, lyrica.answered, lyrica.citations) == (CANNOT_ANSWER, False, [])
     assert lyrica.evidence
@@ -141,8 +154,16 @@ def test_cli_ingest_ask_json(tmp_path: Path) -> None:
     res = runner.invoke(app, ["ask", "Why are Norco requests upheld?", "--index", ix, "--json"])
     data = json.loads(res.stdout)
     assert set(data) >= {"question", "answer", "answered", "mode", "filters", "citations"}
-    assert set(data["citations"][0]) >= {"n", "doc_id", "source", "treatment", "decision",
-                                         "quote", "start", "end"}
+    assert set(data["citations"][0]) >= {
+        "n",
+        "doc_id",
+        "source",
+        "treatment",
+        "decision",
+        "quote",
+        "start",
+        "end",
+    }
     res = runner.invoke(app, ["search", "why are Norco requests upheld", "--index", ix, "--json"])
     assert json.loads(res.stdout)["filters"]["decision"] == "upheld"
     res = runner.invoke(app, ["ask", "Norco", "--index", str(tmp_path / "nothing")])
@@ -153,10 +174,27 @@ def test_cli_ingest_ask_json(tmp_path: Path) -> None:
 def test_prompts_render_strictly(name: str) -> None:
     from imr_assist.models import Citation
 
-    ex = [Citation(n=1, doc_id="d", source="s", treatment="Norco", decision="upheld",
-                   quote="q", start=0, end=1)]
-    out = render(name, question="q", facts=["f"], excerpts=ex, cannot_answer=CANNOT_ANSWER,
-                 problems=["p"], n_excerpts=1)
+    ex = [
+        Citation(
+            n=1,
+            doc_id="d",
+            source="s",
+            treatment="Norco",
+            decision="upheld",
+            quote="q",
+            start=0,
+            end=1,
+        )
+    ]
+    out = render(
+        name,
+        question="q",
+        facts=["f"],
+        excerpts=ex,
+        cannot_answer=CANNOT_ANSWER,
+        problems=["p"],
+        n_excerpts=1,
+    )
     assert out.strip()
     with pytest.raises(Exception, match="undefined"):
         render(name)
@@ -175,9 +213,18 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
         pytest.skip("chroma CLI not installed")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "srv"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.time() + 60

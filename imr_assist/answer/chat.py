@@ -43,6 +43,8 @@ class ChatSession:
         prev = self.filters
         if prev is None or not _FOLLOW_UP.search(question):
             return question, new
+        if new.has_treatment and new.decision:
+            return question, new  # names its own treatment and decision: a fresh question
         merged = replace(prev)
         if new.has_treatment:
             merged = replace(
@@ -56,6 +58,10 @@ class ChatSession:
             merged = replace(merged, decision=new.decision)
         if new.doc_ids or new.case_number:
             merged = replace(merged, doc_ids=new.doc_ids, case_number=new.case_number)
+        if new.specialty:
+            merged = replace(merged, specialty=new.specialty)
+        if new.guideline:
+            merged = replace(merged, guideline=new.guideline)
         kind = question_kind(question)
         effective = question
         if kind == "general" and self.last_question:

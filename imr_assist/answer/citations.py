@@ -65,4 +65,6 @@ def verify(texts: LetterTexts, c: Citation) -> Citation | None:
     found = texts.locate(c.doc_id, c.quote)
     if found is None:
         return None
-    return c.model_copy(update={"quote": found.quote, "start": found.span.start, "end": found.span.end})
+    return c.model_copy(
+        update={"quote": found.quote, "start": found.span.start, "end": found.span.end}
+    )

@@ -196,7 +196,9 @@ class ExtractiveWriter:
         )
 
     # --- answer kinds ----------------------------------------------------------------
-    def _why(self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger) -> list[str]:
+    def _why(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
         lines: list[str] = []
         decisions = [f.decision] if f.decision else [UPHELD, OVERTURNED]
         for decision in decisions:
@@ -234,14 +236,14 @@ class ExtractiveWriter:
                 lines.append(f"- Other reasoning in {_item_label(lt, it)}: {led.cite(ev)}")
         return lines
 
-    def _count(self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger) -> list[str]:
+    def _count(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
         # Counts are over the treatment filter; the decision word picks what is counted.
         lines = []
         n = len(pairs)
         if f.decision:
-            total_pairs = self._pairs(
-                [r for r in self._all_rows_for(f)]
-            )
+            total_pairs = self._pairs([r for r in self._all_rows_for(f)])
             total = len(total_pairs)
             marks = "".join(led.cite(decision_line(lt, it)) for lt, it in pairs)
             share = f" ({100 * n / total:.0f}%)" if total else ""
@@ -272,11 +274,15 @@ class ExtractiveWriter:
         g = replace(f, decision=None)
         return [r for r in self.texts.catalog.items() if item_matches(r, g)]
 
-    def _list(self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger) -> list[str]:
+    def _list(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
         what = f"{f.decision} " if f.decision else ""
         lines = [f"{len(pairs)} {what}{subject(f)}request{'s' if len(pairs) != 1 else ''}:"]
         for lt, it in pairs:
-            lines.append(f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}")
+            lines.append(
+                f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}"
+            )
         return lines
 
     def _decisions(
@@ -294,7 +300,9 @@ class ExtractiveWriter:
             lines.insert(0, f"Decisions on {subject(f) or 'the matching '}requests:")
         return lines
 
-    def _summary(self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger) -> list[str]:
+    def _summary(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
         lines = []
         letters: dict[str, Letter] = {}
         for lt, _ in pairs:
@@ -318,7 +326,9 @@ class ExtractiveWriter:
                 lines.append(line)
         return lines
 
-    def _compare(self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger) -> list[str]:
+    def _compare(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
         lines = []
         groups: dict[str, list[tuple[Letter, Item]]] = defaultdict(list)
         for lt, it in pairs:
@@ -326,8 +336,10 @@ class ExtractiveWriter:
         for name in sorted(groups):
             group = groups[name]
             up = sum(1 for _, it in group if it.decision == UPHELD)
-            lines.append(f"{name}: {len(group)} decision{'s' if len(group) != 1 else ''}, "
-                         f"{up} upheld, {len(group) - up} overturned.")
+            lines.append(
+                f"{name}: {len(group)} decision{'s' if len(group) != 1 else ''}, "
+                f"{up} upheld, {len(group) - up} overturned."
+            )
             for lt, it in group:
                 line = f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}"
                 if it.reasons:

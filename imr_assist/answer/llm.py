@@ -24,7 +24,23 @@ from imr_assist.text import clean
 
 _MARK = re.compile(r"\[(\d+)\]")
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201d]{12,})[\"\u201d]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\-*\d])|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\-*\d])")
+
+
+def _sentences(body: str) -> list[str]:
+    """Sentences of each line; a split inside a quotation ("e.g. CURES") is undone."""
+    out: list[str] = []
+    for line in body.splitlines():
+        buf = ""
+        for part in _SENTENCE.split(line):
+            buf = f"{buf} {part}" if buf else part
+            if buf.count('"') % 2 or buf.count("\u201c") > buf.count("\u201d"):
+                continue  # still inside a quotation: its end is in a later part
+            out.append(buf)
+            buf = ""
+        if buf:
+            out.append(buf)
+    return out
 
 
 @dataclass
@@ -47,7 +63,7 @@ def check_answer(text: str, excerpts: list[Citation], texts: LetterTexts) -> Che
     if body == CANNOT_ANSWER:
         return res
     by_n = {c.n: c for c in excerpts}
-    for sentence in _SENTENCE.split(body):
+    for sentence in _sentences(body):
         s = sentence.strip()
         if not s or not re.search(r"[A-Za-z]{3}", s) or s.endswith(":"):
             continue
@@ -126,8 +142,12 @@ class LLMWriter:
                 text = reply.text.strip()
                 if text == CANNOT_ANSWER:
                     return Answer(
-                        question=result.question, answer=CANNOT_ANSWER, answered=False,
-                        mode=self.mode, filters=extractive.filters, usage=usage,
+                        question=result.question,
+                        answer=CANNOT_ANSWER,
+                        answered=False,
+                        mode=self.mode,
+                        filters=extractive.filters,
+                        usage=usage,
                         evidence=extractive.evidence,
                     )
                 text, cites = renumber(text, check.used, excerpts)
@@ -155,7 +175,9 @@ class LLMWriter:
             update={"notices": [*extractive.notices, notice], "usage": usage or None}
         )
 
-    def _call(self, messages: list[dict[str, str]], on_delta: Callable[[str], None] | None) -> LLMReply:
+    def _call(
+        self, messages: list[dict[str, str]], on_delta: Callable[[str], None] | None
+    ) -> LLMReply:
         if on_delta is None:
             return self.client.complete(messages)
         return self.client.stream(messages, on_delta)
@@ -177,10 +199,14 @@ class LLMWriter:
             item = letter.items[c.item_index] if c.item_index is not None else None
             out.append(
                 Citation(
-                    n=len(out) + 1, doc_id=c.doc_id, source=letter.source,
+                    n=len(out) + 1,
+                    doc_id=c.doc_id,
+                    source=letter.source,
                     treatment=item.treatment if item else None,
                     decision=item.decision if item else None,
-                    quote=quote, start=c.start, end=c.end,
+                    quote=quote,
+                    start=c.start,
+                    end=c.end,
                 )
             )
             seen.add((c.doc_id, c.start, c.end))

@@ -29,9 +29,9 @@ def _settings(index: Path | None, chroma_url: str | None, llm: str | None, k: in
 
 def render_answer(answer: Answer, streamed: bool = False) -> None:
     if not streamed:
-        out.print(answer.answer, highlight=False)
+        out.print(answer.answer, highlight=False, markup=False)
     for notice in answer.notices:
-        err.print(f"[yellow]note:[/] {notice}", highlight=False)
+        err.print(f"[yellow]note:[/] {_esc(notice)}", highlight=False)
     if answer.citations:
         out.print("\n[bold]Sources[/]")
         for c in answer.citations:
@@ -43,7 +43,7 @@ def render_answer(answer: Answer, streamed: bool = False) -> None:
     if answer.evidence:
         out.print("\n[bold]Closest passages[/]")
         for c in answer.evidence:
-            out.print(f"[cyan]{_esc(c.doc_id)}[/]: \"{_esc(c.quote[:400])}\"", highlight=False)
+            out.print(f'[cyan]{_esc(c.doc_id)}[/]: "{_esc(c.quote[:400])}"', highlight=False)
     if answer.usage:
         u = answer.usage
         err.print(
@@ -102,6 +102,12 @@ def chat(
         _enable_history()
         out.print("imr-assist chat: ask about the indexed letters; /help for commands.")
     last: Answer | None = None
+    pieces: list[str] = []  # the streamed draft of the current answer
+
+    def on_delta(piece: str) -> None:
+        pieces.append(piece)
+        out.print(piece, end="", highlight=False, markup=False)
+
     while True:
         try:
             line = input("> " if interactive else "")
@@ -126,32 +132,34 @@ def chat(
                 if last is None or not last.citations:
                     out.print("No sources yet.")
                 else:
-                    render_answer(last.model_copy(update={"notices": [], "usage": None}), streamed=True)
+                    render_answer(
+                        last.model_copy(update={"notices": [], "usage": None}), streamed=True
+                    )
             else:
-                out.print(f"Unknown command {cmd}; /help lists them.", highlight=False)
+                out.print(f"Unknown command {cmd}; /help lists them.", highlight=False, markup=False)
             continue
         if not interactive:
-            out.print(f"> {line}", highlight=False)
-        streamed = False
-
-        def on_delta(piece: str) -> None:
-            nonlocal streamed
-            streamed = True
-            out.print(piece, end="", highlight=False, markup=False)
-
+            out.print(f"> {line}", highlight=False, markup=False)
+        pieces.clear()
         answer = session.ask(line, on_delta=on_delta)
-        if streamed:
+        if pieces:
             out.print()
             if answer.mode != "llm":
                 # The streamed draft failed verification: replace it, and say so.
                 out.print("[yellow]The draft above could not be verified.[/]")
-                out.print(answer.answer, highlight=False)
+                out.print(answer.answer, highlight=False, markup=False)
+            elif "".join(pieces).strip() != answer.answer:
+                # A re-asked answer, or the draft's citations renumbered: show what was verified.
+                out.print("[yellow]Verified answer:[/]")
+                out.print(answer.answer, highlight=False, markup=False)
         else:
-            out.print(answer.answer, highlight=False)
+            out.print(answer.answer, highlight=False, markup=False)
         for notice in answer.notices:
-            err.print(f"[yellow]note:[/] {notice}", highlight=False)
+            err.print(f"[yellow]note:[/] {_esc(notice)}", highlight=False)
         if answer.citations:
-            out.print(f"({len(answer.citations)} source(s); /sources to show them)", highlight=False)
+            out.print(
+                f"({len(answer.citations)} source(s); /sources to show them)", highlight=False
+            )
         last = answer
 
 

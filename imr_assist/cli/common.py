@@ -15,13 +15,19 @@ from imr_assist.settings import Settings
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-IndexOpt = typer.Option(None, "--index", help="Index folder [env IMR_ASSIST_INDEX; default ./index]")
+IndexOpt = typer.Option(
+    None, "--index", help="Index folder [env IMR_ASSIST_INDEX; default ./index]"
+)
 ChromaOpt = typer.Option(
-    None, "--chroma-url", help="Chroma server URL instead of the embedded store [IMR_ASSIST_CHROMA_URL]"
+    None,
+    "--chroma-url",
+    help="Chroma server URL instead of the embedded store [IMR_ASSIST_CHROMA_URL]",
 )
 
 
-def settings_from(index: Path | None = None, chroma_url: str | None = None, **more: Any) -> Settings:
+def settings_from(
+    index: Path | None = None, chroma_url: str | None = None, **more: Any
+) -> Settings:
     return Settings.load(index_dir=index, chroma_url=chroma_url, **more)
 
 

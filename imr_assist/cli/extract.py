@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -17,17 +17,36 @@ from imr_assist.models import Letter
 from imr_assist.parse import parse_paths
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
 
 
 CSV_FIELDS = [
-    "doc_id", "source", "format", "case_number", "date_of_injury", "decision_date",
-    "ur_denial_date", "licensure", "specialties", "age", "sex", "item_index", "treatment",
-    "name", "generic", "drug_class", "strength", "quantity", "refills", "decision",
-    "guidelines", "pages", "reasons",
+    "doc_id",
+    "source",
+    "format",
+    "case_number",
+    "date_of_injury",
+    "decision_date",
+    "ur_denial_date",
+    "licensure",
+    "specialties",
+    "age",
+    "sex",
+    "item_index",
+    "treatment",
+    "name",
+    "generic",
+    "drug_class",
+    "strength",
+    "quantity",
+    "refills",
+    "decision",
+    "guidelines",
+    "pages",
+    "reasons",
 ]
 
 
@@ -35,18 +54,33 @@ def csv_rows(letter: Letter) -> list[dict[str, object]]:
     """One CSV row per item, with the letter's fields repeated."""
     rows = []
     for it in letter.items:
-        rows.append({
-            "doc_id": letter.doc_id, "source": letter.source, "format": letter.format,
-            "case_number": letter.case_number, "date_of_injury": letter.date_of_injury,
-            "decision_date": letter.decision_date, "ur_denial_date": letter.ur_denial_date,
-            "licensure": "; ".join(letter.reviewer.licensure),
-            "specialties": "; ".join(letter.reviewer.specialties),
-            "age": letter.patient.age, "sex": letter.patient.sex, "item_index": it.index,
-            "treatment": it.treatment, "name": it.name, "generic": it.generic,
-            "drug_class": it.drug_class, "strength": it.strength, "quantity": it.quantity,
-            "refills": it.refills, "decision": it.decision, "guidelines": "; ".join(it.guidelines),
-            "pages": it.pages, "reasons": "; ".join(it.reason_categories),
-        })
+        rows.append(
+            {
+                "doc_id": letter.doc_id,
+                "source": letter.source,
+                "format": letter.format,
+                "case_number": letter.case_number,
+                "date_of_injury": letter.date_of_injury,
+                "decision_date": letter.decision_date,
+                "ur_denial_date": letter.ur_denial_date,
+                "licensure": "; ".join(letter.reviewer.licensure),
+                "specialties": "; ".join(letter.reviewer.specialties),
+                "age": letter.patient.age,
+                "sex": letter.patient.sex,
+                "item_index": it.index,
+                "treatment": it.treatment,
+                "name": it.name,
+                "generic": it.generic,
+                "drug_class": it.drug_class,
+                "strength": it.strength,
+                "quantity": it.quantity,
+                "refills": it.refills,
+                "decision": it.decision,
+                "guidelines": "; ".join(it.guidelines),
+                "pages": it.pages,
+                "reasons": "; ".join(it.reason_categories),
+            }
+        )
     return rows
 
 
@@ -82,5 +116,7 @@ def extract(
     else:
         typer.echo(buf.getvalue(), nl=False)
     if failures:
-        err.print(f"{len(failures)} of {len(letters) + len(failures)} file(s) failed", highlight=False)
+        err.print(
+            f"{len(failures)} of {len(letters) + len(failures)} file(s) failed", highlight=False
+        )
         raise typer.Exit(1)

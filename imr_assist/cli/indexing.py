@@ -29,8 +29,13 @@ def ingest(
     settings = settings_from(index, chroma_url)
     inputs = paths or [str(samples_dir())]
     with Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, transient=True,
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
         disable=as_json or not err.is_terminal,
     ) as bar:
         task = bar.add_task("", total=None)
@@ -101,7 +106,11 @@ def search(
     for r in rows:
         text = str(r["text"])
         table.add_row(
-            str(r["rank"]), str(r["doc_id"]), str(r["treatment"] or r["section"]),
-            str(r["decision"] or ""), f"{r['score']:.4f}", text[:300] + ("..." if len(text) > 300 else ""),
+            str(r["rank"]),
+            str(r["doc_id"]),
+            str(r["treatment"] or r["section"]),
+            str(r["decision"] or ""),
+            f"{r['score']:.4f}",
+            text[:300] + ("..." if len(text) > 300 else ""),
         )
     out.print(table)

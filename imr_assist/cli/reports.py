@@ -21,7 +21,6 @@ from imr_assist.errors import IndexStateError
 from imr_assist.settings import Settings
 
 if TYPE_CHECKING:
-    from imr_assist.index.catalog import Catalog
     from imr_assist.models import Answer, Letter
 
 
@@ -60,20 +59,6 @@ def _settings(index: Path | None, llm: str | None) -> Settings:
     return Settings.load(index_dir=index, **extra)
 
 
-def _find(catalog: Catalog, key: str) -> Letter | None:
-    """A letter by doc id, file stem or source path, else by case number."""
-    found = catalog.find_letter(key)
-    if found is not None:
-        return found
-    # The catalog has no case-number column; the number lives in the stored record.
-    row = catalog.db.execute(
-        "SELECT doc_id FROM letters WHERE upper(json_extract(record, '$.case_number')) = upper(?) "
-        "ORDER BY doc_id LIMIT 1",
-        (key,),
-    ).fetchone()
-    return catalog.letter(row[0]) if row else None
-
-
 def _missing(key: str, settings: Settings) -> IndexStateError:
     return IndexStateError(
         f"no letter {key!r} in the index at {settings.index_dir} (nor a file by that name); "
@@ -86,7 +71,8 @@ def digest(
     case: Annotated[
         str | None,
         typer.Argument(
-            help="Doc id, case number or file stem of an indexed letter, or a letter file"
+            metavar="CASE_ID|FILE",
+            help="Doc id, case number or file stem of an indexed letter, or a letter file",
         ),
     ] = None,
     all_letters: Annotated[
@@ -157,7 +143,7 @@ def _load(case: str, settings: Settings) -> Letter:
         return parse_file(path)
     idx = Index.open(settings)
     try:
-        letter = _find(idx.catalog, case)
+        letter = idx.catalog.find_letter(case)
     finally:
         idx.close()
     if letter is None:

@@ -27,9 +27,7 @@ def item_header(treatment: str, decision: str) -> str:
     return f"{treatment}: {decision.capitalize()}."
 
 
-def chunk_letter(
-    letter: Letter, count_tokens: TokenCounter, max_tokens: int = 256
-) -> list[Chunk]:
+def chunk_letter(letter: Letter, count_tokens: TokenCounter, max_tokens: int = 256) -> list[Chunk]:
     """Split a parsed letter into chunks with spans and filterable metadata."""
     nt = normalize(letter.text)
     base = _base_meta(letter)
@@ -38,8 +36,9 @@ def chunk_letter(
         s = letter.spans["summary"]
         header = "Case summary."
         meta = {**base, "section": "summary", "item_index": -1, "decision": "", "treatment": ""}
-        chunks += _sections(letter, nt, s.start, s.end, header, "summary", None, meta,
-                            count_tokens, max_tokens)
+        chunks += _sections(
+            letter, nt, s.start, s.end, header, "summary", None, meta, count_tokens, max_tokens
+        )
     for it in letter.items:
         meta = {
             **base,
@@ -59,8 +58,9 @@ def chunk_letter(
         # 2013 letters state the decision apart from the block; there the block is all.
         start = tr.end if it.span.start <= tr.start < it.span.end else it.span.start
         header = item_header(it.treatment, it.decision)
-        chunks += _sections(letter, nt, start, it.span.end, header, "item", it.index, meta,
-                            count_tokens, max_tokens)
+        chunks += _sections(
+            letter, nt, start, it.span.end, header, "item", it.index, meta, count_tokens, max_tokens
+        )
     return chunks
 
 

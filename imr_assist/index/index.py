@@ -111,8 +111,10 @@ class Index:
         tmp.mkdir(parents=True)
         if rows:
             retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize([r[1] for r in rows], stopwords="en", show_progress=False),
-                            show_progress=False)
+            retriever.index(
+                bm25s.tokenize([r[1] for r in rows], stopwords="en", show_progress=False),
+                show_progress=False,
+            )
             retriever.save(str(tmp))
         (tmp / "ids.json").write_text(json.dumps(ids))
         # Swap in the new index whole, so a reader never sees half of one.

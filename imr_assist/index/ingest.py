@@ -125,7 +125,9 @@ def _flush(idx: Index, batch: list[tuple[Letter, bool]], report: IngestReport) -
     vectors = embedder.embed([c.metadata["embed_text"] for c in all_chunks])
     report.embed_seconds += time.perf_counter() - te
     ids = [c.id for c in all_chunks]
-    old_ids = [i for letter, replacing in batch if replacing for i in idx.catalog.chunk_ids(letter.doc_id)]
+    old_ids = [
+        i for letter, replacing in batch if replacing for i in idx.catalog.chunk_ids(letter.doc_id)
+    ]
     # Record the ids first: if the process dies before the commit below, the next
     # ingest removes these vectors again.
     idx.catalog.add_pending(ids)

@@ -82,7 +82,9 @@ class VectorStore:
             where=where or None,
             include=["distances"],
         )
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
 
     def count(self) -> int:
         return int(self.collection.count())

@@ -58,9 +58,7 @@ def find_date(
     return None
 
 
-def split_list(
-    nt: NormalizedText, start: int, end: int, separators: str
-) -> list[tuple[str, Span]]:
+def split_list(nt: NormalizedText, start: int, end: int, separators: str) -> list[tuple[str, Span]]:
     """Split ``flat[start:end]`` on a separator regex into trimmed, grounded parts."""
     bounds: list[tuple[int, int]] = []
     pos = start
@@ -145,7 +143,9 @@ def find_pages(nt: NormalizedText, start: int, end: int) -> tuple[str, Span] | N
 def guideline_families(text: str) -> list[str]:
     """Guideline families a guideline field cites, in a fixed order."""
     found = []
-    if re.search(r"(?<!Non-)(?<!Non )\bMTUS\b|Chronic Pain (?:Medical )?Treatment Guidelines", text):
+    if re.search(
+        r"(?<!Non-)(?<!Non )\bMTUS\b|Chronic Pain (?:Medical )?Treatment Guidelines", text
+    ):
         found.append("MTUS")
     if re.search(r"\bACOEM\b", text):
         found.append("ACOEM")

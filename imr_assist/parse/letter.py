@@ -110,8 +110,9 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> 
         letter.format = FORMAT_COVER
     if is_2013:
         items = _items_2013(ctx)
-        summary_rx, summary_end_rx = re.compile(r"Case\s+Summary\s*:", _I), re.compile(
-            r"\b1\s*\)\s*Regarding\s+the\s+request", _I
+        summary_rx, summary_end_rx = (
+            re.compile(r"Case\s+Summary\s*:", _I),
+            re.compile(r"\b1\s*\)\s*Regarding\s+the\s+request", _I),
         )
     else:
         assert dec_heading is not None
@@ -343,7 +344,11 @@ def _build_item(
                 spans[name] = span
 
     if ca:
-        take("claims_administrator_guideline", ca.end(), (mx or dr).start() if (mx or dr) else block_end)
+        take(
+            "claims_administrator_guideline",
+            ca.end(),
+            (mx or dr).start() if (mx or dr) else block_end,
+        )
     if mx:
         take("reviewer_guideline", mx.end(), dr.start() if dr else block_end)
         if pages := fields.find_pages(nt, mx.end(), dr.start() if dr else block_end):
@@ -424,9 +429,10 @@ def _items_2013(ctx: _Ctx) -> list[Item]:
             dr = LABEL_2013_DR.search(flat, b_start, b_end)
             if ca:
                 e = (mx or dr).start() if (mx or dr) else b_end
-                values["claims_administrator_guideline"], spans["claims_administrator_guideline"] = (
-                    nt.field(ca.end(), e)
-                )
+                (
+                    values["claims_administrator_guideline"],
+                    spans["claims_administrator_guideline"],
+                ) = nt.field(ca.end(), e)
             if mx:
                 e = dr.start() if dr else b_end
                 values["reviewer_guideline"], spans["reviewer_guideline"] = nt.field(mx.end(), e)

@@ -57,13 +57,29 @@ KINDS = ("drug", "service")
 _FUZZY_WORD_WINDOW = 4
 _FUZZY_MIN_LEN = 5
 
-# Between the words of an alias: spaces, line breaks, hyphens, dashes, slashes, or nothing;
-# then optionally a per-cent strength ("lidocaine 5% patch", "diclofenac 1% gel").
-_SEP_CHARS = r"[\s/\-\u2010-\u2013]"
-_SEP = rf"{_SEP_CHARS}*(?:\d+(?:\.\d+)?\s*%{_SEP_CHARS}*)?"
+# Between the words of an alias: spaces, line breaks, hyphens, dashes, slashes, or nothing.
+_SEP = r"[-\s/\u2010-\u2013]*"
+# Before a dosage-form word a per-cent strength may come too: "lidocaine 5% patch" is the
+# alias "lidocaine patch", "diclofenac 1% gel" is "diclofenac gel". Only there, because every
+# separator adds to the compiled pattern and its compile time.
+_SEP_STRENGTH = _SEP + r"(?:\d+(?:\.\d+)?\s*%" + _SEP + ")?"
+_FORM_WORDS = frozenset(
+    "patch patches cream gel ointment lotion solution film spray topical transdermal".split()
+)
 # Not preceded by a letter or digit (Unicode-aware).
 _START = r"(?<![^\W_])"
-_SPLIT = re.compile(rf"{_SEP_CHARS}+")
+# After every alias, whatever its last character:
+# - a letter: an optional plural ending ("MRIs", "MRI's", "patches"), then no letter, so
+#   "Soma" is not found in "somatic" but "Norco10/325" is still Norco;
+# - a digit: no letter or digit ("Tylenol 3" must not match the start of "Tylenol 325mg");
+# - anything else (a per-cent sign, a dot): no constraint.
+# One shared tail keeps the compiled pattern small; if it fails after the longest alias the
+# engine backtracks into the trie and tries shorter ones.
+_TAIL_PLURAL = (
+    r"(?:(?<=[^\W\d_])(?:'?s|es)?(?![^\W\d_])|(?<=\d)(?![^\W_])|(?<![^\W_]))"
+)
+_TAIL = r"(?:(?<=[^\W\d_])(?![^\W\d_])|(?<=\d)(?![^\W_])|(?<![^\W_]))"
+_SPLIT = re.compile(r"[\s/\-\u2010-\u2013]+")
 _WORD = re.compile(r"\S+")
 _ALPHA_TOKEN = re.compile(r"[^\W\d_]+")
 
@@ -103,65 +119,50 @@ class _TrieNode:
 
 
 def alias_key(alias: str) -> str:
-    """Comparison key of a surface form: lower case, separators and dots removed.
+    """Comparison key of a surface form: case folded, separators, dots and quotes removed.
 
     Two aliases with the same key match the same texts, so the data integrity test uses it
     to check that no surface form belongs to two entries.
     """
-    return re.sub(r"[\s/\-\u2010-\u2013.']+", "", alias.casefold())
+    return re.sub(r"[\s/\-\u2010-\u2013.'\u2019]+", "", alias.casefold())
 
 
-def _char_units(token: str) -> list[str]:
-    """Regex units of one alias word, one per character."""
-    units = []
-    for ch in token:
-        if ch == ".":
-            units.append(r"\.?")  # "no. 3" and "no 3"
-        elif ch == "#":
-            units.append(r"\#\s*")  # "#3" and "# 3"
-        elif ch == "&":
-            units.append(r"\s*&\s*")  # "E&M" and "E & M"
-        elif ch in "'\u2019":
-            units.append(r"['\u2019]?")  # "Quervain's", "Quervain’s", "Quervains"
-        else:
-            units.append(re.escape(ch))
-    return units
+def _char_unit(ch: str) -> str:
+    """Regex for one character of an alias."""
+    if ch == ".":
+        return r"\.?"  # "no. 3" and "no 3"
+    if ch == "#":
+        return r"\#\s*"  # "#3" and "# 3"
+    if ch == "&":
+        return r"\s*&\s*"  # "E&M" and "E & M"
+    if ch in "'\u2019":
+        return "['\u2019]?"  # "Quervain's", "Quervain’s", "Quervains"
+    return re.escape(ch)
 
 
 def _alias_units(alias: str) -> list[str]:
-    """Regex units of a whole alias: its characters, with ``_SEP`` between words."""
-    words = [w for w in _SPLIT.split(alias.strip().casefold()) if w]
+    """Regex units of an alias: one per character, a separator between words."""
+    words = [w for w in _SPLIT.split(alias.strip()) if w]
     units: list[str] = []
     for i, word in enumerate(words):
         if i:
-            units.append(_SEP)
-        units.extend(_char_units(word))
+            units.append(_SEP_STRENGTH if word.casefold() in _FORM_WORDS else _SEP)
+        units.extend(_char_unit(ch) for ch in word)
     return units
 
 
-def _alias_end(alias: str, plurals: bool) -> str:
-    """What may and may not follow an alias."""
-    last = alias.strip()[-1]
-    if last.isalpha():
-        suffix = ""
-        if plurals:
-            # "therapy" -> "therapies"; otherwise "MRIs", "MRI's", "patches".
-            if len(alias) > 2 and last in "yY" and alias[-2].lower() not in "aeiou":
-                suffix = r"(?:ies)?"
-            else:
-                suffix = r"(?:'?s|es)?"
-        # A digit may follow ("Norco10/325"), a letter may not ("Soma" vs "somatic").
-        return suffix + r"(?![^\W\d_])"
-    if last.isdigit():
-        # "Tylenol 3" must not match the start of "Tylenol 325mg".
-        return r"(?![^\W_])"
-    return ""
+def _plural_variants(alias: str) -> list[str]:
+    """Spellings to index besides the alias: "therapy" also as "therapies"."""
+    a = alias.strip()
+    if len(a) > 2 and a[-1] in "yY" and a[-2].isalpha() and a[-2].lower() not in "aeiou":
+        return [a[:-1] + ("IES" if a[-1] == "Y" else "ies")]
+    return []
 
 
 def _build_regex(
     aliases: Sequence[str], exact_case: Sequence[bool], plurals: bool
 ) -> tuple[re.Pattern[str], list[int]]:
-    """Compile all aliases into one trie-shaped regex.
+    """Compile all aliases into one trie-shaped, case-insensitive regex.
 
     Returns the pattern and, per capturing group number, the alias index it marks.
     """
@@ -171,11 +172,13 @@ def _build_regex(
         if exact_case[idx]:
             exact.append(idx)
             continue
-        node = root
-        for unit in _alias_units(alias):
-            node = node.children.setdefault(unit, _TrieNode())
-        if node.terminal is None:  # a duplicate surface form keeps its first entry
-            node.terminal = idx
+        spellings = [alias, *(_plural_variants(alias) if plurals else [])]
+        for spelling in spellings:
+            node = root
+            for unit in _alias_units(spelling.casefold()):
+                node = node.children.setdefault(unit, _TrieNode())
+            if node.terminal is None:  # a duplicate surface form keeps its first entry
+                node.terminal = idx
 
     def set_depth(node: _TrieNode) -> int:
         node.depth = max((1 + set_depth(c) for c in node.children.values()), default=0)
@@ -186,12 +189,12 @@ def _build_regex(
 
     def emit(node: _TrieNode) -> str:
         alts = []
-        # Deeper subtrees first: the longest alias at a position should win.
+        # Deeper subtrees first, stopping here last: the longest alias should win.
         for unit, child in sorted(node.children.items(), key=lambda kv: -kv[1].depth):
             alts.append(unit + emit(child))
         if node.terminal is not None:
             group_alias.append(node.terminal)
-            alts.append(_alias_end(aliases[node.terminal], plurals) + "()")
+            alts.append("()")
         if len(alts) == 1:
             return alts[0]
         return "(?:" + "|".join(alts) + ")"
@@ -199,22 +202,12 @@ def _build_regex(
     parts = [emit(root)] if root.children else []
     for idx in exact:
         group_alias.append(idx)
-        # Exact-case aliases keep the case they are written in.
-        body = "".join(_char_units_exact(aliases[idx]))
-        parts.append("(?-i:" + body + ")" + _alias_end(aliases[idx], plurals) + "()")
-    source = _START + "(?:" + "|".join(parts) + ")" if parts else r"(?!x)x"
+        parts.append("(?-i:" + "".join(_alias_units(aliases[idx])) + ")()")
+    if not parts:
+        return re.compile(r"(?!)"), group_alias
+    tail = _TAIL_PLURAL if plurals else _TAIL
+    source = _START + "(?:" + "|".join(parts) + ")" + tail
     return re.compile(source, re.IGNORECASE), group_alias
-
-
-def _char_units_exact(alias: str) -> list[str]:
-    """Regex units of an exact-case alias (case kept, separators as usual)."""
-    words = [w for w in _SPLIT.split(alias.strip()) if w]
-    units: list[str] = []
-    for i, word in enumerate(words):
-        if i:
-            units.append(_SEP)
-        units.extend(_char_units(word))
-    return units
 
 
 def _edit_distance_at_most_one(a: str, b: str) -> bool:

@@ -51,7 +51,9 @@ RULES: dict[str, list[re.Pattern[str]]] = {
     ],
     "long_term_use_not_recommended": [
         # 002: "Not recommended for long-term use"; 004: "do not support the long-term use"
-        re.compile(r"not\s+(?:be\s+)?(?:recommended|supported|indicated)\s+for\s+long[\s-]*term", _I),
+        re.compile(
+            r"not\s+(?:be\s+)?(?:recommended|supported|indicated)\s+for\s+long[\s-]*term", _I
+        ),
         re.compile(r"do(?:es)?\s+not\s+support\s+the\s+long[\s-]*term", _I),
         # 003: "has been in use long-term"; 001: "prescribed Soma a long time"
         re.compile(r"(?:in\s+use|been\s+(?:used|prescribed|taking))\s+long[\s-]*term", _I),
@@ -74,8 +76,12 @@ RULES: dict[str, list[re.Pattern[str]]] = {
     "worsening_or_no_efficacy": [
         # 000: "she has recently experienced an increase in pain while using Norco"
         re.compile(r"increase\s+in\s+(?:her\s+|his\s+|the\s+)?pain", _I),
-        re.compile(r"pain\s+(?:has\s+|had\s+)?(?:increased|worsened)|worsening\s+(?:of\s+)?pain", _I),
-        re.compile(r"(?:not\s+(?:been\s+)?effective|no\s+(?:significant\s+)?(?:benefit|relief))", _I),
+        re.compile(
+            r"pain\s+(?:has\s+|had\s+)?(?:increased|worsened)|worsening\s+(?:of\s+)?pain", _I
+        ),
+        re.compile(
+            r"(?:not\s+(?:been\s+)?effective|no\s+(?:significant\s+)?(?:benefit|relief))", _I
+        ),
     ],
     "no_documented_indication": [
         # 001: "without clear evidence of spasm or excacerbation"
@@ -118,7 +124,9 @@ RULES: dict[str, list[re.Pattern[str]]] = {
         # 004: "Efficacy is noted with the current medication regimen"
         re.compile(r"efficacy\s+is\s+(?:noted|documented)", _I),
         # 004: "notes significant improvement with the utilization of Butrans"
-        re.compile(r"(?:notes?|noted|documents?|documented|reports?)\s+significant\s+improvement", _I),
+        re.compile(
+            r"(?:notes?|noted|documents?|documented|reports?)\s+significant\s+improvement", _I
+        ),
         # 002: "there is indication that the medication is improving the patient's function"
         re.compile(r"indication\s+that\s+the\s+(?:medication|treatment)\s+is\s+improving", _I),
         re.compile(r"(?:documented|documentation\s+of)\s+(?:\w+\s+){0,3}improvement", _I),
@@ -131,7 +139,9 @@ RULES: dict[str, list[re.Pattern[str]]] = {
     ],
     "neuropathic_indication": [
         # 004: "Baclofen has been noted to have benefits for treating ... neuropathic pain"
-        re.compile(r"(?:benefits?\s+for\s+treating|indicated\s+for|setting\s+of)[^.]{0,40}neuropath", _I),
+        re.compile(
+            r"(?:benefits?\s+for\s+treating|indicated\s+for|setting\s+of)[^.]{0,40}neuropath", _I
+        ),
         re.compile(r"neuropathic\s+pain", _I),
     ],
 }
@@ -148,7 +158,9 @@ def sentences(nt: NormalizedText, start: int, end: int) -> Iterator[tuple[int, i
     extraction fused two sentences ("framework.According", sample 001).
     """
     text = nt.flat
-    boundary = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(]?[A-Z0-9])|(?<=[a-z]{3}[.])(?=[A-Z][a-z])")
+    boundary = re.compile(
+        r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(]?[A-Z0-9])|(?<=[a-z]{3}[.])(?=[A-Z][a-z])"
+    )
     pos = start
     for m in boundary.finditer(text, start, end):
         if _ABBREV.search(text[max(pos, m.start() - 8) : m.start()]):

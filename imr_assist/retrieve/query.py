@@ -150,16 +150,40 @@ KINDS = ("why", "count", "share", "list", "decision", "summary", "compare", "gen
 
 _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("compare", re.compile(r"\b(?:vs\.?|versus|compare\w*|compared|difference\s+between)\b", _I)),
-    ("share", re.compile(r"\b(?:what\s+(?:share|percent\w*|proportion|fraction|rate)|how\s+often|"
-                         r"rate\s+of|percent\w*|share\s+of)\b", _I)),
+    (
+        "share",
+        re.compile(
+            r"\b(?:what\s+(?:share|percent\w*|proportion|fraction|rate)|how\s+often|"
+            r"rate\s+of|percent\w*|share\s+of)\b",
+            _I,
+        ),
+    ),
     ("count", re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b", _I)),
-    ("why", re.compile(r"\bwhy\b|\breasons?\b|\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
-                       r"\bwhat\s+(?:must|should)\b.*\bdocument", _I)),
+    (
+        "why",
+        re.compile(
+            r"\bwhy\b|\breasons?\b|\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
+            r"\bwhat\s+(?:must|should)\b.*\bdocument",
+            _I,
+        ),
+    ),
     ("summary", re.compile(r"\bsummar\w+|\bdigest\b|\btell\s+me\s+about\s+(?:case|letter)", _I)),
-    ("list", re.compile(r"^\s*(?:which|list|what)\b.*\b(?:requests?|items?|treatments?|"
-                        r"drugs?|medications?|services?|cases?|letters?)\b", _I)),
-    ("decision", re.compile(r"\bwhat\s+(?:was|were)\s+(?:decided|the\s+decision)|\bdecision\s+"
-                            r"(?:on|for)\b|\bwas\s+.+\b(?:upheld|overturned|approved|denied)\b", _I)),
+    (
+        "list",
+        re.compile(
+            r"^\s*(?:which|list|what)\b.*\b(?:requests?|items?|treatments?|"
+            r"drugs?|medications?|services?|cases?|letters?)\b",
+            _I,
+        ),
+    ),
+    (
+        "decision",
+        re.compile(
+            r"\bwhat\s+(?:was|were)\s+(?:decided|the\s+decision)|\bdecision\s+"
+            r"(?:on|for)\b|\bwas\s+.+\b(?:upheld|overturned|approved|denied)\b",
+            _I,
+        ),
+    ),
 ]
 
 
