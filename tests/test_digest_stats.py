@@ -11,7 +11,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,14 @@ from imr_assist.parse import parse_file, parse_text
 from imr_assist.settings import ENV, Settings
 from imr_assist.stats import stats, stats_total
 from imr_assist.text import clean, collapse_ws
-from tests.openai_server import OpenAITestServer, openai_server  # noqa: F401
+from tests.openai_server import OpenAITestServer
 
 _register()
 runner = CliRunner()
 
 U, OV = UPHELD, OVERTURNED
 #: What the five sample letters decide: (letter number, treatment, decision).
+#: Twelve decisions, 8 upheld and 4 overturned; expectations below are computed from it.
 FACTS: list[tuple[str, str, str]] = [
     ("000", "Norco", U),
     ("001", "Relafen", U),
@@ -56,14 +57,10 @@ SAMPLE_004 = "004_c3a84b1ea5686096"
 
 
 def _clear_env(mp: pytest.MonkeyPatch) -> None:
-    # Keep the user's index, model and API settings out of the tests.
+    # conftest's autouse fixture isolates each test, but module fixtures are built
+    # before it runs: keep the user's index, model and API settings out of them too.
     for var in ENV.values():
         mp.delenv(var, raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    _clear_env(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +74,12 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def index(index_dir: Path) -> Index:
+def index(index_dir: Path) -> Iterator[Index]:
     with pytest.MonkeyPatch.context() as mp:
         _clear_env(mp)
         idx = Index.open(Settings.load(index_dir=index_dir))
-    return idx
+    yield idx
+    idx.close()
 
 
 @pytest.fixture(scope="module")
@@ -355,7 +353,7 @@ def _llm_settings(server: OpenAITestServer) -> Settings:
 
 
 def test_llm_summary_with_valid_citations_is_shown(
-    openai_server: OpenAITestServer,  # noqa: F811
+    openai_server: OpenAITestServer,
     letter_004: Letter,
 ) -> None:
     cites = letter_quotes(letter_004).citations
@@ -380,7 +378,7 @@ def test_llm_summary_with_valid_citations_is_shown(
 
 
 def test_llm_summary_citing_a_missing_excerpt_is_omitted(
-    openai_server: OpenAITestServer,  # noqa: F811
+    openai_server: OpenAITestServer,
     letter_004: Letter,
     index_dir: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -16,12 +16,12 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = typer.Option(
-    None, "--index", help="Index folder [env IMR_ASSIST_INDEX; default ./index]"
+    None, "--index", help="Index folder (env IMR_ASSIST_INDEX; default ./index)"
 )
 ChromaOpt = typer.Option(
     None,
     "--chroma-url",
-    help="Chroma server URL instead of the embedded store [IMR_ASSIST_CHROMA_URL]",
+    help="Chroma server URL instead of the embedded store (env IMR_ASSIST_CHROMA_URL)",
 )
 
 

@@ -10,30 +10,34 @@ Naming rule (one rule for the whole file):
   letter capitalised ("Tizanidine", "Hydrocodone/acetaminophen", "Lidocaine patch");
 - a generic name is never an alias of a brand entry, and a surface form belongs to exactly
   one entry. So "Tizanidine 4 mg #30" is Tizanidine and "Zanaflex 4mg" is Zanaflex, both
-  with generic "tizanidine"; ``same_generic`` links them.
+  with generic "tizanidine", and ``same_generic`` links them;
 - drug classes are narrow ("antispasticity agent" for tizanidine and baclofen); the
   ``groups`` table maps question words to one or more classes ("muscle relaxants" ->
   muscle relaxant and antispasticity agent).
 
-Matching is case-insensitive and whole-word ("Soma" is not found in "somatic"), except for
-the few ``exact_case_aliases`` ("PT", "OT", "TENS", "E/M") that are also everyday words or
-abbreviations in lower case. Between the words of an alias any run of spaces, line breaks,
-hyphens or slashes is accepted, or none at all (PDF text fuses words), and so is a strength
-in per cent ("lidocaine 5% patch" matches the alias "lidocaine patch"). A digit may follow a
-name directly ("Norco10/325"), and aliases ending in a letter also match plural forms
-("MRIs", "injections", "patches").
+Matching works on tokens (runs of letters, runs of digits, and the signs ``# & % +``), so
+it is whole-word by construction: "Soma" is not found in "somatic", while "Norco10/325"
+still starts with the token "norco" and "Tylenol 325mg" is not "Tylenol 3". It is
+case-insensitive, except for the few ``exact_case_aliases`` ("PT", "OT", "TENS", "E/M")
+that are everyday words or other abbreviations in lower case. Between the words of an alias
+the text may have any run of spaces, line breaks, hyphens, dashes, slashes, dots or
+apostrophes ("physical-therapy", "hydrocodone / acetaminophen", "Tylenol No. 3"); a word
+fused from a multi-word alias ("physicaltherapy", "xray") matches too, as PDF text fuses
+words. Before a dosage-form word a per-cent strength may intervene ("Lidocaine 5% patch"
+is the alias "lidocaine patch"). The last word of an alias may be plural ("MRIs",
+"injections", "patches", "therapies").
 
-All aliases are compiled into one regular expression, built as a trie of characters so
-that the engine only explores aliases that share the text's prefix; at each trie node
-longer continuations are tried before stopping, so the longest alias wins at a given
-position. A plain alternation of ~1,400 aliases took a second to compile and milliseconds
-per search; the trie compiles in tens of milliseconds and searches in microseconds. Each
-alias ends with an empty capturing group, and ``match.lastindex`` names the alias found.
+Why tokens and not one big regular expression: a longest-first alternation of the ~1,500
+surface forms took about a second to compile and milliseconds per search in CPython's
+``re``; even compiled as a character trie it took 100-200 ms to build. A trie of tokens
+builds in a few milliseconds and finds a treatment in a few microseconds. Longest match
+wins at each position, and ``find`` takes the earliest position.
 
-``find`` (one treatment string) also tries a fuzzy fallback: when no exact match starts in
-the first four words, a word of five or more letters within edit distance 1 of a one-word
-alias with the same first letter is accepted ("Norcco", "Tizanadine", "Gabapentine").
-Questions (``find_all``) get no fuzzy matching: in free text it finds too many false friends.
+``find`` (one treatment string) also has a fuzzy fallback: when no exact match starts in
+the first four words, a word of five or more letters within one edit (insertion, deletion,
+substitution or swap of neighbours) of a one-word alias with the same first letter is
+accepted ("Norcco", "Tizanadine", "Gabapentine"). ``find_all`` (questions) has none: in
+free text it finds too many false friends.
 """
 
 from __future__ import annotations
@@ -44,44 +48,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["Lexicon", "LexiconEntry", "LexiconMatch", "get_lexicon", "DEFAULT_PATH"]
+__all__ = ["DEFAULT_PATH", "Lexicon", "LexiconEntry", "LexiconMatch", "alias_key", "get_lexicon"]
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.json"
 
 KINDS = ("drug", "service")
 
-# Words in a treatment string within which an exact match must start before the fuzzy
-# fallback is tried: drug and service names come first ("Norco 10/325mg #60", "Lumbar
-# epidural steroid injection L4-L5", "28 day functional restoration program").
+# Words of a treatment string within which an exact match must start before the fuzzy
+# fallback is tried: names come first ("Norco 10/325mg #60", "Lumbar epidural steroid
+# injection L4-L5", "28 day functional restoration program").
 _FUZZY_WORD_WINDOW = 4
 _FUZZY_MIN_LEN = 5
 
-# Between the words of an alias: spaces, line breaks, hyphens, dashes, slashes, or nothing.
-_SEP = r"[-\s/\u2010-\u2013]*"
-# Before a dosage-form word a per-cent strength may come too: "lidocaine 5% patch" is the
-# alias "lidocaine patch", "diclofenac 1% gel" is "diclofenac gel". Only there, because every
-# separator adds to the compiled pattern and its compile time.
-_SEP_STRENGTH = _SEP + r"(?:\d+(?:\.\d+)?\s*%" + _SEP + ")?"
+_TOKEN = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?|[#&%+]")
+# What may stand between two words of one alias.
+_GAP = re.compile(r"[\s\-/\u2010-\u2013.'\u2019]*")
+_WORD = re.compile(r"\S+")
+# A per-cent strength may stand before these words: "diclofenac 1% gel".
 _FORM_WORDS = frozenset(
     "patch patches cream gel ointment lotion solution film spray topical transdermal".split()
 )
-# Not preceded by a letter or digit (Unicode-aware).
-_START = r"(?<![^\W_])"
-# After every alias, whatever its last character:
-# - a letter: an optional plural ending ("MRIs", "MRI's", "patches"), then no letter, so
-#   "Soma" is not found in "somatic" but "Norco10/325" is still Norco;
-# - a digit: no letter or digit ("Tylenol 3" must not match the start of "Tylenol 325mg");
-# - anything else (a per-cent sign, a dot): no constraint.
-# One shared tail keeps the compiled pattern small; if it fails after the longest alias the
-# engine backtracks into the trie and tries shorter ones.
-_TAIL_PLURAL = (
-    r"(?:(?<=[^\W\d_])(?:'?s|es)?(?![^\W\d_])|(?<=\d)(?![^\W_])|(?<![^\W_]))"
-)
-_TAIL = r"(?:(?<=[^\W\d_])(?![^\W\d_])|(?<=\d)(?![^\W_])|(?<![^\W_]))"
-_SPLIT = re.compile(r"[\s/\-\u2010-\u2013]+")
-_WORD = re.compile(r"\S+")
-_ALPHA_TOKEN = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -111,107 +99,119 @@ class LexiconMatch:
     fuzzy: bool = field(default=False, compare=False)
 
 
-@dataclass
-class _TrieNode:
-    children: dict[str, _TrieNode] = field(default_factory=dict)
-    terminal: int | None = None  # index into the alias table
-    depth: int = 0  # longest path below this node, to try long continuations first
-
-
 def alias_key(alias: str) -> str:
-    """Comparison key of a surface form: case folded, separators, dots and quotes removed.
+    """Comparison key of a surface form: its tokens, case folded, joined without spaces.
 
     Two aliases with the same key match the same texts, so the data integrity test uses it
     to check that no surface form belongs to two entries.
     """
-    return re.sub(r"[\s/\-\u2010-\u2013.'\u2019]+", "", alias.casefold())
+    return "".join(_tokens_of(alias.casefold()))
 
 
-def _char_unit(ch: str) -> str:
-    """Regex for one character of an alias."""
-    if ch == ".":
-        return r"\.?"  # "no. 3" and "no 3"
-    if ch == "#":
-        return r"\#\s*"  # "#3" and "# 3"
-    if ch == "&":
-        return r"\s*&\s*"  # "E&M" and "E & M"
-    if ch in "'\u2019":
-        return "['\u2019]?"  # "Quervain's", "Quervain’s", "Quervains"
-    return re.escape(ch)
+def _tokens_of(text: str) -> list[str]:
+    return _TOKEN.findall(text)
 
 
-def _alias_units(alias: str) -> list[str]:
-    """Regex units of an alias: one per character, a separator between words."""
-    words = [w for w in _SPLIT.split(alias.strip()) if w]
-    units: list[str] = []
-    for i, word in enumerate(words):
-        if i:
-            units.append(_SEP_STRENGTH if word.casefold() in _FORM_WORDS else _SEP)
-        units.extend(_char_unit(ch) for ch in word)
-    return units
+class _Node:
+    """A token trie node; ``terminal`` is the alias index of an alias ending here."""
+
+    __slots__ = ("children", "terminal")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.terminal: int | None = None
 
 
-def _plural_variants(alias: str) -> list[str]:
-    """Spellings to index besides the alias: "therapy" also as "therapies"."""
-    a = alias.strip()
-    if len(a) > 2 and a[-1] in "yY" and a[-2].isalpha() and a[-2].lower() not in "aeiou":
-        return [a[:-1] + ("IES" if a[-1] == "Y" else "ies")]
-    return []
+def _singulars(token: str) -> tuple[str, ...]:
+    """Possible singular forms of a plural token ("mris", "patches", "therapies").
 
-
-def _build_regex(
-    aliases: Sequence[str], exact_case: Sequence[bool], plurals: bool
-) -> tuple[re.Pattern[str], list[int]]:
-    """Compile all aliases into one trie-shaped, case-insensitive regex.
-
-    Returns the pattern and, per capturing group number, the alias index it marks.
+    Singulars shorter than three letters are not tried: "CTS" is carpal tunnel syndrome,
+    not CT scans.
     """
-    root = _TrieNode()
-    exact: list[int] = []
-    for idx, alias in enumerate(aliases):
-        if exact_case[idx]:
-            exact.append(idx)
-            continue
-        spellings = [alias, *(_plural_variants(alias) if plurals else [])]
-        for spelling in spellings:
-            node = root
-            for unit in _alias_units(spelling.casefold()):
-                node = node.children.setdefault(unit, _TrieNode())
-            if node.terminal is None:  # a duplicate surface form keeps its first entry
-                node.terminal = idx
-
-    def set_depth(node: _TrieNode) -> int:
-        node.depth = max((1 + set_depth(c) for c in node.children.values()), default=0)
-        return node.depth
-
-    set_depth(root)
-    group_alias: list[int] = [-1]  # group 0 is the whole match
-
-    def emit(node: _TrieNode) -> str:
-        alts = []
-        # Deeper subtrees first, stopping here last: the longest alias should win.
-        for unit, child in sorted(node.children.items(), key=lambda kv: -kv[1].depth):
-            alts.append(unit + emit(child))
-        if node.terminal is not None:
-            group_alias.append(node.terminal)
-            alts.append("()")
-        if len(alts) == 1:
-            return alts[0]
-        return "(?:" + "|".join(alts) + ")"
-
-    parts = [emit(root)] if root.children else []
-    for idx in exact:
-        group_alias.append(idx)
-        parts.append("(?-i:" + "".join(_alias_units(aliases[idx])) + ")()")
-    if not parts:
-        return re.compile(r"(?!)"), group_alias
-    tail = _TAIL_PLURAL if plurals else _TAIL
-    source = _START + "(?:" + "|".join(parts) + ")" + tail
-    return re.compile(source, re.IGNORECASE), group_alias
+    if len(token) < 4 or not token.endswith("s") or not token.isalpha():
+        return ()
+    forms = [token[:-1]]
+    if token.endswith("es") and len(token) >= 5:
+        forms.append(token[:-2])
+    if token.endswith("ies") and len(token) >= 5:
+        forms.append(token[:-3] + "y")
+    return tuple(forms)
 
 
-def _edit_distance_at_most_one(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by at most one edit (adjacent transposition counts)."""
+class _Tok(NamedTuple):
+    text: str  # as written
+    low: str  # case folded
+    start: int
+    end: int
+
+
+class _TokenTrie:
+    """Aliases as token sequences; finds the longest alias starting at a token."""
+
+    def __init__(self, case_sensitive: bool = False) -> None:
+        self.root = _Node()
+        self.case_sensitive = case_sensitive
+
+    def add(self, alias: str, idx: int, fused: bool) -> None:
+        tokens = _tokens_of(alias if self.case_sensitive else alias.casefold())
+        if not tokens:
+            return
+        self._insert(tokens, idx)
+        # PDF text fuses words: "physicaltherapy", "xray" for "x-ray".
+        if fused and len(tokens) > 1 and all(t.isalpha() for t in tokens):
+            self._insert(["".join(tokens)], idx)
+
+    def _insert(self, tokens: list[str], idx: int) -> None:
+        node = self.root
+        for tok in tokens:
+            node = node.children.setdefault(tok, _Node())
+        if node.terminal is None:  # a duplicate surface form keeps its first entry
+            node.terminal = idx
+
+    def longest_at(self, text: str, toks: Sequence[_Tok], i: int) -> tuple[int, int] | None:
+        """``(last token index, alias index)`` of the longest alias starting at ``toks[i]``."""
+        node = self.root
+        best: tuple[int, int] | None = None
+        j = i
+        n = len(toks)
+        while j < n:
+            tok = toks[j]
+            if j > i and not _GAP.fullmatch(text, toks[j - 1].end, tok.start):
+                break
+            key = tok.text if self.case_sensitive else tok.low
+            for singular in _singulars(key):
+                child = node.children.get(singular)
+                if child is not None and child.terminal is not None:
+                    best = (j, child.terminal)
+            child = node.children.get(key)
+            if child is None:
+                # "lidocaine 5% patch": skip a strength before a dosage-form word.
+                if (
+                    j > i
+                    and j + 2 < n
+                    and key[0].isdigit()
+                    and toks[j + 1].text == "%"
+                    and toks[j + 2].low in _FORM_WORDS
+                    and toks[j + 2].low in node.children
+                ):
+                    j += 2
+                    continue
+                break
+            node = child
+            if node.terminal is not None:
+                best = (j, node.terminal)
+            j += 1
+        return best
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    return [
+        _Tok(m.group(0), m.group(0).casefold(), m.start(), m.end()) for m in _TOKEN.finditer(text)
+    ]
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one edit (a swap of neighbours counts)."""
     if a == b:
         return True
     la, lb = len(a), len(b)
@@ -229,7 +229,7 @@ def _edit_distance_at_most_one(a: str, b: str) -> bool:
         )
     if la > lb:
         a, b = b, a
-    # b is one longer: deleting one character of b must give a.
+    # b is one longer: deleting one of its characters must give a.
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
@@ -240,8 +240,49 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+class _Matcher:
+    """A case-insensitive and an exact-case token trie over one alias table."""
+
+    def __init__(self, aliases: Sequence[str], exact_case: Sequence[bool], fused: bool) -> None:
+        self.folded = _TokenTrie()
+        self.exact = _TokenTrie(case_sensitive=True)
+        for idx, alias in enumerate(aliases):
+            if exact_case[idx]:
+                self.exact.add(alias, idx, fused=False)
+            else:
+                self.folded.add(alias, idx, fused=fused)
+
+    def at(self, text: str, toks: Sequence[_Tok], i: int) -> tuple[int, int] | None:
+        a = self.folded.longest_at(text, toks, i)
+        b = self.exact.longest_at(text, toks, i)
+        if a is None or (b is not None and b[0] > a[0]):
+            return b
+        return a
+
+    def first(self, text: str, toks: Sequence[_Tok]) -> tuple[int, int, int] | None:
+        """``(first token, last token, alias index)`` of the earliest match."""
+        for i in range(len(toks)):
+            hit = self.at(text, toks, i)
+            if hit is not None:
+                return i, hit[0], hit[1]
+        return None
+
+    def all(self, text: str, toks: Sequence[_Tok]) -> list[tuple[int, int, int]]:
+        """Every non-overlapping match, earliest first, each the longest at its start."""
+        out = []
+        i = 0
+        while i < len(toks):
+            hit = self.at(text, toks, i)
+            if hit is None:
+                i += 1
+                continue
+            out.append((i, hit[0], hit[1]))
+            i = hit[0] + 1
+        return out
+
+
 class Lexicon:
-    """Entries, class groups and the compiled matchers over them."""
+    """Entries, class groups and the matchers over them."""
 
     def __init__(
         self,
@@ -264,18 +305,18 @@ class Lexicon:
                 self._alias_text.append(surface)
                 self._alias_entry.append(entry)
                 exact_flags.append(surface in exact)
-        self._rx, self._rx_groups = _build_regex(self._alias_text, exact_flags, plurals=True)
+        self._matcher = _Matcher(self._alias_text, exact_flags, fused=True)
 
-        words = list(self.groups)
-        self._group_rx, self._group_groups = _build_regex(
-            words, [False] * len(words), plurals=False
+        self._group_words = list(self.groups)
+        # Group words are matched as written: "anti-inflammatories" is not a fused word.
+        self._group_matcher = _Matcher(
+            self._group_words, [False] * len(self._group_words), fused=False
         )
-        self._group_words = words
 
         self._by_canonical = {e.canonical.casefold(): e for e in self.entries}
 
         # Fuzzy index (symmetric deletion): one-word alphabetic aliases of five letters or
-        # more, keyed by themselves and by every one-character deletion.
+        # more, under themselves and under each of their one-letter deletions.
         self._fuzzy_index: dict[str, set[int]] = {}
         for idx, surface in enumerate(self._alias_text):
             word = surface.casefold()
@@ -328,35 +369,38 @@ class Lexicon:
 
     # ------------------------------------------------------------------ matching
 
-    def _match(self, m: re.Match[str]) -> LexiconMatch:
-        idx = self._rx_groups[m.lastindex or 0]
-        return LexiconMatch(
-            entry=self._alias_entry[idx], start=m.start(), end=m.end(), surface=m.group(0)
-        )
+    def _make(
+        self, text: str, toks: Sequence[_Tok], first: int, last: int, idx: int
+    ) -> LexiconMatch:
+        start, end = toks[first].start, toks[last].end
+        return LexiconMatch(self._alias_entry[idx], start, end, text[start:end])
 
     def find(self, text: str) -> LexiconMatch | None:
         """The treatment a treatment string names: earliest match, longest at that position.
 
         If no exact match starts within the first four words, a one-edit misspelling of a
-        one-word name in those words is accepted instead.
+        one-word name in those words is taken instead.
         """
-        m = self._rx.search(text)
+        toks = _tokenize(text)
+        hit = self._matcher.first(text, toks)
         window_end = len(text)
         for n, w in enumerate(_WORD.finditer(text)):
             if n == _FUZZY_WORD_WINDOW - 1:
                 window_end = w.end()
                 break
-        if m is not None and m.start() < window_end:
-            return self._match(m)
-        fuzzy = self._find_fuzzy(text, window_end)
+        if hit is not None and toks[hit[0]].start < window_end:
+            return self._make(text, toks, *hit)
+        fuzzy = self._find_fuzzy(toks, window_end)
         if fuzzy is not None:
             return fuzzy
-        return self._match(m) if m is not None else None
+        return self._make(text, toks, *hit) if hit is not None else None
 
-    def _find_fuzzy(self, text: str, end: int) -> LexiconMatch | None:
-        for tok in _ALPHA_TOKEN.finditer(text, 0, end):
-            word = tok.group(0).casefold()
-            if len(word) < _FUZZY_MIN_LEN:
+    def _find_fuzzy(self, toks: Sequence[_Tok], window_end: int) -> LexiconMatch | None:
+        for tok in toks:
+            if tok.start >= window_end:
+                break
+            word = tok.low
+            if len(word) < _FUZZY_MIN_LEN or not word.isalpha():
                 continue
             candidates: set[int] = set()
             for key in {word} | _deletions(word):
@@ -365,21 +409,17 @@ class Lexicon:
                 idx
                 for idx in candidates
                 if self._alias_text[idx][0].casefold() == word[0]
-                and _edit_distance_at_most_one(word, self._alias_text[idx].casefold())
+                and _within_one_edit(word, self._alias_text[idx].casefold())
             )
             if hits:
-                return LexiconMatch(
-                    entry=self._alias_entry[hits[0]],
-                    start=tok.start(),
-                    end=tok.end(),
-                    surface=tok.group(0),
-                    fuzzy=True,
-                )
+                entry = self._alias_entry[hits[0]]
+                return LexiconMatch(entry, tok.start, tok.end, tok.text, fuzzy=True)
         return None
 
     def find_all(self, text: str) -> list[LexiconMatch]:
         """Every exact, non-overlapping match in ``text``, in order (for questions)."""
-        return [self._match(m) for m in self._rx.finditer(text)]
+        toks = _tokenize(text)
+        return [self._make(text, toks, *hit) for hit in self._matcher.all(text, toks)]
 
     def classes_for_group_word(self, text: str) -> list[tuple[str, int, int]]:
         """Class-level words in a question, as ``(class, start, end)``, in text order.
@@ -388,14 +428,14 @@ class Lexicon:
         "injections" in "epidural steroid injections" or "surgery" in "spine surgery
         consultation" ask about that treatment, which ``find_all`` reports.
         """
-        entry_spans = [(m.start, m.end) for m in self.find_all(text)]
+        toks = _tokenize(text)
+        spans = [(m.start, m.end) for m in self.find_all(text)]
         out: list[tuple[str, int, int]] = []
-        for m in self._group_rx.finditer(text):
-            s, e = m.start(), m.end()
-            if any(a <= s and e <= b and b - a > e - s for a, b in entry_spans):
+        for first, last, idx in self._group_matcher.all(text, toks):
+            s, e = toks[first].start, toks[last].end
+            if any(a <= s and e <= b and b - a > e - s for a, b in spans):
                 continue
-            word = self._group_words[self._group_groups[m.lastindex or 0]]
-            out.extend((cls, s, e) for cls in self.groups[word])
+            out.extend((cls, s, e) for cls in self.groups[self._group_words[idx]])
         return out
 
     # ------------------------------------------------------------------ look-ups
@@ -421,7 +461,7 @@ class Lexicon:
 
     @property
     def classes(self) -> list[str]:
-        """Every class and service category, in order of first appearance."""
+        """Every drug class and service category, in order of first appearance."""
         return list(dict.fromkeys(e.drug_class for e in self.entries if e.drug_class))
 
 

@@ -1,0 +1,222 @@
+"""Chat over the sample index: follow-ups inherit filters; the CLI reads piped stdin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_assist.answer.chat import ChatSession
+from imr_assist.answer.service import Assistant
+from imr_assist.cli import _register, app
+from imr_assist.constants import CANNOT_ANSWER
+from imr_assist.settings import Settings
+from tests.openai_server import OpenAITestServer
+
+_register()
+
+NORCO = "Why are Norco requests upheld?"
+
+
+@pytest.fixture(scope="module")
+def assistant(sample_index: Path) -> Iterator[Assistant]:
+    a = Assistant(Settings(index_dir=sample_index, llm_enabled=False))
+    yield a
+    a.index.close()
+
+
+@pytest.fixture
+def session(assistant: Assistant) -> ChatSession:
+    return ChatSession(assistant.settings, assistant=assistant)
+
+
+def test_first_question_sets_filters(session: ChatSession) -> None:
+    answer = session.ask(NORCO)
+    assert answer.answered and answer.mode == "extractive"
+    assert session.filters_dict()["decision"] == "upheld"
+    assert session.filters_dict()["treatment"] == ["Norco"]
+    assert answer.citations
+    assert all(c.treatment and c.treatment.startswith("Norco") for c in answer.citations)
+
+
+def test_and_soma_keeps_decision_and_swaps_treatment(session: ChatSession) -> None:
+    session.ask(NORCO)
+    answer = session.ask("and Soma?")
+    assert answer.question == "and Soma?"
+    assert answer.answered
+    assert answer.citations
+    for c in answer.citations:
+        assert c.treatment and c.treatment.startswith("Soma"), c
+        assert c.decision == "upheld"
+    assert session.filters_dict()["treatment"] == ["Soma"]
+    assert session.filters_dict()["decision"] == "upheld"
+
+
+def test_which_of_those_were_overturned(session: ChatSession) -> None:
+    session.ask(NORCO)
+    answer = session.ask("which of those were overturned?")
+    assert answer.answered
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id.startswith("002"), c
+        assert c.treatment and c.treatment.startswith("Norco")
+        assert c.decision == "overturned"
+    assert session.filters_dict()["decision"] == "overturned"
+    assert session.filters_dict()["treatment"] == ["Norco"]
+
+
+def test_follow_up_adds_a_reviewer_specialty(session: ChatSession) -> None:
+    # Only letter 004's Norco item was decided by a Family Practice reviewer.
+    session.ask(NORCO)
+    answer = session.ask("and by Family Practice reviewers?")
+    assert session.filters_dict()["specialty"] == "Family Practice"
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id.startswith("004"), c
+        assert c.treatment and c.treatment.startswith("Norco")
+
+
+def test_follow_up_adds_a_guideline(session: ChatSession) -> None:
+    # Every sample decision cites MTUS; none cites ODG, so the follow-up has no answer.
+    session.ask(NORCO)
+    answer = session.ask("what about those under ODG?")
+    assert session.filters_dict()["guideline"] == "ODG"
+    assert not answer.answered
+    assert not answer.citations
+
+
+def test_question_naming_treatment_and_decision_starts_afresh(session: ChatSession) -> None:
+    session.ask("Why are Norco requests upheld by Family Practice reviewers?")
+    assert session.filters_dict()["specialty"] == "Family Practice"
+    # "those" would make this a follow-up, but it names its own treatment and decision.
+    answer = session.ask("Why was Xanax upheld in those letters?")
+    assert "specialty" not in session.filters_dict()
+    assert answer.answered
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id.startswith("002"), c
+        assert c.treatment and c.treatment.startswith("Xanax")
+
+
+def test_reset_clears_filters(session: ChatSession) -> None:
+    session.ask(NORCO)
+    assert session.filters_dict()
+    session.reset()
+    assert session.filters_dict() == {}
+    assert session.last_question is None
+    # After a reset "and Soma?" is a fresh question: no decision is inherited.
+    answer = session.ask("and Soma?")
+    assert "decision" not in session.filters_dict()
+    assert answer.question == "and Soma?"
+    assert all(c.treatment and c.treatment.startswith("Soma") for c in answer.citations)
+
+
+# -- the CLI -----------------------------------------------------------------------
+
+
+def test_cli_chat_with_piped_stdin(sample_index: Path, assistant: Assistant) -> None:
+    expected, _ = assistant.ask(NORCO)
+    stdin = f"{NORCO}\n/sources\n/filters\n/help\n/reset\n/filters\n/bogus\n/quit\nignored?\n"
+    result = CliRunner().invoke(
+        app, ["chat", "--llm", "none", "--index", str(sample_index)], input=stdin
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"> {NORCO}" in out
+    assert f"({len(expected.citations)} source(s); /sources to show them)" in out
+    # /sources prints each verified quote.
+    for c in expected.citations:
+        assert c.quote in out
+    # /filters shows the filters in force, then "none" after /reset.
+    filters = "{'treatment': ['Norco'], 'generic': ['hydrocodone/acetaminophen'], 'decision': 'upheld'}"
+    assert filters in out
+    assert "/sources   show the sources of the last answer" in out
+    assert out.index(filters) < out.index("Conversation reset.") < out.rindex("none")
+    assert "Unknown command /bogus" in out
+    # Nothing after /quit is asked.
+    assert "ignored?" not in out
+
+
+def test_cli_chat_follow_up(sample_index: Path) -> None:
+    stdin = f"{NORCO}\nand Soma?\n/sources\n"  # ends without /quit: EOF leaves cleanly
+    result = CliRunner().invoke(
+        app, ["chat", "--llm", "none", "--index", str(sample_index)], input=stdin
+    )
+    assert result.exit_code == 0, result.output
+    sources = result.output.split("and Soma?", 1)[1].split("Sources", 1)[1]
+    assert "Soma 350mg #60 (upheld)" in sources
+    assert "Norco" not in sources
+
+
+def _llm_env(server: OpenAITestServer) -> dict[str, str]:
+    return {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
+
+
+def _prompt_excerpts(server: OpenAITestServer) -> int:
+    user = server.chat_requests[0].messages[1]["content"]
+    return user.count("<excerpt n=")
+
+
+def test_cli_chat_streams_and_shows_the_verified_answer(
+    sample_index: Path, assistant: Assistant, openai_server: OpenAITestServer
+) -> None:
+    expected, _ = assistant.ask(NORCO)
+    first = expected.citations[0]
+    bad = "Norco is upheld because the moon is full [99]."
+    good = f'Norco was upheld: "{first.quote}" [1].'
+    openai_server.script([bad, good])
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--llm", "test-model", "--index", str(sample_index)],
+        input=f"{NORCO}\n/sources\n/quit\n",
+        env=_llm_env(openai_server),
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # The first draft was streamed, failed verification, and was re-asked (not streamed).
+    assert len(openai_server.chat_requests) == 2
+    assert openai_server.chat_requests[0].body["stream"] is True
+    assert bad in out
+    assert "Verified answer:" in out
+    assert out.index(bad) < out.index("Verified answer:") < out.index(good)
+    assert "(1 source(s); /sources to show them)" in out
+    assert f"[1] {first.doc_id}" in out
+
+
+def test_cli_chat_shows_renumbered_citations(
+    sample_index: Path, assistant: Assistant, openai_server: OpenAITestServer
+) -> None:
+    expected, _ = assistant.ask(NORCO)
+    second = expected.citations[1]
+    openai_server.script(["Records lacked documentation of the 4 A's domains [2]."])
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--llm", "test-model", "--index", str(sample_index)],
+        input=f"{NORCO}\n/sources\n",
+        env=_llm_env(openai_server),
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert _prompt_excerpts(openai_server) >= 2
+    assert len(openai_server.chat_requests) == 1
+    # The streamed draft cites [2]; the verified answer and its sources say [1].
+    assert "Records lacked documentation of the 4 A's domains [2]." in out
+    assert "Verified answer:\nRecords lacked documentation of the 4 A's domains [1]." in out
+    assert f"[1] {second.doc_id}" in out
+
+
+def test_cli_chat_cannot_answer_is_not_a_crash(
+    sample_index: Path, openai_server: OpenAITestServer
+) -> None:
+    openai_server.script([CANNOT_ANSWER])
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--llm", "test-model", "--index", str(sample_index)],
+        input=f"{NORCO}\n",
+        env=_llm_env(openai_server),
+    )
+    assert result.exit_code == 0, result.output
+    assert CANNOT_ANSWER in result.output
+    assert "Verified answer:" not in result.output
