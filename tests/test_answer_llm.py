@@ -277,6 +277,7 @@ def test_bad_then_good_is_answered_by_the_retry(
         # A sentence with no citation at all.
         ("Norco requests are upheld. Everyone knows that [1].", "sentence without a citation"),
     ],
+    ids=["invented-quote", "quote-from-another-letter", "uncited-sentence"],
 )
 def test_unverifiable_answer_is_rejected(
     make: MakeAssistant,
@@ -326,7 +327,8 @@ def test_server_errors_exhaust_retries_and_fall_back(
     make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
 ) -> None:
     ex = extractive[0]
-    openai_server.script([Reply(status=500), Reply(status=500), good_reply(ex)])
+    error = Reply(status=500, headers={"Retry-After": "0"})
+    openai_server.script([error, error, good_reply(ex)])
     answer, _ = make().ask(QUESTION)
     assert_fallback(answer, ex, "HTTP 500")
     assert "(2 attempts)" in answer.notices[-1]
@@ -465,7 +467,11 @@ def test_usage_is_reported(
     [
         (SENTINEL, None, None),
         # A server error that echoes the key back.
-        (SENTINEL, Reply(status=500, error_message=f"bad request for key {SENTINEL}"), "***"),
+        (
+            SENTINEL,
+            Reply(status=500, headers={"Retry-After": "0"}, error_message=f"bad key {SENTINEL}"),
+            "bad key ***",
+        ),
         # The server wants another key: 401, and the writer falls back.
         ("sk-test-other", None, "HTTP 401"),
     ],
@@ -557,7 +563,10 @@ def test_cli_ask_prints_bracketed_text_literally(
     "accepts, reply",
     [
         (SENTINEL, None),
-        (SENTINEL, Reply(status=500, error_message=f"upstream rejected {SENTINEL}")),
+        (
+            SENTINEL,
+            Reply(status=500, headers={"Retry-After": "0"}, error_message=f"no {SENTINEL}"),
+        ),
         (SENTINEL, Reply(status=400, error_message=f"key {SENTINEL} is not valid here")),
         ("sk-test-other", None),
     ],

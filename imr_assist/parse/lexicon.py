@@ -33,6 +33,12 @@ surface forms took about a second to compile and milliseconds per search in CPyt
 builds in a few milliseconds and finds a treatment in a few microseconds. Longest match
 wins at each position, and ``find`` takes the earliest position.
 
+``stop_phrases`` in the data contain a treatment or group word but name neither: in
+"morphine equivalent dose" there is no morphine, and a reviewer board-certified in
+"Physical Medicine & Rehabilitation" or "Orthopaedic Surgery" is not a request for physical
+medicine or surgery. They are matched like aliases (a longer alias still wins) and report
+nothing.
+
 ``find`` (one treatment string) also has a fuzzy fallback: when no exact match starts in
 the first four words, a word of five or more letters within one edit (insertion, deletion,
 substitution or swap of neighbours) of a one-word alias with the same first letter is
@@ -240,10 +246,23 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-class _Matcher:
-    """A case-insensitive and an exact-case token trie over one alias table."""
+_STOP = -1  # alias index of a stop phrase
 
-    def __init__(self, aliases: Sequence[str], exact_case: Sequence[bool], fused: bool) -> None:
+
+class _Matcher:
+    """A case-insensitive and an exact-case token trie over one alias table.
+
+    Stop phrases are matched like aliases, longest wins, but report nothing: they consume
+    "morphine equivalent dose" so that "morphine" in it is not the drug.
+    """
+
+    def __init__(
+        self,
+        aliases: Sequence[str],
+        exact_case: Sequence[bool],
+        fused: bool,
+        stop_phrases: Sequence[str] = (),
+    ) -> None:
         self.folded = _TokenTrie()
         self.exact = _TokenTrie(case_sensitive=True)
         for idx, alias in enumerate(aliases):
@@ -251,6 +270,9 @@ class _Matcher:
                 self.exact.add(alias, idx, fused=False)
             else:
                 self.folded.add(alias, idx, fused=fused)
+        # After the aliases, so an alias identical to a stop phrase keeps winning.
+        for phrase in stop_phrases:
+            self.folded.add(phrase, _STOP, fused=False)
 
     def at(self, text: str, toks: Sequence[_Tok], i: int) -> tuple[int, int] | None:
         a = self.folded.longest_at(text, toks, i)
@@ -261,9 +283,14 @@ class _Matcher:
 
     def first(self, text: str, toks: Sequence[_Tok]) -> tuple[int, int, int] | None:
         """``(first token, last token, alias index)`` of the earliest match."""
-        for i in range(len(toks)):
+        i = 0
+        while i < len(toks):
             hit = self.at(text, toks, i)
-            if hit is not None:
+            if hit is None:
+                i += 1
+            elif hit[1] == _STOP:
+                i = hit[0] + 1
+            else:
                 return i, hit[0], hit[1]
         return None
 
@@ -276,7 +303,8 @@ class _Matcher:
             if hit is None:
                 i += 1
                 continue
-            out.append((i, hit[0], hit[1]))
+            if hit[1] != _STOP:
+                out.append((i, hit[0], hit[1]))
             i = hit[0] + 1
         return out
 
@@ -289,12 +317,14 @@ class Lexicon:
         entries: Iterable[LexiconEntry],
         groups: Mapping[str, Sequence[str]] | None = None,
         exact_case_aliases: Iterable[str] = (),
+        stop_phrases: Iterable[str] = (),
     ) -> None:
         self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         self.groups: dict[str, tuple[str, ...]] = {
             word: tuple(classes) for word, classes in (groups or {}).items()
         }
         exact = set(exact_case_aliases)
+        self.stop_phrases: tuple[str, ...] = tuple(stop_phrases)
 
         # Alias table: one row per surface form, in file order.
         self._alias_text: list[str] = []
@@ -305,12 +335,17 @@ class Lexicon:
                 self._alias_text.append(surface)
                 self._alias_entry.append(entry)
                 exact_flags.append(surface in exact)
-        self._matcher = _Matcher(self._alias_text, exact_flags, fused=True)
+        self._matcher = _Matcher(
+            self._alias_text, exact_flags, fused=True, stop_phrases=self.stop_phrases
+        )
 
         self._group_words = list(self.groups)
         # Group words are matched as written: "anti-inflammatories" is not a fused word.
         self._group_matcher = _Matcher(
-            self._group_words, [False] * len(self._group_words), fused=False
+            self._group_words,
+            [False] * len(self._group_words),
+            fused=False,
+            stop_phrases=self.stop_phrases,
         )
 
         self._by_canonical = {e.canonical.casefold(): e for e in self.entries}
@@ -356,11 +391,18 @@ class Lexicon:
                     aliases=tuple(aliases + exact_aliases),
                 )
             )
-        raw_groups = data.get("groups") or {}
+        raw_groups = data.get("groups", {})
         if not isinstance(raw_groups, dict):
             raise ValueError("lexicon: 'groups' must be an object")
-        groups = {str(k): [str(c) for c in v] for k, v in raw_groups.items()}
-        return cls(entries, groups, exact)
+        groups: dict[str, list[str]] = {}
+        for word, classes in raw_groups.items():
+            if not isinstance(classes, list) or not classes:
+                raise ValueError(f"lexicon: group {word!r} must list one or more classes")
+            groups[str(word)] = [str(c) for c in classes]
+        raw_stop = data.get("stop_phrases", [])
+        if not isinstance(raw_stop, list):
+            raise ValueError("lexicon: 'stop_phrases' must be a list")
+        return cls(entries, groups, exact, [str(p) for p in raw_stop])
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -405,10 +447,13 @@ class Lexicon:
             candidates: set[int] = set()
             for key in {word} | _deletions(word):
                 candidates |= self._fuzzy_index.get(key, set())
+            # Exactly one edit: a word spelled like an alias that the exact matcher passed
+            # over was consumed by a stop phrase ("morphine equivalent dose").
             hits = sorted(
                 idx
                 for idx in candidates
                 if self._alias_text[idx][0].casefold() == word[0]
+                and self._alias_text[idx].casefold() != word
                 and _within_one_edit(word, self._alias_text[idx].casefold())
             )
             if hits:
