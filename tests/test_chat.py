@@ -100,6 +100,44 @@ def test_question_naming_treatment_and_decision_starts_afresh(session: ChatSessi
         assert c.treatment and c.treatment.startswith("Xanax")
 
 
+def test_follow_up_names_another_letter(session: ChatSession) -> None:
+    first = session.ask("Why was Norco upheld in letter 001?")
+    assert first.citations and all(c.doc_id.startswith("001") for c in first.citations)
+    answer = session.ask("what about letter 004?")
+    assert session.filters_dict()["doc_id"] == ["004_c3a84b1ea5686096"]
+    assert session.filters_dict()["decision"] == "upheld"
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id.startswith("004"), c
+        assert c.treatment and c.treatment.startswith("Norco")
+
+
+def test_chained_follow_ups_repeat_the_first_question(
+    assistant: Assistant, openai_server: OpenAITestServer
+) -> None:
+    settings = Settings(
+        index_dir=assistant.settings.index_dir,
+        llm_enabled=True,
+        llm_model="test-model",
+        openai_base_url=openai_server.base_url,
+        openai_api_key=openai_server.api_key,
+        llm_timeout=5.0,
+        llm_max_retries=0,
+    )
+    chat = ChatSession(settings, assistant=Assistant(settings, index=assistant.index))
+    openai_server.script([CANNOT_ANSWER] * 3)
+    for q in (NORCO, "and Soma?", "and Xanax?"):
+        assert chat.ask(q).answer == CANNOT_ANSWER
+    questions = [r.messages[1]["content"].split("\n", 1)[0] for r in openai_server.chat_requests]
+    assert questions == [
+        f"Question: {NORCO}",
+        f"Question: {NORCO} (and Soma?)",
+        f"Question: {NORCO} (and Xanax?)",
+    ]
+    assert chat.filters_dict()["treatment"] == ["Xanax"]
+    assert "Soma" not in openai_server.chat_requests[2].messages[1]["content"]
+
+
 def test_reset_clears_filters(session: ChatSession) -> None:
     session.ask(NORCO)
     assert session.filters_dict()

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from imr_assist.answer.service import Assistant
 from imr_assist.models import Answer
+from imr_assist.retrieve.hybrid import resolve_doc_refs
 from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
 from imr_assist.settings import Settings
 
@@ -45,6 +46,7 @@ class ChatSession:
             return question, new
         if new.has_treatment and new.decision:
             return question, new  # names its own treatment and decision: a fresh question
+        resolve_doc_refs(self.assistant.index, question, new)  # "what about letter 004?"
         merged = replace(prev)
         if new.has_treatment:
             merged = replace(
@@ -74,5 +76,7 @@ class ChatSession:
         answer, _ = self.assistant.ask(effective, filters=filters, on_delta=on_delta)
         answer = answer.model_copy(update={"question": question})
         self.filters = filters
-        self.last_question = effective
+        if effective == question:
+            # Keep the question that "and Soma?" repeats, so follow-ups do not pile up.
+            self.last_question = question
         return answer
