@@ -186,7 +186,10 @@ def test_good_answer_is_verified_and_renumbered(
     assert answer.notices == []
     assert answer.question == QUESTION
     assert answer.filters == ex.filters
-    assert answer.answer == renumbered_good(ex) + " The reviewers applied the MTUS opioid criteria [3]."
+    assert (
+        answer.answer
+        == renumbered_good(ex) + " The reviewers applied the MTUS opioid criteria [3]."
+    )
     assert [c.n for c in answer.citations] == [1, 2, 3]
     excerpts = {n: (doc, text) for n, doc, text in prompt_excerpts(openai_server)}
     for c, old in zip(answer.citations, (2, 1, first_hit), strict=True):
@@ -386,7 +389,9 @@ def test_chinese_answer_is_reported_as_not_english(
     reply = "诺可的请求被维持，因为没有记录功能改善 [1]。"
     openai_server.script([reply, reply])
     make().ask(QUESTION)
-    assert "- the answer is not in English" in openai_server.chat_requests[1].messages[-1]["content"]
+    assert (
+        "- the answer is not in English" in openai_server.chat_requests[1].messages[-1]["content"]
+    )
 
 
 def test_model_says_cannot_answer(

@@ -168,7 +168,9 @@ def test_cli_chat_with_piped_stdin(sample_index: Path, assistant: Assistant) -> 
     for c in expected.citations:
         assert c.quote in out
     # /filters shows the filters in force, then "none" after /reset.
-    filters = "{'treatment': ['Norco'], 'generic': ['hydrocodone/acetaminophen'], 'decision': 'upheld'}"
+    filters = (
+        "{'treatment': ['Norco'], 'generic': ['hydrocodone/acetaminophen'], 'decision': 'upheld'}"
+    )
     assert filters in out
     assert "/sources   show the sources of the last answer" in out
     assert out.index(filters) < out.index("Conversation reset.") < out.rindex("none")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import CANNOT_ANSWER
-from imr_assist.errors import IndexStateError
+from imr_assist.errors import ConfigError, IndexStateError
 from imr_assist.index.index import Index
 from imr_assist.index.ingest import ingest
 from imr_assist.prompts import render, template_names
@@ -167,7 +167,7 @@ def test_cli_ingest_ask_json(tmp_path: Path) -> None:
     res = runner.invoke(app, ["search", "why are Norco requests upheld", "--index", ix, "--json"])
     assert json.loads(res.stdout)["filters"]["decision"] == "upheld"
     res = runner.invoke(app, ["ask", "Norco", "--index", str(tmp_path / "nothing")])
-    assert res.exit_code == 1 or "no index" in str(res.exception)
+    assert isinstance(res.exception, IndexStateError) and "no index at" in str(res.exception)
 
 
 @pytest.mark.parametrize("name", template_names())
@@ -196,7 +196,7 @@ def test_prompts_render_strictly(name: str) -> None:
         n_excerpts=1,
     )
     assert out.strip()
-    with pytest.raises(Exception, match="undefined"):
+    with pytest.raises(ConfigError, match="undefined"):
         render(name)
 
 

@@ -7,6 +7,7 @@ reason backed by the reviewer's own sentence. Same index and question, same answ
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -14,8 +15,10 @@ from imr_assist.answer.citations import LetterTexts, verify
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
 from imr_assist.index.catalog import ItemRow
 from imr_assist.models import Answer, Citation, Item, Letter
+from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult
 from imr_assist.retrieve.query import QueryFilters
+from imr_assist.text import clean, normalize
 
 #: Below this dense similarity, an unfiltered question is taken as off-topic.
 MIN_RELEVANCE = 0.30
@@ -70,8 +73,6 @@ def decision_line(letter: Letter, item: Item) -> Evidence:
     end = item.spans["decision"].end
     if end <= start:  # 2013 format: the decision sentence follows the treatment
         end = item.spans["treatment"].end
-    from imr_assist.text import clean
-
     return Evidence(letter.doc_id, item.index, start, end, clean(letter.text[start:end]).strip())
 
 
@@ -84,15 +85,11 @@ def reason_evidence(letter: Letter, item: Item, category: str) -> Evidence | Non
 
 def rationale_evidence(letter: Letter, item: Item) -> Evidence | None:
     """The rationale's first sentence, for items whose reasons carry no label."""
-    from imr_assist.parse.reasons import sentences
-    from imr_assist.text import normalize
 
     span = item.spans.get("rationale")
     if span is None:
         return None
     nt = normalize(letter.text)
-    import bisect
-
     a = bisect.bisect_left(nt.offsets, span.start)
     b = bisect.bisect_left(nt.offsets, span.end)
     sents = list(sentences(nt, a, b))

@@ -36,6 +36,8 @@ from imr_assist.errors import ConfigError, LLMError
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
 
+    from imr_assist.settings import Settings
+
 __all__ = [
     "DEFAULT_ENDPOINT",
     "LLMClient",
@@ -135,6 +137,19 @@ class _Failure(Exception):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+
+
+def client_from_settings(settings: Settings) -> LLMClient:
+    """The LLM client the settings describe (model, endpoint, key, timeout, retries)."""
+    return LLMClient(
+        LLMConfig(
+            model=settings.resolved_llm_model,
+            base_url=settings.openai_base_url,
+            api_key=settings.api_key(),
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+        )
+    )
 
 
 class LLMClient:

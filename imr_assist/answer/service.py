@@ -26,18 +26,9 @@ class Assistant:
     def llm_writer(self):  # type: ignore[no-untyped-def]
         if self._llm is None:
             from imr_assist.answer.llm import LLMWriter
-            from imr_assist.answer.llm_client import LLMClient, LLMConfig
+            from imr_assist.answer.llm_client import client_from_settings
 
-            s = self.settings
-            client = LLMClient(
-                LLMConfig(
-                    model=s.resolved_llm_model,
-                    base_url=s.openai_base_url,
-                    api_key=s.api_key(),
-                    timeout=s.llm_timeout,
-                    max_retries=s.llm_max_retries,
-                )
-            )
+            client = client_from_settings(self.settings)
             self._llm = LLMWriter(client, self.texts)
         return self._llm
 

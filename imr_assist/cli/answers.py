@@ -8,23 +8,27 @@ from pathlib import Path
 import typer
 
 from imr_assist.cli import app
-from imr_assist.cli.common import ChromaOpt, IndexOpt, err, out, print_json, settings_from
+from imr_assist.cli.common import (
+    ChromaOpt,
+    IndexOpt,
+    err,
+    llm_flags,
+    out,
+    print_json,
+    settings_from,
+)
 from imr_assist.models import Answer
+from imr_assist.settings import Settings
 
 LlmOpt = typer.Option(
     None, "--llm", help="Model to write answers, or 'none' for extractive [IMR_ASSIST_MODEL]"
 )
 
 
-def _settings(index: Path | None, chroma_url: str | None, llm: str | None, k: int | None):  # type: ignore[no-untyped-def]
-    extra: dict[str, object] = {"k": k}
-    if llm is not None:
-        if llm.lower() == "none":
-            extra["llm_enabled"] = False
-        else:
-            extra["llm_model"] = llm
-            extra["llm_enabled"] = True
-    return settings_from(index, chroma_url, **extra)
+def _settings(
+    index: Path | None, chroma_url: str | None, llm: str | None, k: int | None
+) -> Settings:
+    return settings_from(index, chroma_url, k=k, **llm_flags(llm))
 
 
 def render_answer(answer: Answer, streamed: bool = False) -> None:
@@ -136,7 +140,9 @@ def chat(
                         last.model_copy(update={"notices": [], "usage": None}), streamed=True
                     )
             else:
-                out.print(f"Unknown command {cmd}; /help lists them.", highlight=False, markup=False)
+                out.print(
+                    f"Unknown command {cmd}; /help lists them.", highlight=False, markup=False
+                )
             continue
         if not interactive:
             out.print(f"> {line}", highlight=False, markup=False)

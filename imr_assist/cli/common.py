@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from imr_assist.settings import Settings
 
@@ -23,6 +24,29 @@ ChromaOpt = typer.Option(
     "--chroma-url",
     help="Chroma server URL instead of the embedded store (env IMR_ASSIST_CHROMA_URL)",
 )
+
+
+def llm_flags(llm: str | None) -> dict[str, Any]:
+    """Settings for ``--llm``: 'none' forces extractive answers, a model name forces the LLM."""
+    if llm is None:
+        return {}
+    if llm.lower() == "none":
+        return {"llm_enabled": False}
+    return {"llm_model": llm, "llm_enabled": True}
+
+
+def progress_bar(label: str, *, disable: bool = False) -> Progress:
+    """The progress bar long commands show on stderr (hidden when it is not a terminal)."""
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=disable or not err.is_terminal,
+    )
 
 
 def settings_from(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from imr_assist.cli import app
-from imr_assist.cli.common import ChromaOpt, IndexOpt, err, out, print_json, settings_from
+from imr_assist.cli.common import (
+    ChromaOpt,
+    IndexOpt,
+    err,
+    out,
+    print_json,
+    progress_bar,
+    settings_from,
+)
 
 
 @app.command()
@@ -28,16 +35,7 @@ def ingest(
 
     settings = settings_from(index, chroma_url)
     inputs = paths or [str(samples_dir())]
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=True,
-        disable=as_json or not err.is_terminal,
-    ) as bar:
+    with progress_bar("ingest", disable=as_json) as bar:
         task = bar.add_task("", total=None)
 
         def progress(done: int, total: int, current: str) -> None:

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from imr_assist.cli import app
-from imr_assist.cli.common import IndexOpt, err, out, print_json, settings_from
+from imr_assist.cli.common import (
+    IndexOpt,
+    err,
+    llm_flags,
+    out,
+    print_json,
+    progress_bar,
+    settings_from,
+)
 from imr_assist.errors import IndexStateError
 from imr_assist.settings import Settings
 
@@ -49,14 +56,7 @@ class StatsFormat(StrEnum):
 
 def _settings(index: Path | None, llm: str | None) -> Settings:
     """Settings from the flags; ``--llm none`` turns the summary off, a model name on."""
-    extra: dict[str, object] = {}
-    if llm is not None:
-        if llm.lower() == "none":
-            extra["llm_enabled"] = False
-        else:
-            extra["llm_model"] = llm
-            extra["llm_enabled"] = True
-    return Settings.load(index_dir=index, **extra)
+    return Settings.load(index_dir=index, **llm_flags(llm))
 
 
 def _missing(key: str, settings: Settings) -> IndexStateError:
@@ -159,16 +159,7 @@ def _digest_all(settings: Settings, folder: Path, ext: str, write: Callable[[Let
     try:
         doc_ids = idx.catalog.doc_ids()
         folder.mkdir(parents=True, exist_ok=True)
-        with Progress(
-            TextColumn("[bold]digest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as bar:
+        with progress_bar("digest") as bar:
             task = bar.add_task("", total=len(doc_ids))
             for doc_id in doc_ids:
                 bar.update(task, description=doc_id)

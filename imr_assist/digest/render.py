@@ -160,17 +160,9 @@ def letter_quotes(letter: Letter, texts: LetterTexts | None = None) -> LetterQuo
 
 def llm_client(settings: Settings) -> LLMClient:
     """An LLM client built from ``settings`` (the caller closes it)."""
-    from imr_assist.answer.llm_client import LLMClient, LLMConfig
+    from imr_assist.answer.llm_client import client_from_settings
 
-    return LLMClient(
-        LLMConfig(
-            model=settings.resolved_llm_model,
-            base_url=settings.openai_base_url,
-            api_key=settings.api_key(),
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
-        )
-    )
+    return client_from_settings(settings)
 
 
 def summarize(letter: Letter, settings: Settings, client: LLMClient | None = None) -> Answer:

@@ -358,14 +358,14 @@ def _build_item(
         take("rationale", dr.end(), block_end)
         reasons = label_reasons(nt, dr.end(), block_end, decision)
     guideline_text = str(values.get("reviewer_guideline", ""))
-    a, b = nt.field(t_start, block_end)[1].start, nt.field(t_start, block_end)[1].end
+    block_span = nt.field(t_start, block_end)[1]
     return Item(
         index=index,
         treatment=treatment,
         decision=decision,  # type: ignore[arg-type]
         guidelines=fields.guideline_families(guideline_text),
         reasons=reasons,
-        span=Span(start=a, end=b),
+        span=block_span,
         spans=spans,
         **tf,  # type: ignore[arg-type]
         **values,  # type: ignore[arg-type]
