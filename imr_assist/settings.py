@@ -24,6 +24,8 @@ ENV: dict[str, str] = {
     "embed_model_path": "IMR_ASSIST_EMBED_MODEL",
     "embed_api_model": "IMR_ASSIST_EMBED_API_MODEL",
     "embed_base_url": "IMR_ASSIST_EMBED_BASE_URL",
+    "embed_batch_size": "IMR_ASSIST_EMBED_BATCH",
+    "embed_concurrency": "IMR_ASSIST_EMBED_CONCURRENCY",
     "llm_model": "IMR_ASSIST_MODEL",
     "llm_timeout": "IMR_ASSIST_LLM_TIMEOUT",
     "llm_max_retries": "IMR_ASSIST_LLM_RETRIES",
@@ -54,6 +56,12 @@ class Settings(BaseModel):
     )
     embed_base_url: str | None = Field(
         None, description="Base URL for the 'openai' embedder (default: OPENAI_BASE_URL)"
+    )
+    embed_batch_size: int = Field(
+        64, ge=1, le=2048, description="Texts per request to an embeddings endpoint"
+    )
+    embed_concurrency: int = Field(
+        4, ge=1, le=64, description="Embeddings requests in flight at once ('openai' embedder)"
     )
     llm_model: str | None = Field(
         None, description="Model that writes answers; None means extractive answers"

@@ -17,7 +17,7 @@ from imr_assist.index.catalog import ItemRow
 from imr_assist.models import Answer, Citation, Item, Letter
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult
-from imr_assist.retrieve.query import QueryFilters
+from imr_assist.retrieve.query import QueryFilters, fact_asked
 from imr_assist.text import clean, normalize
 
 #: Below this dense similarity, an unfiltered question is taken as off-topic.
@@ -120,16 +120,21 @@ class ExtractiveWriter:
         self.texts = texts
 
     def write(self, result: SearchResult, kind: str) -> Answer:
+        self._question = result.question
         ledger = CitationLedger(self.texts)
         f = result.filters
         rows = result.items
-        restricted = bool(f.has_treatment or f.decision or f.doc_ids or f.guideline or f.specialty)
+        restricted = f.restricted
         if restricted and not rows:
-            return self._cannot(result, ledger)
+            zero_count = kind in ("count", "share") and f.decision and self._all_rows_for(f)
+            if not zero_count:  # "How many Xanax requests were overturned?" can be 0 of 1
+                return self._cannot(result, ledger)
         if not restricted:
             best = max((h.dense or 0.0 for h in result.hits), default=0.0)
             if kind in ("general", "why", "decision") and (not result.hits or best < MIN_RELEVANCE):
                 return self._cannot(result, ledger)
+        if kind == "fact" and not f.doc_ids:
+            return self._cannot(result, ledger)  # a letter fact needs a named letter
         pairs = self._pairs(rows)
         if kind == "general" and not restricted:
             pairs = self._pairs_from_hits(result)
@@ -141,6 +146,7 @@ class ExtractiveWriter:
             "decision": self._decisions,
             "summary": self._summary,
             "compare": self._compare,
+            "fact": self._fact,
         }.get(kind, self._decisions)
         lines = writer(pairs, f, ledger)
         text = "\n".join(lines).strip()
@@ -242,7 +248,8 @@ class ExtractiveWriter:
         if f.decision:
             total_pairs = self._pairs([r for r in self._all_rows_for(f)])
             total = len(total_pairs)
-            marks = "".join(led.cite(decision_line(lt, it)) for lt, it in pairs)
+            shown = pairs or total_pairs  # none counted: the decisions that were made
+            marks = "".join(led.cite(decision_line(lt, it)) for lt, it in shown)
             share = f" ({100 * n / total:.0f}%)" if total else ""
             lines.append(
                 f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index "
@@ -269,7 +276,13 @@ class ExtractiveWriter:
         from imr_assist.retrieve.hybrid import item_matches
 
         g = replace(f, decision=None)
-        return [r for r in self.texts.catalog.items() if item_matches(r, g)]
+        rows = self.texts.catalog.items(
+            generics=g.generics,
+            classes=g.classes,
+            canonicals=g.names_without_generic,
+            doc_ids=g.doc_ids,
+        )
+        return [r for r in rows if item_matches(r, g)]
 
     def _list(
         self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
@@ -321,6 +334,29 @@ class ExtractiveWriter:
                     ev = Evidence(lt.doc_id, it.index, r.start, r.end, r.quote)
                     line += f"; {REASON_LABELS[r.category].lower()} {led.cite(ev)}"
                 lines.append(line)
+        return lines
+
+    def _fact(
+        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
+    ) -> list[str]:
+        """A field of the named letters, quoted where the letter states it."""
+        name = fact_asked(self._question)
+        if name is None or name == "reviewer_name":
+            return []  # reviewers are anonymous: no letter names one
+        lines = []
+        seen: set[str] = set()
+        for lt, _ in pairs:
+            if lt.doc_id in seen:
+                continue
+            seen.add(lt.doc_id)
+            value = getattr(lt, name, None)
+            span = lt.spans.get(name)
+            if not value or span is None:
+                continue
+            quote = clean(lt.text[span.start : span.end]).strip()
+            mark = led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            label = name.replace("_", " ")
+            lines.append(f"{lt.doc_id}: {label} {value} {mark}".rstrip())
         return lines
 
     def _compare(

@@ -56,6 +56,18 @@ CREATE TABLE IF NOT EXISTS chunks (
     meta TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS items_generic ON items(generic);
+CREATE INDEX IF NOT EXISTS items_class ON items(drug_class);
+CREATE INDEX IF NOT EXISTS items_canonical ON items(canonical);
+CREATE INDEX IF NOT EXISTS items_decision ON items(decision);
+CREATE TABLE IF NOT EXISTS letter_facts (
+    doc_id TEXT PRIMARY KEY,
+    case_number TEXT,
+    age INTEGER,
+    sex TEXT,
+    date_of_injury TEXT,
+    specialties TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 """
 
@@ -74,6 +86,27 @@ class ItemRow:
     guidelines: list[str]
 
 
+@dataclass(frozen=True)
+class LetterFacts:
+    doc_id: str
+    case_number: str | None
+    age: int | None
+    sex: str | None
+    date_of_injury: str | None
+    specialties: list[str]
+
+
+def _facts(letter: Letter) -> tuple[object, ...]:
+    return (
+        letter.doc_id,
+        letter.case_number,
+        letter.patient.age,
+        letter.patient.sex,
+        letter.date_of_injury,
+        json.dumps(letter.reviewer.specialties),
+    )
+
+
 class Catalog:
     """Thin, typed access to the catalog database."""
 
@@ -85,6 +118,22 @@ class Catalog:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self._letters_cache: dict[str, Letter] = {}
+        self._backfill_facts()
+
+    def _backfill_facts(self) -> None:
+        """Catalogs written before ``letter_facts`` existed get it filled from the records."""
+        missing = self.db.execute(
+            "SELECT l.doc_id, l.record FROM letters l "
+            "LEFT JOIN letter_facts f ON f.doc_id = l.doc_id WHERE f.doc_id IS NULL"
+        ).fetchall()
+        if not missing:
+            return
+        with self.transaction() as db:
+            for _, record in missing:
+                db.execute(
+                    "INSERT OR REPLACE INTO letter_facts VALUES (?, ?, ?, ?, ?, ?)",
+                    _facts(Letter.model_validate_json(record)),
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -141,6 +190,10 @@ class Catalog:
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (letter.doc_id,))
                 db.execute("DELETE FROM items WHERE doc_id=?", (letter.doc_id,))
                 db.execute("DELETE FROM letters WHERE doc_id=?", (letter.doc_id,))
+                db.execute(
+                    "INSERT OR REPLACE INTO letter_facts VALUES (?, ?, ?, ?, ?, ?)",
+                    _facts(letter),
+                )
                 db.execute(
                     "INSERT INTO letters VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -220,8 +273,41 @@ class Catalog:
         ).fetchone()
         return self.letter(row[0]) if row else None
 
-    def items(self) -> list[ItemRow]:
-        rows = self.db.execute("SELECT * FROM items ORDER BY doc_id, item_index")
+    def items(
+        self,
+        *,
+        generics: Iterable[str] = (),
+        classes: Iterable[str] = (),
+        canonicals: Iterable[str] = (),
+        decision: str | None = None,
+        doc_ids: Iterable[str] = (),
+    ) -> list[ItemRow]:
+        """Items in (doc_id, index) order. Treatment lists select by generic OR class OR
+        canonical name; a decision and doc ids narrow further. No arguments: every item."""
+        where: list[str] = []
+        args: list[object] = []
+        treatment: list[str] = []
+        for column, values in (
+            ("generic", list(generics)),
+            ("drug_class", list(classes)),
+            ("canonical", list(canonicals)),
+        ):
+            if values:
+                treatment.append(f"{column} IN ({','.join('?' * len(values))})")
+                args += values
+        if treatment:
+            where.append("(" + " OR ".join(treatment) + ")")
+        if decision:
+            where.append("decision = ?")
+            args.append(decision)
+        ids = list(doc_ids)
+        if ids:
+            where.append(f"doc_id IN ({','.join('?' * len(ids))})")
+            args += ids
+        sql = "SELECT * FROM items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.execute(sql + " ORDER BY doc_id, item_index", args)
         return [
             ItemRow(
                 doc_id=r[0],
@@ -234,6 +320,21 @@ class Catalog:
                 reasons=json.loads(r[7]),
                 specialties=json.loads(r[8]),
                 guidelines=json.loads(r[9]),
+            )
+            for r in rows
+        ]
+
+    def letter_facts(self) -> list[LetterFacts]:
+        """Per-letter facts that questions name letters by (patient, injury date, reviewer)."""
+        rows = self.db.execute("SELECT * FROM letter_facts ORDER BY doc_id")
+        return [
+            LetterFacts(
+                doc_id=r[0],
+                case_number=r[1],
+                age=r[2],
+                sex=r[3],
+                date_of_injury=r[4],
+                specialties=json.loads(r[5]),
             )
             for r in rows
         ]

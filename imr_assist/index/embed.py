@@ -581,6 +581,7 @@ def make_embedder(
     base_url: str | None = None,
     api_key: str | None = None,
     batch_size: int | None = None,
+    concurrency: int = 4,
 ) -> Embedder:
     """Build the embedder named by ``kind`` ("onnx" or "openai").
 
@@ -594,6 +595,10 @@ def make_embedder(
         return _cached_onnx(model_path or None, batch_size or 32)
     if normalised == "openai":
         return OpenAIEmbedder(
-            model or "", base_url=base_url, api_key=api_key, batch_size=batch_size or 64
+            model or "",
+            base_url=base_url,
+            api_key=api_key,
+            batch_size=batch_size or 64,
+            concurrency=concurrency,
         )
     raise ConfigError(f"unknown embedder {kind!r}; set IMR_ASSIST_EMBEDDER to 'onnx' or 'openai'")

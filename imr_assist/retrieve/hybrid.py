@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from imr_assist.index.catalog import ItemRow
+from imr_assist.index.catalog import ItemRow, LetterFacts
 from imr_assist.index.index import Index
 from imr_assist.models import Chunk
-from imr_assist.retrieve.query import QueryFilters, parse_question
+from imr_assist.retrieve.query import QueryFilters, parse_question, specialty_matches
 
 #: Reciprocal rank fusion constant (the usual 60: later ranks still count a little).
 RRF_K = 60
@@ -38,20 +38,53 @@ class SearchResult:
 
 
 def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None:
-    """Letters named in the question by case number, doc id or file stem ("letter 004")."""
-    ids = index.catalog.doc_ids()
-    found: list[str] = []
-    if filters.case_number:
-        found += [d for d in ids if d.upper() == filters.case_number]
-    for tok in re.findall(r"\b[\w-]{3,}\b", question):
-        if tok.isdigit() or "_" in tok or "-" in tok:
-            found += [d for d in ids if d == tok or d.startswith(tok + "_") or d.startswith(tok)]
-    filters.doc_ids = sorted(set(found))
+    """Letters the question names: by case number, doc id or file stem ("letter 004"),
+    or by who and when (patient age and sex, date of injury, reviewer specialty)."""
+    found: set[str] | None = None
+    tokens = [
+        t for t in re.findall(r"\b[\w-]{3,}\b", question) if t.isdigit() or "_" in t or "-" in t
+    ]
+    if filters.case_number or tokens:
+        ids = index.catalog.doc_ids()
+        named: set[str] = set()
+        if filters.case_number:
+            named |= {d for d in ids if d.upper() == filters.case_number}
+        for tok in tokens:
+            named |= {d for d in ids if d == tok or d.startswith(tok)}
+        if named or filters.case_number:
+            found = named
+    if filters.names_letter:
+        described = {lf.doc_id for lf in index.catalog.letter_facts() if _describes(lf, filters)}
+        found = described if found is None else found & described
+    if found is not None:
+        filters.doc_ids = sorted(found)
+        filters.letter_refs_unmatched = not found
+
+
+def _describes(lf: LetterFacts, f: QueryFilters) -> bool:
+    if f.patient_ages and lf.age not in f.patient_ages:
+        return False
+    if f.patient_sex and lf.sex and lf.sex != f.patient_sex:
+        return False
+    if f.injury_date and not (lf.date_of_injury or "").startswith(f.injury_date):
+        return False
+    if f.specialty and not specialty_matches(f.specialty, lf.specialties):
+        return False
+    return True
 
 
 def matching_items(index: Index, filters: QueryFilters) -> list[ItemRow]:
     """Every catalog item the filters select (all items when there are no filters)."""
-    return [row for row in index.catalog.items() if item_matches(row, filters)]
+    if filters.letter_refs_unmatched:
+        return []
+    rows = index.catalog.items(
+        generics=filters.generics,
+        classes=filters.classes,
+        canonicals=filters.names_without_generic,
+        decision=filters.decision,
+        doc_ids=filters.doc_ids,
+    )
+    return [row for row in rows if item_matches(row, filters)]
 
 
 def item_matches(row: ItemRow, f: QueryFilters) -> bool:
@@ -69,10 +102,8 @@ def item_matches(row: ItemRow, f: QueryFilters) -> bool:
         return False
     if f.guideline and f.guideline not in row.guidelines:
         return False
-    if f.specialty:
-        s = f.specialty.lower()
-        if not any(s in sp.lower() or sp.lower() in s for sp in row.specialties):
-            return False
+    if f.specialty and not specialty_matches(f.specialty, row.specialties):
+        return False
     return True
 
 
@@ -92,10 +123,8 @@ def _meta_matches(meta: dict[str, Any], f: QueryFilters) -> bool:
         return False
     if f.guideline and f.guideline not in (meta.get("guidelines") or []):
         return False
-    if f.specialty:
-        s = f.specialty.lower()
-        if not any(s in sp.lower() for sp in meta.get("specialties") or []):
-            return False
+    if f.specialty and not specialty_matches(f.specialty, meta.get("specialties") or []):
+        return False
     return True
 
 
@@ -110,8 +139,7 @@ def search(
         resolve_doc_refs(index, question, f)
     result = SearchResult(question=question, filters=f)
     result.items = matching_items(index, f)
-    restricted = f.has_treatment or f.decision or f.doc_ids or f.guideline or f.specialty
-    if restricted and not result.items:
+    if f.restricted and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
         result.hits = search(index, question, k=3, filters=QueryFilters(doc_ids=["*"])).hits
         return result

@@ -21,7 +21,7 @@ _I = re.IGNORECASE
 # "medically necessary", so negated phrases are matched and removed first.
 _UPHELD_WORDS = re.compile(
     r"\b(?:upheld|uphold\w*|den(?:y|ied|ial|ials|ies)|not\s+medically\s+necessary|"
-    r"non-?certif\w+|rejected|refused|turned\s+down|not\s+approved)\b",
+    r"non-?certif\w+|not\s+certified|rejected|refused|turned\s+down|not\s+approved)\b",
     _I,
 )
 _OVERTURNED_WORDS = re.compile(
@@ -35,8 +35,68 @@ _GUIDELINES = {
     "ODG": re.compile(r"\bODG\b|official\s+disability\s+guidelines", _I),
     "ACOEM": re.compile(r"\bACOEM\b", _I),
 }
-_SPECIALTY_HINT = re.compile(
-    r"\b(?:by|from)\s+(?:an?\s+)?(?P<s>[A-Za-z&/ ]+?)\s+(?:reviewers?|specialists?|doctors?|physicians?)\b",
+# "denial" is a noun the decision verbs act on: "the denial was reversed" is an
+# overturn, "the denial stood" or "was upheld" is not. Alone it means upheld.
+_DENIAL_NOUN = re.compile(r"\b(?:(?:UR|utilization\s+review)\s+)?denials?\b", _I)
+_DENIAL_STOOD = re.compile(r"\bdenials?\s+(?:stand|stood|stands|hold|held|remain\w*)\b", _I)
+
+# Reviewer specialties a question can name a letter by; each pattern is matched
+# against the question and against the letters' specialty lines alike.
+SPECIALTY_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(rx, _I)
+    for name, rx in {
+        "anesthesiology": r"\banesthesi\w*|\banaesthesi\w*",
+        "neurology": r"\bneurolog\w*",
+        "neurosurgery": r"\bneurosurg\w*|\bneurological\s+surg\w*",
+        "orthopedics": r"\borthop(?:a)?edi\w*|\borthopedist",
+        "internal medicine": r"\binternal\s+medicine|\binternist",
+        "family medicine": r"\bfamily\s+(?:medicine|practi\w*|physician)",
+        "physical medicine": r"\bphysical\s+medicine|\bPM\s*&\s*R\b|\bphysiatr\w*",
+        "psychiatry": r"\bpsychiatr\w*",
+        "psychology": r"\bpsycholog\w*",
+        "chiropractic": r"\bchiropract\w*",
+        "occupational medicine": r"\boccupational\s+medicine",
+        "preventive medicine": r"\bpreventive\s+medicine",
+        "pain medicine": r"\bpain\s+medicine",
+        "emergency medicine": r"\bemergency\s+medicine",
+        "rheumatology": r"\brheumatolog\w*",
+        "podiatry": r"\bpodiatr\w*",
+        "acupuncture": r"\bacupuncturist",
+        "general surgery": r"\bgeneral\s+surg\w*",
+        "hand surgery": r"\bhand\s+surg\w*",
+        "plastic surgery": r"\bplastic\s+surg\w*",
+        "sports medicine": r"\bsports\s+medicine",
+    }.items()
+}
+# A specialty word names the reviewer only near a reviewer noun ("the neurology
+# reviewer", "reviewed by an anesthesiologist"), so "pain medicine consultation" or
+# "acupuncture sessions" stay treatments.
+_REVIEWER_CONTEXT = re.compile(
+    r"\b(?:reviewers?|specialists?|doctors?|physicians?|surgeons?|experts?|"
+    r"reviewed\s+by|decided\s+by)\b",
+    _I,
+)
+_PERSON_SPECIALTY = re.compile(
+    r"\b(?:anesthesiologist|neurologist|neurosurgeon|orthopedist|orthopaedist|internist|"
+    r"physiatrist|psychiatrist|psychologist|chiropractor|rheumatologist|podiatrist)\b",
+    _I,
+)
+_AGE = re.compile(r"\b(?P<age>[1-9]\d)[- ]?(?:year|yr)s?[- ]?old\b", _I)
+_SEX = {
+    "female": re.compile(r"\b(?:woman|women|female|lady|she|her)\b", _I),
+    "male": re.compile(r"\b(?:man|men|male|gentleman|he|his)\b", _I),
+}
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_INJURED = re.compile(
+    r"\b(?:injured|injury|hurt)\b[^.?!]{0,20}?\b(?:in|on)?\s*"
+    r"(?:(?P<month>" + "|".join(_MONTHS) + r")\s+(?:(?P<day>\d{1,2}),?\s+)?)?"
+    r"(?P<year>(?:19|20)\d{2})\b",
+    _I,
+)
+_INJURED_NUMERIC = re.compile(
+    r"\b(?:injured|injury|hurt)\b[^.?!]{0,20}?\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2}|\d{4})\b",
     _I,
 )
 
@@ -55,11 +115,32 @@ class QueryFilters:
     specialty: str | None = None
     guideline: str | None = None
     mentions: list[str] = field(default_factory=list)  # surface words, for display
+    # Letters named by who and when rather than by number
+    patient_ages: list[int] = field(default_factory=list)
+    patient_sex: str | None = None
+    injury_date: str | None = None  # ISO date, or "YYYY" / "YYYY-MM" prefix
+    letter_refs_unmatched: bool = False  # the question named a letter the index lacks
     unknown_terms: list[str] = field(default_factory=list)  # treatment-like words not known
 
     @property
     def has_treatment(self) -> bool:
         return bool(self.generics or self.classes or self.names_without_generic)
+
+    @property
+    def names_letter(self) -> bool:
+        """The question picks letters by patient, injury date or reviewer specialty."""
+        return bool(self.patient_ages or self.patient_sex or self.injury_date or self.specialty)
+
+    @property
+    def restricted(self) -> bool:
+        return bool(
+            self.has_treatment
+            or self.decision
+            or self.doc_ids
+            or self.guideline
+            or self.specialty
+            or self.letter_refs_unmatched
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -71,7 +152,15 @@ class QueryFilters:
             out["drug_class"] = self.classes
         if self.names_without_generic:
             out["service"] = self.names_without_generic
-        for key in ("decision", "case_number", "specialty", "guideline"):
+        for key in (
+            "decision",
+            "case_number",
+            "specialty",
+            "guideline",
+            "patient_ages",
+            "patient_sex",
+            "injury_date",
+        ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.doc_ids:
@@ -128,25 +217,122 @@ def parse_question(question: str) -> QueryFilters:
         f.case_number = m.group(0).upper()
     # Negated phrases first, then remove them so "medically necessary" inside
     # "not medically necessary" does not also count as overturned.
-    up = _UPHELD_WORDS.search(q)
-    rest = _UPHELD_WORDS.sub(" ", q)
-    over = _OVERTURNED_WORDS.search(rest)
-    if up and not over:
-        f.decision = UPHELD
-    elif over and not up:
-        f.decision = OVERTURNED
+    if not YES_NO.search(q):
+        # "Was Xanax approved?" asks for the decision; it does not restrict to one.
+        f.decision = decision_asked(q)
     for name, rx in _GUIDELINES.items():
         if rx.search(q):
             f.guideline = name
             break
-    if m := _SPECIALTY_HINT.search(q):
-        f.specialty = m["s"].strip()
+    f.specialty = specialty_named(q)
+    _patient_refs(q, f)
     return f
+
+
+#: A question that asks which way a decision went, rather than naming one side.
+YES_NO = re.compile(
+    r"^\s*(?:was|were|did|is|has|have|had)\b[^?]*\b(?:upheld|uphold\w*|overturn\w*|"
+    r"approv\w*|den(?:y|ied|ial)\w*|granted|grant|medically\s+necessary|certified|"
+    r"stand|stood|reversed)\b"
+    r"|\b(?:upheld|approved|denied|granted)\s+or\s+(?:overturned|denied|approved|upheld|not)\b",
+    _I,
+)
+
+
+def decision_asked(q: str) -> str | None:
+    """The decision a question restricts to, if it names exactly one side."""
+    stood = bool(_DENIAL_STOOD.search(q))
+    had_denial = bool(_DENIAL_NOUN.search(q))
+    q = _DENIAL_STOOD.sub(" ", q)
+    q = _DENIAL_NOUN.sub(" ", q)
+    # Negated phrases first, then remove them so "medically necessary" inside
+    # "not medically necessary" does not also count as overturned.
+    up = bool(_UPHELD_WORDS.search(q)) or stood
+    over = bool(_OVERTURNED_WORDS.search(_UPHELD_WORDS.sub(" ", q)))
+    if not up and not over and had_denial:
+        up = True
+    if up and not over:
+        return UPHELD
+    if over and not up:
+        return OVERTURNED
+    return None
+
+
+def specialty_named(q: str) -> str | None:
+    """The reviewer specialty a question names, in the question's own words."""
+    person = _PERSON_SPECIALTY.search(q)
+    if not person and not _REVIEWER_CONTEXT.search(q):
+        return None
+    for rx in SPECIALTY_PATTERNS.values():
+        if m := rx.search(q):
+            return m.group(0)
+    return None
+
+
+def specialty_matches(name: str, specialties: list[str]) -> bool:
+    """Whether a reviewer with these specialties is the one ``name`` describes."""
+    for rx in SPECIALTY_PATTERNS.values():
+        if rx.search(name):
+            return any(rx.search(s) for s in specialties)
+    low = name.lower()
+    return any(low in s.lower() or s.lower() in low for s in specialties)
+
+
+def _patient_refs(q: str, f: QueryFilters) -> None:
+    f.patient_ages = sorted({int(m["age"]) for m in _AGE.finditer(q)})
+    if f.patient_ages:
+        # A sex word describes the patient only beside an age ("the 64-year-old woman");
+        # with both sexes named, each age keeps its own and neither filters.
+        sexes = [sex for sex, rx in _SEX.items() if rx.search(q)]
+        f.patient_sex = sexes[0] if len(sexes) == 1 else None
+    if m := _INJURED_NUMERIC.search(q):
+        y = int(m["y"])
+        y = y + (1900 if y >= 50 else 2000) if y < 100 else y
+        f.injury_date = f"{y:04d}-{int(m['m']):02d}-{int(m['d']):02d}"
+    elif m := _INJURED.search(q):
+        date = m["year"]
+        if m["month"]:
+            date += f"-{_MONTHS.index(m['month'].lower()) + 1:02d}"
+            if m["day"]:
+                date += f"-{int(m['day']):02d}"
+        f.injury_date = date
 
 
 # --- question kinds -------------------------------------------------------------------
 
-KINDS = ("why", "count", "share", "list", "decision", "summary", "compare", "general")
+KINDS = ("why", "count", "share", "list", "decision", "summary", "compare", "fact", "general")
+
+#: Letter facts a question can ask for; the reviewer's name is never in a letter
+#: (IMR reviewers are anonymous), so asking for it cannot be answered.
+FACT_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "reviewer_name",
+        re.compile(r"\b(?:name|who\s+(?:is|was))\b[^?]{0,40}\b(?:reviewer|physician|doctor)", _I),
+    ),
+    ("case_number", re.compile(r"\bcase\s+(?:number|no\.?|#)", _I)),
+    (
+        "decision_date",
+        re.compile(
+            r"\b(?:when|what\s+date|which\s+date|on\s+what\s+date)\b[^?]{0,60}\b(?:decided|"
+            r"decision|determination|issued)\b|\bdecision\s+date\b",
+            _I,
+        ),
+    ),
+    (
+        "date_of_injury",
+        re.compile(
+            r"\b(?:when|what\s+date|which\s+date)\b[^?]{0,40}\binjur\w*|\bdate\s+of\s+injury", _I
+        ),
+    ),
+]
+
+
+def fact_asked(question: str) -> str | None:
+    for name, rx in FACT_RULES:
+        if rx.search(question):
+            return name
+    return None
+
 
 _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("compare", re.compile(r"\b(?:vs\.?|versus|compare\w*|compared|difference\s+between)\b", _I)),
@@ -169,6 +355,15 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("summary", re.compile(r"\bsummar\w+|\bdigest\b|\btell\s+me\s+about\s+(?:case|letter)", _I)),
     (
+        "decision",
+        re.compile(
+            r"\bwhat\s+(?:was|were)\s+(?:decided|the\s+decision)|\bdecision\s+"
+            r"(?:on|for)\b|\bwas\s+.+\b(?:upheld|overturned|approved|denied)\b|"
+            r"\bwhat\s+happened\b|\boutcome\b|\bdecide\b",
+            _I,
+        ),
+    ),
+    (
         "list",
         re.compile(
             r"^\s*(?:which|list|what)\b.*\b(?:requests?|items?|treatments?|"
@@ -176,18 +371,14 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             _I,
         ),
     ),
-    (
-        "decision",
-        re.compile(
-            r"\bwhat\s+(?:was|were)\s+(?:decided|the\s+decision)|\bdecision\s+"
-            r"(?:on|for)\b|\bwas\s+.+\b(?:upheld|overturned|approved|denied)\b",
-            _I,
-        ),
-    ),
 ]
 
 
 def question_kind(question: str) -> str:
+    if fact_asked(question):
+        return "fact"
+    if YES_NO.search(question) and not re.search(r"^\s*why\b", question, _I):
+        return "decision"
     for kind, rx in _KIND_RULES:
         if rx.search(question):
             return kind

@@ -1,0 +1,156 @@
+"""Reading questions: decision words, letters named by patient, date or reviewer, facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, UPHELD
+from imr_assist.index.catalog import Catalog
+from imr_assist.retrieve.query import parse_question, question_kind, specialty_matches
+from imr_assist.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("Why are Norco requests upheld?", UPHELD),
+        ("Why were opioid denials reversed?", OVERTURNED),
+        ("Why was carisoprodol not certified on review?", UPHELD),
+        ("List all requests where the utilization review denial was upheld.", UPHELD),
+        ("Which Norco denials are there?", UPHELD),
+        ("Why was Butrans found medically necessary?", OVERTURNED),
+        ("Why was Xanax found not medically necessary?", UPHELD),
+        # Asking which way it went restricts to neither side.
+        ("Was Relafen approved for the 47-year-old man?", None),
+        ("Did the Norco denial stand for the man injured in March 2014?", None),
+        ("Norco for the worker injured 5/26/12: upheld or overturned?", None),
+    ],
+)
+def test_decision_words(question: str, decision: str | None) -> None:
+    assert parse_question(question).decision == decision
+
+
+@pytest.mark.parametrize(
+    ("question", "ages", "sex", "injury", "specialty"),
+    [
+        (
+            "Summarise the case of the 65-year-old woman injured in 1993",
+            [65],
+            "female",
+            "1993",
+            None,
+        ),
+        (
+            "Norco for the worker injured 5/26/12: upheld or overturned?",
+            [],
+            None,
+            "2012-05-26",
+            None,
+        ),
+        ("What did the man injured in March 2014 get?", [], None, "2014-03", None),
+        ("What did the neurology reviewer decide on Soma?", [], None, None, "neurology"),
+        ("Which drugs did the anesthesiologist deny?", [], None, None, "anesthesiologist"),
+        (
+            "Why was Norco approved for the 50-year-old woman but denied for the 30-year-old woman?",
+            [30, 50],
+            "female",
+            None,
+            None,
+        ),
+        ("Compare the 50-year-old woman and the 47-year-old man", [47, 50], None, None, None),
+        # A specialty word next to no reviewer noun is a treatment, not a reviewer.
+        ("Why was a pain medicine consultation denied?", [], None, None, None),
+    ],
+)
+def test_letters_named_by_who_and_when(
+    question: str, ages: list[int], sex: str | None, injury: str | None, specialty: str | None
+) -> None:
+    f = parse_question(question)
+    assert (f.patient_ages, f.patient_sex, f.injury_date) == (ages, sex, injury)
+    assert (f.specialty.lower() if f.specialty else None) == specialty
+
+
+def test_specialty_patterns_match_both_spellings() -> None:
+    assert specialty_matches("anesthesiology", ["Anesthesia", "Pain Medicine"])
+    assert specialty_matches("family practice", ["Family Medicine"])
+    assert specialty_matches("PM&R", ["Physical Medicine & Rehabilitation"])
+    assert not specialty_matches("neurology", ["Orthopedic Surgery"])
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is the name of the expert reviewer?", "fact"),
+        ("What is the case number of the 47-year-old man's IMR?", "fact"),
+        ("On what date was the final determination issued?", "fact"),
+        ("Did the anesthesiology reviewer approve tizanidine?", "decision"),
+        ("What happened to the Butrans patch request?", "decision"),
+        ("Why was Norco approved?", "why"),
+    ],
+)
+def test_kinds(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def _assistant(root: Path) -> Assistant:
+    return Assistant(Settings(index_dir=root, llm_enabled=False))
+
+
+def _cited(answer) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(c.doc_id[:3], (c.treatment or "").split()[0]) for c in answer.citations}
+
+
+def test_letter_named_by_patient_and_date(sample_index: Path) -> None:
+    a = _assistant(sample_index)
+    answer, result = a.ask(
+        "Was the Norco request upheld for the 65-year-old woman injured in 1993?"
+    )
+    assert answer.answered and [r.doc_id[:3] for r in result.items] == ["000"]
+    assert "upheld" in answer.answer and _cited(answer) >= {("000", "Norco")}
+    answer, result = a.ask(
+        "What was the outcome of the Norco request for the worker injured on 06/09/2005?"
+    )
+    assert [r.doc_id[:3] for r in result.items] == ["002"]
+    assert "overturned" in answer.answer
+    answer, result = a.ask("What did the neurology reviewer decide on Soma?")
+    assert [(r.doc_id[:3], r.treatment.split()[0]) for r in result.items] == [("001", "Soma")]
+
+
+def test_unknown_letter_is_not_answered(sample_index: Path) -> None:
+    a = _assistant(sample_index)
+    for q in (
+        "What did the orthopedic surgeon reviewer decide?",
+        "Was Norco approved for the 23-year-old man?",
+        "Was physical therapy found medically necessary for the worker injured on 5/26/12?",
+    ):
+        answer, _ = a.ask(q)
+        assert (answer.answer, answer.answered, answer.citations) == (CANNOT_ANSWER, False, []), q
+
+
+def test_facts_quote_the_letter_or_decline(sample_index: Path) -> None:
+    a = _assistant(sample_index)
+    injury, _ = a.ask("What is the date of injury of the 65-year-old woman?")
+    assert injury.answered and "1993-06-07" in injury.answer
+    assert [c.doc_id[:3] for c in injury.citations] == ["000"]
+    assert "1993" in injury.citations[0].quote
+    texts = Catalog(sample_index / "catalog.sqlite")
+    letter = texts.letter(injury.citations[0].doc_id)
+    assert letter is not None
+    assert injury.citations[0].quote in letter.text
+    for q in (
+        "What is the name of the expert reviewer who decided the 65-year-old woman's Norco request?",
+        "What is the case number of the 47-year-old man's IMR?",  # the samples carry none
+        "What is the case number?",  # no letter named
+    ):
+        answer, _ = a.ask(q)
+        assert answer.answered is False, q
+
+
+def test_zero_count_is_an_answer(sample_index: Path) -> None:
+    answer, _ = _assistant(sample_index).ask("How many Xanax requests were overturned?")
+    assert answer.answered and answer.answer.startswith("0 of 1 Xanax decision")
+    assert _cited(answer) == {("002", "Xanax")}
+    assert all(c.decision == UPHELD for c in answer.citations)
