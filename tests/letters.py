@@ -87,3 +87,57 @@ def add_noise(text: str, rng: random.Random, width: int = 60) -> str:
             out.append("")
     sep = "\r\n" if rng.random() < 0.5 else "\n"
     return sep.join(out) + sep
+
+
+PRO_GUIDELINE = "MEDICAL TREATMENT GUIDELINE(S) RELIED UPON BY PROFESSIONAL REVIEWER AND WHY:"
+PRO_RATIONALE = (
+    "RATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS {not_}MEDICALLY NECESSARY:"
+)
+
+
+def as_professional(letter: Letter, *, cover: bool = False) -> str:
+    """The letter's content in the "MEDICAL PROFESSIONAL REVIEW" layout.
+
+    Items are numbered when there is more than one. The reviewer is written as prose
+    ("Board Certified in X, has a subspecialty in Y and is licensed to practice in
+    California") when licensed in one state with at most two specialties, and as the
+    labelled lines otherwise.
+    """
+    items = letter.items
+    numbered = len(items) > 1
+    lines = ["MEDICAL PROFESSIONAL REVIEW", ""]
+    if cover:
+        lines += COVER.splitlines()
+    lines.append("ISSUE AT DISPUTE:")
+    for n, it in enumerate(items, 1):
+        verdict = "is not" if it.decision == "upheld" else "is"
+        number = f"{n}. " if numbered else ""
+        lines.append(f"{number}{it.treatment} {verdict} medically necessary and appropriate.")
+    lines += ["", "CASE SUMMARY:", letter.summary or "", ""]
+    for n, it in enumerate(items, 1):
+        if numbered:
+            lines.append(f"{n}. {it.treatment}")
+        guideline = it.reviewer_guideline or ""
+        if guideline.startswith("Decision based on "):
+            guideline = guideline[len("Decision based on ") :]
+        lines += [
+            PRO_GUIDELINE,
+            guideline,
+            PRO_RATIONALE.format(not_="NOT " if it.decision == "upheld" else ""),
+            it.rationale or "",
+            "",
+        ]
+    lines.append("MEDICAL REVIEWER QUALIFICATIONS:")
+    states, specs = letter.reviewer.licensure, letter.reviewer.specialties
+    if len(states) == 1 and 1 <= len(specs) <= 2:
+        sub = f", has a subspecialty in {specs[1]}" if len(specs) == 2 else ""
+        lines.append(
+            f"The physician reviewer is Board Certified in {specs[0]}{sub} and is licensed to "
+            f"practice in {states[0]}."
+        )
+    else:
+        lines += [
+            f"State(s) of Licensure: {', '.join(states)}",
+            f"Certification(s)/Specialty: {', '.join(specs)}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -38,9 +38,9 @@ def iso_date(raw: str) -> str | None:
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw):
             return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         if m := re.fullmatch(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", raw):
-            mo = _MONTHS.get(m[1].lower())
-            if mo:
-                return date(int(m[3]), mo, int(m[2])).isoformat()
+            month = _MONTHS.get(m[1].lower())
+            if month:
+                return date(int(m[3]), month, int(m[2])).isoformat()
     except ValueError:
         return None
     return None

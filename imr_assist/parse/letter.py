@@ -1,10 +1,22 @@
 """Parse one letter's text into a ``Letter`` record.
 
-Formats (DOMAIN.md): the sample letters' sections, optionally under a cover block
-of case fields; the 2013 "Notice of Independent Medical Review Determination" with
-numbered decision sentences; and the later heading variants (``DOCUMENTS REVIEWED``,
-``IMR DECISION(S) AND RATIONALE(S)``). All matching runs on the normalised view,
-so line breaks, footers and CRLF in PDF text do not change what is found.
+Formats (DOMAIN.md):
+
+- the sample letters' sections (``HOW THE IMR FINAL DETERMINATION WAS MADE``,
+  ``CLINICAL CASE SUMMARY``, ``IMR ISSUES, DECISIONS AND RATIONALES``), optionally
+  under a cover block of case fields;
+- the later heading variants of the same (``DOCUMENTS REVIEWED``,
+  ``IMR DECISION(S) AND RATIONALE(S)``);
+- the 2013 "Notice of Independent Medical Review Determination" with numbered
+  decision sentences;
+- the "MEDICAL PROFESSIONAL REVIEW" layout: decisions as sentences under
+  ``ISSUE AT DISPUTE:``, then ``CASE SUMMARY:``, one block per item under
+  ``MEDICAL TREATMENT GUIDELINE(S) RELIED UPON BY PROFESSIONAL REVIEWER AND WHY:``
+  and ``RATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS (NOT) MEDICALLY
+  NECESSARY:``, and ``MEDICAL REVIEWER QUALIFICATIONS:``.
+
+All matching runs on the normalised view, so line breaks, footers and CRLF in PDF
+text do not change what is found.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ from dataclasses import dataclass
 from imr_assist.constants import (
     FORMAT_2013,
     FORMAT_COVER,
+    FORMAT_PROFESSIONAL,
     FORMAT_STANDARD,
     OVERTURNED,
     UPHELD,
@@ -44,6 +57,21 @@ H_2013_NOTICE = re.compile(
 )
 H_2013_RATIONALE = re.compile(r"INDEPENDENT\s+MEDICAL\s+REVIEW\s+DECISION\s+AND\s+RATIONALE")
 H_2013_QUALS = re.compile(r"Medical\s+Qualifications\s+of\s+the\s+Expert\s+Reviewer\s*:", _I)
+# "MEDICAL PROFESSIONAL REVIEW" layout. The short headings stay case-sensitive so
+# that prose ("the issue at dispute") is not read as one.
+H_PRO_TITLE = re.compile(r"MEDICAL\s+PROFESSIONAL\s+REVIEW\b")
+H_ISSUE = re.compile(r"ISSUE\s*(?:\(\s*S\s*\)|S)?\s+AT\s+DISPUTE\s*:?")
+H_PRO_GUIDELINE = re.compile(
+    r"MEDICAL\s+TREATMENT\s+GUIDELINE\s*(?:\(\s*S\s*\)|S)?\s+RELIED\s+UPON\s+BY\s+"
+    r"(?:THE\s+)?PROFESSIONAL\s+REVIEWER(?:\s+AND\s+WHY)?\s*:?",
+    _I,
+)
+H_PRO_RATIONALE = re.compile(
+    r"RATIONALE\s+FOR\s+WHY\s+THE\s+REQUESTED\s+TREATMENT\s*/\s*SERVICE\s+IS\s*/\s*WAS\s+"
+    r"(?P<not>NOT)?\s*MEDICALLY\s+NECESSARY\s*:?",
+    _I,
+)
+H_PRO_QUALS = re.compile(r"MEDICAL\s+REVIEWER\s+QUALIFICATIONS\s*:?", _I)
 SUMMARY_BOILERPLATE = re.compile(
     r"The\s+expert\s+reviewer\s+developed\s+the\s+following\s+clinical\s+case\s+summary"
     r"[^:]{0,120}:",
@@ -91,9 +119,15 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> 
         raise LetterError(source, "file has no text")
     ctx = _Ctx(nt, source)
     flat = nt.flat
-    is_2013 = bool(H_2013_NOTICE.search(flat))
-    dec_heading = H_DECISIONS.search(flat)
-    if not is_2013 and dec_heading is None:
+    issue = H_ISSUE.search(flat)
+    is_professional = issue is not None or H_PRO_TITLE.search(flat) is not None
+    is_2013 = not is_professional and bool(H_2013_NOTICE.search(flat))
+    dec_heading = None if is_professional else H_DECISIONS.search(flat)
+    if is_professional and issue is None:
+        raise LetterError(
+            source, "MEDICAL PROFESSIONAL REVIEW letter has no ISSUE AT DISPUTE section"
+        )
+    if not is_professional and not is_2013 and dec_heading is None:
         if re.search(r"Independent\s+Medical\s+Review|MAXIMUS|\bIMR\b", flat, _I):
             raise LetterError(source, "no decisions section found (truncated letter?)")
         raise LetterError(source, "not an IMR determination letter (no IMR sections found)")
@@ -105,23 +139,30 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> 
         sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
         text=text,
     )
-    _cover(ctx, letter)
-    if letter.format == FORMAT_STANDARD and letter.case_number:
-        letter.format = FORMAT_COVER
-    if is_2013:
-        items = _items_2013(ctx)
-        summary_rx, summary_end_rx = (
-            re.compile(r"Case\s+Summary\s*:", _I),
-            re.compile(r"\b1\s*\)\s*Regarding\s+the\s+request", _I),
-        )
+    if issue is not None:
+        letter.format = FORMAT_PROFESSIONAL
+        # The cover block sits between the title and ISSUE AT DISPUTE.
+        _cover(ctx, letter, issue.start())
+        items, summary_limit = _items_professional(ctx, issue)
+        _summary(ctx, letter, H_SUMMARY, None, after=issue.end(), limit=summary_limit)
     else:
-        assert dec_heading is not None
-        items = _items_standard(ctx, dec_heading.end())
-        summary_rx, summary_end_rx = H_SUMMARY, H_DECISIONS
-    if not items:
-        raise LetterError(source, "no decisions found in the decisions section")
+        _cover(ctx, letter)
+        if letter.format == FORMAT_STANDARD and letter.case_number:
+            letter.format = FORMAT_COVER
+        if is_2013:
+            items = _items_2013(ctx)
+            summary_rx, summary_end_rx = (
+                re.compile(r"Case\s+Summary\s*:", _I),
+                re.compile(r"\b1\s*\)\s*Regarding\s+the\s+request", _I),
+            )
+        else:
+            assert dec_heading is not None
+            items = _items_standard(ctx, dec_heading.end())
+            summary_rx, summary_end_rx = H_SUMMARY, H_DECISIONS
+        if not items:
+            raise LetterError(source, "no decisions found in the decisions section")
+        _summary(ctx, letter, summary_rx, summary_end_rx)
     letter.items = items
-    _summary(ctx, letter, summary_rx, summary_end_rx)
     letter.reviewer = _reviewer(ctx)
     if not letter.doc_id:
         letter.doc_id = letter.case_number or letter.sha256[:16]
@@ -133,11 +174,12 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> 
 # --- header fields ----------------------------------------------------------------
 
 
-def _cover(ctx: _Ctx, letter: Letter) -> None:
+def _cover(ctx: _Ctx, letter: Letter, end: int | None = None) -> None:
     nt = ctx.nt
-    # Cover fields come before the letter body (or the 2013 rationale section).
-    body = H_MADE.search(nt.flat) or H_2013_RATIONALE.search(nt.flat)
-    end = body.start() if body else len(nt.flat)
+    if end is None:
+        # Cover fields come before the letter body (or the 2013 rationale section).
+        body = H_MADE.search(nt.flat) or H_2013_RATIONALE.search(nt.flat)
+        end = body.start() if body else len(nt.flat)
     for name, pattern in COVER_FIELDS.items():
         if "(?P<d>" in pattern:
             found = fields.find_date(nt, pattern, 0, end)
@@ -150,17 +192,27 @@ def _cover(ctx: _Ctx, letter: Letter) -> None:
             letter.spans[name] = span
 
 
-def _summary(ctx: _Ctx, letter: Letter, head: re.Pattern[str], stop: re.Pattern[str]) -> None:
+def _summary(
+    ctx: _Ctx,
+    letter: Letter,
+    head: re.Pattern[str],
+    stop: re.Pattern[str] | None,
+    after: int = 0,
+    limit: int | None = None,
+) -> None:
+    """The case summary: from ``head`` to ``stop``, DOCUMENTS REVIEWED or ``limit``."""
     nt, flat = ctx.nt, ctx.nt.flat
-    h = head.search(flat)
+    h = head.search(flat, after)
     if h is None:
         return
     start = h.end()
     if b := SUMMARY_BOILERPLATE.match(flat, _skip_ws(flat, start)):
         start = b.end()
-    docs = H_DOCS.search(flat, start)
-    s = stop.search(flat, start)
-    end = min(x.start() for x in (docs, s) if x is not None) if (docs or s) else len(flat)
+    ends = [len(flat) if limit is None else limit]
+    for rx in (H_DOCS, stop):
+        if rx is not None and (m := rx.search(flat, start)):
+            ends.append(m.start())
+    end = min(ends)
     if end <= start:
         return
     letter.summary, letter.spans["summary"] = nt.field(start, end)
@@ -226,7 +278,9 @@ def _reviewer(ctx: _Ctx) -> Reviewer:
     r = Reviewer()
     stop = (
         r"(?=\s*(?:Certification\s*\(s\)|State\s*\(s\)|CLINICAL\s+CASE|CASE\s+SUMMARY|"
-        r"DOCUMENTS\s+REVIEWED|IMR\s+ISSUES|IMR\s+DECISION|Case\s+Summary|$))"
+        r"DOCUMENTS\s+REVIEWED|IMR\s+ISSUES|IMR\s+DECISION|Case\s+Summary|"
+        r"MEDICAL\s+(?:PROFESSIONAL\s+REVIEW|TREATMENT\s+GUIDELINE|REVIEWER\s+QUALIFICATIONS)|"
+        r"ISSUES?\s+AT\s+DISPUTE|RATIONALE\s+FOR\s+WHY|$))"
     )
     lic = re.search(r"State\s*\(s\)\s+of\s+Licensure\s*:\s*(?P<v>.+?)" + stop, flat)
     spec = re.search(r"Certification\s*\(s\)\s*/\s*Specialty\s*:\s*(?P<v>.+?)" + stop, flat)
@@ -237,22 +291,22 @@ def _reviewer(ctx: _Ctx) -> Reviewer:
     if lic or spec:
         return r
     # Prose variant (sample 003): "is Board Certified in Anesthesia, has a subspecialty
-    # in Acupuncture & Pain Medicine and is licensed to practice in California".
+    # in Acupuncture & Pain Medicine and is licensed to practice in California". The
+    # board certifications may be a comma list ("in Neurology, Neuromuscular Medicine");
+    # "and" is not a separator there, since it is part of names such as "Obstetrics and
+    # Gynecology".
     prose = re.search(
-        r"Board\s+Certified\s+in\s+(?P<spec>[^,.]+?)"
+        r"Board\s+Certified\s+in\s+(?P<spec>(?:(?!,?\s+(?:and\s+)?(?:has\s+a\s+)?sub-?specialty)"
+        r"[^.])+?)"
         r"(?:,?\s+(?:and\s+)?(?:has\s+a\s+)?sub-?specialty\s+in\s+(?P<sub>[^,.]+?))?"
         r",?\s+and\s+is\s+licensed\s+to\s+practice\s+in\s+(?P<states>[A-Z][A-Za-z ,]*?[a-z])"
         r"\s*(?:\.|$)",
         flat,
     )
     if prose:
-        specs = [(prose.start("spec"), prose.end("spec"))]
+        _add_list(nt, r, "specialties", prose.start("spec"), prose.end("spec"), r",|;")
         if prose["sub"]:
-            specs.append((prose.start("sub"), prose.end("sub")))
-        for i, (a, b) in enumerate(specs):
-            value, span = nt.field(a, b)
-            r.specialties.append(value)
-            r.spans[f"specialties.{i}"] = span
+            _add_list(nt, r, "specialties", prose.start("sub"), prose.end("sub"), r",|;")
         _add_list(nt, r, "licensure", prose.start("states"), prose.end("states"), r",|\s+and\s+")
     return r
 
@@ -344,11 +398,8 @@ def _build_item(
                 spans[name] = span
 
     if ca:
-        take(
-            "claims_administrator_guideline",
-            ca.end(),
-            (mx or dr).start() if (mx or dr) else block_end,
-        )
+        nxt = mx or dr
+        take("claims_administrator_guideline", ca.end(), nxt.start() if nxt else block_end)
     if mx:
         take("reviewer_guideline", mx.end(), dr.start() if dr else block_end)
         if pages := fields.find_pages(nt, mx.end(), dr.start() if dr else block_end):
@@ -428,7 +479,8 @@ def _items_2013(ctx: _Ctx) -> list[Item]:
             mx = LABEL_2013_MX.search(flat, b_start, b_end)
             dr = LABEL_2013_DR.search(flat, b_start, b_end)
             if ca:
-                e = (mx or dr).start() if (mx or dr) else b_end
+                nxt = mx or dr
+                e = nxt.start() if nxt else b_end
                 (
                     values["claims_administrator_guideline"],
                     spans["claims_administrator_guideline"],
@@ -455,3 +507,240 @@ def _items_2013(ctx: _Ctx) -> list[Item]:
             )
         )
     return items
+
+
+# --- items: "MEDICAL PROFESSIONAL REVIEW" layout ----------------------------------------
+
+# "1. Norco 10/325mg #60 is not medically necessary and appropriate." Fused words
+# from PDF text ("is notmedically", "isnot medically") are allowed.
+PRO_VERDICT = re.compile(
+    r"\b(?P<verdict>(?:is|was)\s*not|is|was)\s*medically\s*necessary"
+    r"(?:\s*(?:and|or)\s*appropriate)?",
+    _I,
+)
+# A numbered entry: at a line start, or after a sentence on the same line.
+PRO_NUMBER = re.compile(r"(?:^|(?<=[.;] ))(?P<num>\d{1,2})\s*[.)][ \n]+", re.MULTILINE)
+PRO_REQUEST = re.compile(r"(?:the\s+)?(?:request(?:ed)?\s+(?:for\s+)?)?(?:an?\s+|the\s+)?", _I)
+# The numbered item line repeating a treatment before its guideline block is short.
+PRO_HEADING_MAX = 250
+
+
+@dataclass
+class _Issue:
+    """One decision sentence from ISSUE AT DISPUTE."""
+
+    num: int | None
+    t_start: int
+    t_end: int
+    verdict: re.Match[str]
+
+    @property
+    def decision(self) -> str:
+        return UPHELD if "not" in self.verdict["verdict"].lower() else OVERTURNED
+
+
+@dataclass
+class _Block:
+    """One item's guideline and rationale block, and the numbered line that heads it."""
+
+    guideline: re.Match[str] | None = None
+    rationale: re.Match[str] | None = None
+    start: int = 0  # the heading line, or the first of the two headings
+    issue: int | None = None  # index of the ISSUE AT DISPUTE entry it belongs to
+
+    @property
+    def first(self) -> re.Match[str]:
+        m = self.guideline or self.rationale
+        assert m is not None
+        return m
+
+    @property
+    def last_end(self) -> int:
+        return (self.rationale or self.first).end()
+
+
+def _items_professional(ctx: _Ctx, issue_head: re.Match[str]) -> tuple[list[Item], int]:
+    """Items of a professional-review letter, and where its case summary must stop."""
+    nt, flat = ctx.nt, ctx.nt.flat
+    blocks = _pro_blocks(flat, issue_head.end())
+    after = issue_head.end()
+    quals = H_PRO_QUALS.search(flat, after)
+    # ISSUE AT DISPUTE runs to the next section, whichever comes first.
+    stops = [
+        m.start() for m in (H_SUMMARY.search(flat, after), H_DOCS.search(flat, after), quals) if m
+    ]
+    if blocks:
+        stops.append(blocks[0].start)
+    region_end = min(stops, default=len(flat))
+    issues = _pro_issues(ctx, after, region_end)
+    _pro_headings(ctx, blocks, issues, region_end)
+
+    body_end = len(flat)
+    if quals and blocks and quals.start() > blocks[-1].last_end:
+        body_end = quals.start()
+    by_issue: dict[int, tuple[int, int, _Block]] = {}
+    for k, block in enumerate(blocks):
+        end = blocks[k + 1].start if k + 1 < len(blocks) else body_end
+        if block.issue is not None and block.issue not in by_issue:
+            by_issue[block.issue] = (block.start, end, block)
+
+    items = []
+    for i, entry in enumerate(issues):
+        treatment, t_span = nt.field(entry.t_start, entry.t_end)
+        tf = fields.treatment_fields(nt, entry.t_start, entry.t_end)
+        spans: dict[str, Span] = {"treatment": t_span, **tf.pop("spans")}  # type: ignore[dict-item]
+        spans["decision"] = nt.span(entry.verdict.start("verdict"), entry.verdict.end())
+        values: dict[str, object] = {}
+        reasons = []
+        item_span = spans["decision"]
+        if i in by_issue:
+            b_start, b_end, block = by_issue[i]
+            item_span = nt.field(b_start, b_end)[1]
+            g, r = block.guideline, block.rationale
+            if g is not None:
+                g_end = r.start() if r is not None else b_end
+                value, span = nt.field(g.end(), g_end)
+                if value:
+                    values["reviewer_guideline"], spans["reviewer_guideline"] = value, span
+                    if pages := fields.find_pages(nt, g.end(), g_end):
+                        values["pages"], spans["pages"] = pages
+            if r is not None:
+                value, span = nt.field(r.end(), b_end)
+                if value:
+                    values["rationale"], spans["rationale"] = value, span
+                # The decision is the ISSUE AT DISPUTE sentence; the rationale heading's
+                # "NOT" normally agrees with it and is not consulted.
+                reasons = label_reasons(nt, r.end(), b_end, entry.decision)
+        items.append(
+            Item(
+                index=i,
+                treatment=treatment,
+                decision=entry.decision,  # type: ignore[arg-type]
+                guidelines=fields.guideline_families(str(values.get("reviewer_guideline", ""))),
+                reasons=reasons,
+                span=item_span,
+                spans=spans,
+                **tf,  # type: ignore[arg-type]
+                **values,  # type: ignore[arg-type]
+            )
+        )
+    # The summary ends at the first block, or at the qualifications if they come first.
+    ends = ([blocks[0].start] if blocks else []) + ([quals.start()] if quals else [])
+    return items, min(ends, default=len(flat))
+
+
+def _pro_blocks(flat: str, start: int) -> list[_Block]:
+    """Pair each guideline heading with the rationale heading that follows it."""
+    marks = sorted(
+        [(m.start(), "g", m) for m in H_PRO_GUIDELINE.finditer(flat, start)]
+        + [(m.start(), "r", m) for m in H_PRO_RATIONALE.finditer(flat, start)],
+        key=lambda x: x[0],
+    )
+    blocks: list[_Block] = []
+    for _, kind, m in marks:
+        if kind == "g":
+            blocks.append(_Block(guideline=m))
+        elif blocks and blocks[-1].rationale is None:
+            blocks[-1].rationale = m
+        else:
+            blocks.append(_Block(rationale=m))
+    for b in blocks:
+        b.start = b.first.start()
+    return blocks
+
+
+def _pro_issues(ctx: _Ctx, start: int, end: int) -> list[_Issue]:
+    """The decision sentences of ISSUE AT DISPUTE, numbered or (one item) not."""
+    nt, flat = ctx.nt, ctx.nt.flat
+    entries: list[re.Match[str]] = []
+    for m in PRO_NUMBER.finditer(nt.norm, start, end):
+        # Numbers run 1, 2, 3...; any other number at a line start is prose.
+        if int(m["num"]) == len(entries) + 1:
+            entries.append(m)
+    issues: list[_Issue] = []
+    if not entries:
+        # Unnumbered: each decision sentence is one item.
+        pos = start
+        while v := PRO_VERDICT.search(flat, pos, end):
+            issues.append(_issue(None, pos, v))
+            pos = v.end()
+        if not issues:
+            raise LetterError(ctx.source, _no_decision("ISSUE AT DISPUTE", flat[start:end]))
+        return issues
+    for k, m in enumerate(entries):
+        a, b = m.end(), entries[k + 1].start() if k + 1 < len(entries) else end
+        v = PRO_VERDICT.search(flat, a, b)
+        if v is None or not flat[a : v.start()].strip():
+            raise LetterError(
+                ctx.source, _no_decision(f"ISSUE AT DISPUTE item {m['num']}", flat[a:b])
+            )
+        issues.append(_issue(int(m["num"]), a, v))
+    return issues
+
+
+def _issue(num: int | None, start: int, verdict: re.Match[str]) -> _Issue:
+    flat = verdict.string
+    start = _skip_ws(flat, start)
+    # "The request for a Norco 10/325mg #60 is ...": the treatment is what follows.
+    if m := PRO_REQUEST.match(flat, start, verdict.start()):
+        start = m.end() if m.end() < verdict.start() else start
+    return _Issue(num=num, t_start=start, t_end=verdict.start(), verdict=verdict)
+
+
+def _no_decision(where: str, text: str) -> str:
+    shown = " ".join(text.split())
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return (
+        f"{where} has no readable decision ('{shown}'); expected "
+        "'is medically necessary' or 'is not medically necessary'"
+    )
+
+
+def _pro_headings(ctx: _Ctx, blocks: list[_Block], issues: list[_Issue], floor: int) -> None:
+    """Find the line heading each block ("2. Acupuncture x 6 sessions") and its item.
+
+    The heading is the last numbered line before the block's first heading whose text
+    names that item's treatment; a one-item letter may have none. Blocks without a
+    heading are matched to the items in order.
+    """
+    nt, flat = ctx.nt, ctx.nt.flat
+    lower = floor
+    for k, block in enumerate(blocks):
+        top = block.first.start()
+        window = max(lower, top - PRO_HEADING_MAX)
+        for m in reversed(list(PRO_NUMBER.finditer(nt.norm, window, top))):
+            num = int(m["num"])
+            if 1 <= num <= len(issues) and _same_treatment(
+                flat[m.end() : top], _issue_text(flat, issues[num - 1])
+            ):
+                block.start, block.issue = m.start(), num - 1
+                break
+        else:
+            # An unnumbered line repeating the treatment of a one-item letter.
+            if len(issues) == 1:
+                t = _issue_text(flat, issues[0])
+                head = flat[window:top].rstrip(" :.")
+                at = len(head) - len(t)
+                if (
+                    t
+                    and at >= 0
+                    and head[at:].lower() == t.lower()
+                    and (window + at == 0 or nt.norm[window + at - 1] == "\n")
+                ):
+                    block.start = window + at
+            block.issue = k if k < len(issues) else None
+        lower = block.last_end
+
+
+def _issue_text(flat: str, entry: _Issue) -> str:
+    return " ".join(flat[entry.t_start : entry.t_end].split())
+
+
+def _same_treatment(heading: str, treatment: str) -> bool:
+    """Whether a block's heading line names the treatment an ISSUE entry decided."""
+    h = " ".join(heading.split()).strip(" .:;").lower()
+    t = treatment.strip(" .:;").lower()
+    if not h or not t:
+        return False
+    return h == t or h.startswith(t) or t.startswith(h) or h.split()[0] == t.split()[0]
