@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from imr_assist.answer.citations import LetterTexts, verify
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
@@ -107,8 +107,78 @@ def subject(filters: QueryFilters) -> str:
     return " / ".join(names) + " "
 
 
-def _item_label(letter: Letter, item: Item) -> str:
-    return f"{item.treatment} ({letter.doc_id})"
+#: Items quoted per reason category; the counts always cover every matching item.
+EXAMPLES_PER_REASON = 3
+#: Items listed one per line before the rest are summed up as "and N more".
+MAX_LISTED = 20
+#: Letters shown by a case summary.
+MAX_LETTERS = 5
+
+
+class Found:
+    """A matching item: the catalog row, with its letter loaded only when quoted."""
+
+    __slots__ = ("row", "_texts")
+
+    def __init__(self, row: ItemRow, texts: LetterTexts) -> None:
+        self.row = row
+        self._texts = texts
+
+    @property
+    def doc_id(self) -> str:
+        return self.row.doc_id
+
+    @property
+    def decision(self) -> str:
+        return self.row.decision
+
+    @property
+    def categories(self) -> list[str]:
+        return self.row.reasons
+
+    @property
+    def name(self) -> str:
+        return self.row.canonical or self.row.treatment
+
+    @property
+    def label(self) -> str:
+        return f"{self.row.treatment} ({self.row.doc_id})"
+
+    @property
+    def letter(self) -> Letter | None:
+        return self._texts.letter(self.row.doc_id)
+
+    @property
+    def item(self) -> Item | None:
+        lt = self.letter
+        if lt is None or self.row.item_index >= len(lt.items):
+            return None
+        return lt.items[self.row.item_index]
+
+    def decision_evidence(self) -> Evidence | None:
+        lt, it = self.letter, self.item
+        return decision_line(lt, it) if lt is not None and it is not None else None
+
+    def reason_evidence(self, category: str | None = None) -> Evidence | None:
+        """The reviewer's sentence for ``category`` (the item's first reason if None)."""
+        lt, it = self.letter, self.item
+        if lt is None or it is None or not it.reasons:
+            return None
+        if category is None:
+            r = it.reasons[0]
+            return Evidence(lt.doc_id, it.index, r.start, r.end, r.quote)
+        return reason_evidence(lt, it, category)
+
+
+def _more(shown: int, total: int) -> str:
+    return f" (showing {shown} of {total})" if total > shown else ""
+
+
+def _labels(found: list[Found], limit: int = EXAMPLES_PER_REASON) -> str:
+    text = ", ".join(x.label for x in found[:limit])
+    if len(found) > limit:
+        text += f" and {len(found) - limit} more"
+    return text
 
 
 class ExtractiveWriter:
@@ -120,38 +190,36 @@ class ExtractiveWriter:
         self.texts = texts
 
     def write(self, result: SearchResult, kind: str) -> Answer:
-        self._question = result.question
         ledger = CitationLedger(self.texts)
         f = result.filters
         rows = result.items
-        restricted = f.restricted
-        if restricted and not rows:
+        if f.restricted and not rows:
             zero_count = kind in ("count", "share") and f.decision and self._all_rows_for(f)
             if not zero_count:  # "How many Xanax requests were overturned?" can be 0 of 1
-                return self._cannot(result, ledger)
-        if not restricted:
+                return self._cannot(result)
+        if not f.restricted:
             best = max((h.dense or 0.0 for h in result.hits), default=0.0)
             if kind in ("general", "why", "decision") and (not result.hits or best < MIN_RELEVANCE):
-                return self._cannot(result, ledger)
-        if kind == "fact" and not f.doc_ids:
-            return self._cannot(result, ledger)  # a letter fact needs a named letter
-        pairs = self._pairs(rows)
-        if kind == "general" and not restricted:
-            pairs = self._pairs_from_hits(result)
-        writer = {
-            "why": self._why,
-            "count": self._count,
-            "share": self._count,
-            "list": self._list,
-            "decision": self._decisions,
-            "summary": self._summary,
-            "compare": self._compare,
-            "fact": self._fact,
-        }.get(kind, self._decisions)
-        lines = writer(pairs, f, ledger)
+                return self._cannot(result)
+        if kind == "fact":
+            lines = self._fact(result.question, rows, ledger) if f.doc_ids else []
+        else:
+            found = [Found(r, self.texts) for r in rows]
+            if kind == "general" and not f.restricted:
+                found = self._found_from_hits(result)
+            writer = {
+                "why": self._why,
+                "count": self._count,
+                "share": self._count,
+                "list": self._list,
+                "decision": self._decisions,
+                "summary": self._summary,
+                "compare": self._compare,
+            }.get(kind, self._decisions)
+            lines = writer(found, f, ledger)
         text = "\n".join(lines).strip()
         if not ledger.citations or not text:
-            return self._cannot(result, ledger)
+            return self._cannot(result)
         return Answer(
             question=result.question,
             answer=text,
@@ -162,28 +230,19 @@ class ExtractiveWriter:
         )
 
     # --- helpers -------------------------------------------------------------------
-    def _pairs(self, rows: list[ItemRow]) -> list[tuple[Letter, Item]]:
-        out = []
-        for r in rows:
-            letter = self.texts.letter(r.doc_id)
-            if letter is not None and r.item_index < len(letter.items):
-                out.append((letter, letter.items[r.item_index]))
-        return out
-
-    def _pairs_from_hits(self, result: SearchResult) -> list[tuple[Letter, Item]]:
-        out: list[tuple[Letter, Item]] = []
-        seen = set()
+    def _found_from_hits(self, result: SearchResult) -> list[Found]:
+        wanted: list[tuple[str, int]] = []
         for h in result.hits:
-            c = h.chunk
-            if c.item_index is None or (c.doc_id, c.item_index) in seen:
-                continue
-            seen.add((c.doc_id, c.item_index))
-            letter = self.texts.letter(c.doc_id)
-            if letter is not None:
-                out.append((letter, letter.items[c.item_index]))
-        return out
+            key = (h.chunk.doc_id, h.chunk.item_index)
+            if key[1] is not None and key not in wanted:
+                wanted.append(key)  # type: ignore[arg-type]
+        rows = {
+            (r.doc_id, r.item_index): r
+            for r in self.texts.catalog.items(doc_ids=sorted({d for d, _ in wanted}))
+        }
+        return [Found(rows[k], self.texts) for k in wanted if k in rows]
 
-    def _cannot(self, result: SearchResult, ledger: CitationLedger) -> Answer:
+    def _cannot(self, result: SearchResult) -> Answer:
         evidence = CitationLedger(self.texts)
         for h in result.hits[:3]:
             c = h.chunk
@@ -198,81 +257,8 @@ class ExtractiveWriter:
             evidence=evidence.citations,
         )
 
-    # --- answer kinds ----------------------------------------------------------------
-    def _why(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        lines: list[str] = []
-        decisions = [f.decision] if f.decision else [UPHELD, OVERTURNED]
-        for decision in decisions:
-            group = [(lt, it) for lt, it in pairs if it.decision == decision]
-            if not group:
-                continue
-            n = len(group)
-            what = f"{subject(f)}decision{'s' if n != 1 else ''}"
-            verdict = "not medically necessary" if decision == UPHELD else "medically necessary"
-            lines.append(
-                f"{n} {decision} {what} in the index: the reviewers found the request "
-                f"{verdict}. By reason:"
-            )
-            by_cat: dict[str, list[tuple[Letter, Item]]] = defaultdict(list)
-            unlabelled = []
-            for lt, it in group:
-                cats = it.reason_categories
-                if not cats:
-                    unlabelled.append((lt, it))
-                for cat in cats:
-                    by_cat[cat].append((lt, it))
-            order = sorted(by_cat, key=lambda c: (-len(by_cat[c]), list(REASON_LABELS).index(c)))
-            for cat in order:
-                members = by_cat[cat]
-                marks = "".join(
-                    led.cite(ev) for lt, it in members if (ev := reason_evidence(lt, it, cat))
-                )
-                who = ", ".join(_item_label(lt, it) for lt, it in members)
-                lines.append(
-                    f"- {REASON_LABELS[cat]}: {len(members)} of {n} {decision} {what} "
-                    f"({who}) {marks}"
-                )
-            for lt, it in unlabelled:
-                ev = rationale_evidence(lt, it) or decision_line(lt, it)
-                lines.append(f"- Other reasoning in {_item_label(lt, it)}: {led.cite(ev)}")
-        return lines
-
-    def _count(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        # Counts are over the treatment filter; the decision word picks what is counted.
-        lines = []
-        n = len(pairs)
-        if f.decision:
-            total_pairs = self._pairs([r for r in self._all_rows_for(f)])
-            total = len(total_pairs)
-            shown = pairs or total_pairs  # none counted: the decisions that were made
-            marks = "".join(led.cite(decision_line(lt, it)) for lt, it in shown)
-            share = f" ({100 * n / total:.0f}%)" if total else ""
-            lines.append(
-                f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index "
-                f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
-            )
-            for lt, it in pairs:
-                lines.append(f"- {_item_label(lt, it)}: {it.decision}")
-            return lines
-        up = [(lt, it) for lt, it in pairs if it.decision == UPHELD]
-        ov = [(lt, it) for lt, it in pairs if it.decision == OVERTURNED]
-        for name, group in (("upheld", up), ("overturned", ov)):
-            if not n:
-                break
-            marks = "".join(led.cite(decision_line(lt, it)) for lt, it in group)
-            lines.append(
-                f"{len(group)} of {n} {subject(f)}decisions ({100 * len(group) / n:.0f}%) "
-                f"{'was' if len(group) == 1 else 'were'} {name}. {marks}".rstrip()
-            )
-        return lines
-
     def _all_rows_for(self, f: QueryFilters) -> list[ItemRow]:
-        from dataclasses import replace
-
+        """The items the filters select whatever their decision: the base of a share."""
         from imr_assist.retrieve.hybrid import item_matches
 
         g = replace(f, decision=None)
@@ -284,40 +270,130 @@ class ExtractiveWriter:
         )
         return [r for r in rows if item_matches(r, g)]
 
-    def _list(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        what = f"{f.decision} " if f.decision else ""
-        lines = [f"{len(pairs)} {what}{subject(f)}request{'s' if len(pairs) != 1 else ''}:"]
-        for lt, it in pairs:
+    @staticmethod
+    def _cite_decision(x: Found, led: CitationLedger) -> str:
+        ev = x.decision_evidence()
+        return led.cite(ev) if ev else ""
+
+    @staticmethod
+    def _cite_reason(x: Found, led: CitationLedger) -> str:
+        """ "; <reason label> [n]" for the item's first reason, or ""."""
+        ev = x.reason_evidence()
+        if ev is None or not x.categories:
+            return ""
+        return f"; {REASON_LABELS[x.categories[0]].lower()} {led.cite(ev)}"
+
+    def _item_lines(self, found: list[Found], led: CitationLedger, *, reason: bool) -> list[str]:
+        lines = []
+        for x in found[:MAX_LISTED]:
+            line = f"- {x.label}: {x.decision} {self._cite_decision(x, led)}"
+            if reason:
+                line += self._cite_reason(x, led)
+            lines.append(line)
+        if len(found) > MAX_LISTED:
+            lines.append(f"- and {len(found) - MAX_LISTED} more")
+        return lines
+
+    # --- answer kinds ----------------------------------------------------------------
+    def _why(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        lines: list[str] = []
+        decisions = [f.decision] if f.decision else [UPHELD, OVERTURNED]
+        for decision in decisions:
+            group = [x for x in found if x.decision == decision]
+            if not group:
+                continue
+            n = len(group)
+            what = f"{subject(f)}decision{'s' if n != 1 else ''}"
+            verdict = "not medically necessary" if decision == UPHELD else "medically necessary"
             lines.append(
-                f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}"
+                f"{n} {decision} {what} in the index: the reviewers found the request "
+                f"{verdict}. By reason:"
+            )
+            by_cat: dict[str, list[Found]] = defaultdict(list)
+            unlabelled = []
+            for x in group:
+                if not x.categories:
+                    unlabelled.append(x)
+                for cat in x.categories:
+                    by_cat[cat].append(x)
+            order = sorted(by_cat, key=lambda c: (-len(by_cat[c]), list(REASON_LABELS).index(c)))
+            for cat in order:
+                members = by_cat[cat]
+                marks = "".join(
+                    led.cite(ev)
+                    for x in members[:EXAMPLES_PER_REASON]
+                    if (ev := x.reason_evidence(cat))
+                )
+                lines.append(
+                    f"- {REASON_LABELS[cat]}: {len(members)} of {n} {decision} {what} "
+                    f"({_labels(members)}) {marks}"
+                )
+            for x in unlabelled[:EXAMPLES_PER_REASON]:
+                lt, it = x.letter, x.item
+                if lt is None or it is None:
+                    continue
+                ev = rationale_evidence(lt, it) or decision_line(lt, it)
+                lines.append(f"- Other reasoning in {x.label}: {led.cite(ev)}")
+            if len(unlabelled) > EXAMPLES_PER_REASON:
+                lines.append(
+                    f"- Other reasoning in {len(unlabelled) - EXAMPLES_PER_REASON} more "
+                    f"{decision} {what}"
+                )
+        return lines
+
+    def _count(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        # Counts are over the treatment filter; the decision word picks what is counted.
+        lines = []
+        n = len(found)
+        if f.decision:
+            base = [Found(r, self.texts) for r in self._all_rows_for(f)]
+            total = len(base)
+            shown = found or base  # none counted: the decisions that were made
+            marks = "".join(self._cite_decision(x, led) for x in shown[:EXAMPLES_PER_REASON])
+            share = f" ({100 * n / total:.0f}%)" if total else ""
+            lines.append(
+                f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index "
+                f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
+            )
+            lines += [f"- {x.label}: {x.decision}" for x in found[:MAX_LISTED]]
+            if n > MAX_LISTED:
+                lines.append(f"- and {n - MAX_LISTED} more")
+            return lines
+        for name in (UPHELD, OVERTURNED):
+            if not n:
+                break
+            group = [x for x in found if x.decision == name]
+            marks = "".join(self._cite_decision(x, led) for x in group[:EXAMPLES_PER_REASON])
+            lines.append(
+                f"{len(group)} of {n} {subject(f)}decisions ({100 * len(group) / n:.0f}%) "
+                f"{'was' if len(group) == 1 else 'were'} {name}. {marks}".rstrip()
             )
         return lines
 
-    def _decisions(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        lines = []
-        for lt, it in pairs:
-            line = f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}"
-            if it.reasons:
-                r = it.reasons[0]
-                ev = Evidence(lt.doc_id, it.index, r.start, r.end, r.quote)
-                line += f"; {REASON_LABELS[r.category].lower()} {led.cite(ev)}"
-            lines.append(line)
-        if lines:
-            lines.insert(0, f"Decisions on {subject(f) or 'the matching '}requests:")
-        return lines
+    def _list(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        what = f"{f.decision} " if f.decision else ""
+        head = f"{len(found)} {what}{subject(f)}request{'s' if len(found) != 1 else ''}"
+        return [f"{head}{_more(MAX_LISTED, len(found))}:"] + self._item_lines(
+            found, led, reason=False
+        )
 
-    def _summary(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
+    def _decisions(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        if not found:
+            return []
+        head = f"Decisions on {subject(f) or 'the matching '}requests"
+        return [f"{head}{_more(MAX_LISTED, len(found))}:"] + self._item_lines(
+            found, led, reason=True
+        )
+
+    def _summary(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         lines = []
-        letters: dict[str, Letter] = {}
-        for lt, _ in pairs:
-            letters.setdefault(lt.doc_id, lt)
-        for lt in letters.values():
+        doc_ids = list(dict.fromkeys(x.doc_id for x in found))
+        if len(doc_ids) > MAX_LETTERS:
+            lines.append(f"{len(doc_ids)} letters match; the first {MAX_LETTERS}:")
+        for doc_id in doc_ids[:MAX_LETTERS]:
+            lt = self.texts.letter(doc_id)
+            if lt is None:
+                continue
             p = lt.patient
             who = " ".join(x for x in (f"{p.age}-year-old" if p.age else "", p.sex or "") if x)
             head = f"Case {lt.case_number or lt.doc_id}"
@@ -336,48 +412,42 @@ class ExtractiveWriter:
                 lines.append(line)
         return lines
 
-    def _fact(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        """A field of the named letters, quoted where the letter states it."""
-        name = fact_asked(self._question)
-        if name is None or name == "reviewer_name":
-            return []  # reviewers are anonymous: no letter names one
+    def _compare(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         lines = []
-        seen: set[str] = set()
-        for lt, _ in pairs:
-            if lt.doc_id in seen:
-                continue
-            seen.add(lt.doc_id)
-            value = getattr(lt, name, None)
-            span = lt.spans.get(name)
-            if not value or span is None:
-                continue
-            quote = clean(lt.text[span.start : span.end]).strip()
-            mark = led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
-            label = name.replace("_", " ")
-            lines.append(f"{lt.doc_id}: {label} {value} {mark}".rstrip())
-        return lines
-
-    def _compare(
-        self, pairs: list[tuple[Letter, Item]], f: QueryFilters, led: CitationLedger
-    ) -> list[str]:
-        lines = []
-        groups: dict[str, list[tuple[Letter, Item]]] = defaultdict(list)
-        for lt, it in pairs:
-            groups[it.canonical or it.name or it.treatment].append((lt, it))
+        groups: dict[str, list[Found]] = defaultdict(list)
+        for x in found:
+            groups[x.name].append(x)
         for name in sorted(groups):
             group = groups[name]
-            up = sum(1 for _, it in group if it.decision == UPHELD)
+            up = sum(1 for x in group if x.decision == UPHELD)
             lines.append(
                 f"{name}: {len(group)} decision{'s' if len(group) != 1 else ''}, "
                 f"{up} upheld, {len(group) - up} overturned."
             )
-            for lt, it in group:
-                line = f"- {_item_label(lt, it)}: {it.decision} {led.cite(decision_line(lt, it))}"
-                if it.reasons:
-                    r = it.reasons[0]
-                    ev = Evidence(lt.doc_id, it.index, r.start, r.end, r.quote)
-                    line += f"; {REASON_LABELS[r.category].lower()} {led.cite(ev)}"
-                lines.append(line)
+            for decision in (UPHELD, OVERTURNED):
+                side = [x for x in group if x.decision == decision]
+                for x in side[:EXAMPLES_PER_REASON]:
+                    lines.append(
+                        f"- {x.label}: {x.decision} {self._cite_decision(x, led)}"
+                        + self._cite_reason(x, led)
+                    )
+                if len(side) > EXAMPLES_PER_REASON:
+                    lines.append(f"- and {len(side) - EXAMPLES_PER_REASON} more {decision}")
+        return lines
+
+    def _fact(self, question: str, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+        """A field of the named letters, quoted where the letter states it."""
+        name = fact_asked(question)
+        if name is None or name == "reviewer_name":
+            return []  # reviewers are anonymous: no letter names one
+        lines = []
+        for doc_id in list(dict.fromkeys(r.doc_id for r in rows))[:MAX_LISTED]:
+            lt = self.texts.letter(doc_id)
+            value = getattr(lt, name, None) if lt is not None else None
+            span = lt.spans.get(name) if lt is not None else None
+            if lt is None or not value or span is None:
+                continue
+            quote = clean(lt.text[span.start : span.end]).strip()
+            mark = led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            lines.append(f"{lt.doc_id}: {name.replace('_', ' ')} {value} {mark}".rstrip())
         return lines

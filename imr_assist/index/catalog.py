@@ -72,8 +72,35 @@ CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 """
 
 
-@dataclass(frozen=True)
 class ItemRow:
+    """One item as the catalog lists it. The JSON list columns are decoded on first use,
+    so scanning thousands of rows for counts stays cheap."""
+
+    __slots__ = (
+        "doc_id",
+        "item_index",
+        "treatment",
+        "canonical",
+        "generic",
+        "drug_class",
+        "decision",
+        "_raw",
+        "_lists",
+    )
+
+    def __init__(self, row: tuple[object, ...]) -> None:
+        (
+            self.doc_id,
+            self.item_index,
+            self.treatment,
+            self.canonical,
+            self.generic,
+            self.drug_class,
+            self.decision,
+        ) = row[:7]  # type: ignore[assignment]
+        self._raw = row[7:10]
+        self._lists: tuple[list[str], list[str], list[str]] | None = None
+
     doc_id: str
     item_index: int
     treatment: str
@@ -81,9 +108,29 @@ class ItemRow:
     generic: str | None
     drug_class: str | None
     decision: str
-    reasons: list[str]
-    specialties: list[str]
-    guidelines: list[str]
+
+    def _decoded(self) -> tuple[list[str], list[str], list[str]]:
+        if self._lists is None:
+            a, b, c = (json.loads(str(x)) for x in self._raw)
+            self._lists = (a, b, c)
+        return self._lists
+
+    @property
+    def reasons(self) -> list[str]:
+        """Reason categories of the item."""
+        return self._decoded()[0]
+
+    @property
+    def specialties(self) -> list[str]:
+        """The reviewer's specialties (the letter's)."""
+        return self._decoded()[1]
+
+    @property
+    def guidelines(self) -> list[str]:
+        return self._decoded()[2]
+
+    def __repr__(self) -> str:
+        return f"ItemRow({self.doc_id!r}, {self.item_index}, {self.treatment!r}, {self.decision!r})"
 
 
 @dataclass(frozen=True)
@@ -308,21 +355,7 @@ class Catalog:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self.db.execute(sql + " ORDER BY doc_id, item_index", args)
-        return [
-            ItemRow(
-                doc_id=r[0],
-                item_index=r[1],
-                treatment=r[2],
-                canonical=r[3],
-                generic=r[4],
-                drug_class=r[5],
-                decision=r[6],
-                reasons=json.loads(r[7]),
-                specialties=json.loads(r[8]),
-                guidelines=json.loads(r[9]),
-            )
-            for r in rows
-        ]
+        return [ItemRow(tuple(r)) for r in rows]
 
     def letter_facts(self) -> list[LetterFacts]:
         """Per-letter facts that questions name letters by (patient, injury date, reviewer)."""

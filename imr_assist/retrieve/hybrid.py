@@ -138,7 +138,8 @@ def search(
     elif not f.doc_ids:
         resolve_doc_refs(index, question, f)
     result = SearchResult(question=question, filters=f)
-    result.items = matching_items(index, f)
+    if filters is None or filters.doc_ids != ["*"]:
+        result.items = matching_items(index, f)  # the closest-passages search needs none
     if f.restricted and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
         result.hits = search(index, question, k=3, filters=QueryFilters(doc_ids=["*"])).hits
