@@ -1,0 +1,195 @@
+"""``imr-assist eval``: score imr-assist and a naive baseline against gold, and gate on it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from imr_assist.cli import app
+from imr_assist.cli.common import err, out, progress_bar, settings_from
+
+if TYPE_CHECKING:
+    from imr_assist.evaluate import EvalReport
+
+STAGE_LABELS = {
+    "ingest": "indexing letters",
+    "baseline": "naive baseline",
+    "questions": "questions",
+}
+
+
+@app.command("eval")
+def eval_command(
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="Folder with letters/, gold/ and questions.jsonl (default: the sample letters "
+        "with the gold and questions in evals/)",
+    ),
+    questions: Path | None = typer.Option(
+        None, "--questions", help="Questions JSONL to use instead of the corpus's own"
+    ),
+    index: Path | None = typer.Option(
+        None,
+        "--index",
+        help="Reuse this index folder (the letters are ingested into it) instead of a "
+        "fresh temporary one",
+    ),
+    json_out: str | None = typer.Option(
+        None, "--json", metavar="FILE", help="Write the full report as JSON ('-': stdout)"
+    ),
+    markdown: Path | None = typer.Option(
+        None, "--markdown", metavar="FILE", help="Write the metrics table as Markdown"
+    ),
+    compare_to: Path | None = typer.Option(
+        None, "--compare", metavar="FILE", help="Show the change against an earlier JSON report"
+    ),
+    fail_under: list[str] = typer.Option(
+        [],
+        "--fail-under",
+        metavar="METRIC=VALUE",
+        help="Exit 1 if METRIC (a name from the JSON report, e.g. answers.correct; "
+        "naive.METRIC for the baseline) is below VALUE. Repeatable.",
+    ),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        metavar="MODEL",
+        help="Also ask MODEL whether each cited passage supports its sentence "
+        "(OpenAI-compatible endpoint: OPENAI_BASE_URL, OPENAI_API_KEY)",
+    ),
+    k: int | None = typer.Option(
+        None, "--k", "-k", min=1, max=200, help="Passages per answer [IMR_ASSIST_K]"
+    ),
+    pad_to: int | None = typer.Option(
+        None,
+        "--naive-pad-to",
+        min=1,
+        max=256,
+        help="Pad the baseline's inputs to this many tokens, as Chroma's default embedder does",
+    ),
+) -> None:
+    """Score extraction, retrieval, answers and citations against gold, beside a naive baseline."""
+    from imr_assist.evaluate import evaluate, load_corpus, parse_gate, sample_corpus
+    from imr_assist.evaluate.report import check_gates, load_report_metrics
+
+    gates = [parse_gate(spec) for spec in fail_under]  # a bad name fails before any work
+    earlier = load_report_metrics(compare_to) if compare_to else None
+    settings = settings_from(index, None, k=k)
+    loaded = (
+        load_corpus(corpus, questions=questions) if corpus else sample_corpus(questions=questions)
+    )
+    citation_judge = None
+    if judge:
+        from imr_assist.answer.llm_client import client_from_settings
+        from imr_assist.evaluate.judge import CitationJudge
+
+        judge_settings = settings.model_copy(update={"llm_model": judge, "llm_enabled": True})
+        citation_judge = CitationJudge(client_from_settings(judge_settings))
+
+    quiet = json_out == "-"
+    with progress_bar("eval", disable=quiet) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=STAGE_LABELS[stage])
+
+        report = evaluate(
+            loaded,
+            settings,
+            index_dir=index,
+            pad_to=pad_to,
+            judge=citation_judge,
+            progress=progress,
+        )
+
+    for notice in report.notices:
+        err.print(f"[yellow]note:[/] {_esc(notice)}", highlight=False)
+    if quiet:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_table(report)
+        if json_out:
+            report.write_json(Path(json_out))
+    if markdown:
+        from imr_assist.evaluate.report import to_markdown
+
+        markdown.write_text(to_markdown(report), encoding="utf-8")
+    if earlier is not None:
+        _print_changes(report, earlier, str(compare_to), to_stderr=quiet)
+    failed = check_gates(report, gates)
+    for line in failed:
+        err.print(f"[red]fail:[/] {_esc(line)}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _print_table(report: EvalReport) -> None:
+    from imr_assist.evaluate.report import METRICS, fmt
+
+    c = report.corpus
+    out.print(
+        f"corpus {c['name']}: {c['letters']} letters, {c['gold_items']} gold items, "
+        f"{c['questions']} questions [{report.seconds:.1f}s]",
+        highlight=False,
+    )
+    table = Table()
+    table.add_column("metric")
+    table.add_column("imr-assist", justify="right")
+    table.add_column("naive", justify="right")
+    table.add_column("delta", justify="right")
+    deltas = report.deltas()
+    for m in METRICS:
+        a, b = report.value(m), report.value(m, "naive")
+        if a is None and b is None:
+            continue
+        table.add_row(m, fmt(m, a), fmt(m, b), _colour(m, deltas[m]))
+    out.print(table)
+
+
+def _colour(metric: str, d: float | None) -> str:
+    from imr_assist.evaluate.report import fmt, lower_is_better
+
+    text = fmt(metric, d, signed=True)
+    if d is None or abs(d) < 1e-9:
+        return text
+    better = d < 0 if lower_is_better(metric) else d > 0
+    return f"[green]{text}[/]" if better else f"[red]{text}[/]"
+
+
+def _print_changes(
+    report: EvalReport,
+    earlier: dict[str, dict[str, float | None]],
+    source: str,
+    *,
+    to_stderr: bool,
+) -> None:
+    from imr_assist.evaluate.report import PIPELINE_LABELS, compare, fmt
+
+    console = err if to_stderr else out
+    table = Table(title=f"change against {source}")
+    for col in ("pipeline", "metric", "before", "now", "change"):
+        table.add_column(col, justify="left" if col in ("pipeline", "metric") else "right")
+    for ch in compare(report, earlier):
+        change = fmt(ch.metric, ch.delta, signed=True)
+        if ch.worse:
+            change = f"[red]{change}[/]"
+        table.add_row(
+            PIPELINE_LABELS[ch.pipeline],
+            ch.metric,
+            fmt(ch.metric, ch.before),
+            fmt(ch.metric, ch.now),
+            change,
+        )
+    console.print(table)
