@@ -305,10 +305,7 @@ class ExtractiveWriter:
             n = len(group)
             what = f"{subject(f)}decision{'s' if n != 1 else ''}"
             verdict = "not medically necessary" if decision == UPHELD else "medically necessary"
-            lines.append(
-                f"{n} {decision} {what} in the index: the reviewers found the request "
-                f"{verdict}. By reason:"
-            )
+            lines.append(f"{n} {decision} {what} in the index ({verdict}), by reason:")
             by_cat: dict[str, list[Found]] = defaultdict(list)
             unlabelled = []
             for x in group:
@@ -355,17 +352,15 @@ class ExtractiveWriter:
                 f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index "
                 f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
             )
-            lines += [f"- {x.label}: {x.decision}" for x in found[:MAX_LISTED]]
-            if n > MAX_LISTED:
-                lines.append(f"- and {n - MAX_LISTED} more")
+            return lines + self._item_lines(found, led, reason=False)
+        if not n:
             return lines
+        lines.append(f"{n} {subject(f)}decision{'s' if n != 1 else ''} in the index:")
         for name in (UPHELD, OVERTURNED):
-            if not n:
-                break
             group = [x for x in found if x.decision == name]
             marks = "".join(self._cite_decision(x, led) for x in group[:EXAMPLES_PER_REASON])
             lines.append(
-                f"{len(group)} of {n} {subject(f)}decisions ({100 * len(group) / n:.0f}%) "
+                f"- {len(group)} of {n} ({100 * len(group) / n:.0f}%) "
                 f"{'was' if len(group) == 1 else 'were'} {name}. {marks}".rstrip()
             )
         return lines

@@ -42,11 +42,19 @@ class Assistant:
         on_delta: Callable[[str], None] | None = None,
     ) -> tuple[Answer, SearchResult]:
         result = self.search(question, filters)
-        kind = question_kind(question)
-        answer = self.extractive.write(result, kind)
+        return self.answer(result, on_delta=on_delta), result
+
+    def answer(
+        self,
+        result: SearchResult,
+        kind: str | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Write the answer for a search result: extractive, then the LLM if configured."""
+        answer = self.extractive.write(result, kind or question_kind(result.question))
         if self.settings.use_llm:
             answer = self.llm_writer().write(result, answer, on_delta=on_delta)
-        return answer, result
+        return answer
 
 
 def ask(question: str, settings: Settings | None = None) -> Answer:

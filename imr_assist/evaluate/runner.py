@@ -45,7 +45,6 @@ from imr_assist.index.index import Index
 from imr_assist.index.ingest import ingest
 from imr_assist.models import Answer, Item, Letter, Span
 from imr_assist.retrieve.hybrid import search
-from imr_assist.retrieve.query import question_kind
 from imr_assist.settings import Settings
 
 #: Passages retrieved per question for the retrieval metrics (recall@10, MRR@10).
@@ -272,14 +271,12 @@ def evaluate(
             return keys.of(naive.doc_sha(doc_id) if naive else None, doc_id)
 
         def run_imr(question: str) -> _Run:
-            # What Assistant.ask does in extractive mode, timed per stage; the search
+            # Assistant.ask in two timed stages; the search
             # goes RETRIEVAL_DEPTH deep and the writer sees the first k hits, as ask does.
             ta = time.perf_counter()
             result = search(index, question, k=max(RETRIEVAL_DEPTH, s.k))
             tb = time.perf_counter()
-            answer = assistant.extractive.write(
-                replace(result, hits=result.hits[: s.k]), question_kind(question)
-            )
+            answer = assistant.answer(replace(result, hits=result.hits[: s.k]))
             tc = time.perf_counter()
             passages = [
                 Passage(imr_key(h.chunk.doc_id), h.chunk.start, h.chunk.end, h.chunk.item_index)

@@ -340,7 +340,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "share",
         re.compile(
             r"\b(?:what\s+(?:share|percent\w*|proportion|fraction|rate)|how\s+often|"
-            r"rate\s+of|percent\w*|share\s+of)\b",
+            r"rate\s+of|percent\w*|share\s+of|(?:overturn|uphold|approval|denial|"
+            r"success|reversal)\s+rate)\b",
             _I,
         ),
     ),
@@ -349,6 +350,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "why",
         re.compile(
             r"\bwhy\b|\breasons?\b|\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
+            r"\bhold\s+against\b|\bwhat\s+documentation\b|\bwhat\s+(?:made|makes)\b|"
             r"\bwhat\s+(?:must|should)\b.*\bdocument",
             _I,
         ),
