@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from imr_assist.cli import answers, evaluate, extract, indexing, reports  # noqa: F401
+    from imr_assist.cli import answers, evaluate, extract, indexing, reports, synth  # noqa: F401
 
 
 def main() -> None:
