@@ -509,3 +509,16 @@ def test_judge_asks_the_model_per_cited_sentence(openai_server: OpenAITestServer
     assert openai_server.chat_requests[0].body["model"] == "judge-model"
     assert judge.judge(AnswerObs("Refused.", False)) == []
     assert "yes or no" in render_prompt("S.", [{"n": 1, "quote": "Q."}])
+
+
+def test_a_quote_belongs_to_the_item_whose_spans_hold_it() -> None:
+    from imr_assist.evaluate.metrics import GoldTarget
+    from imr_assist.models import Span
+
+    # "Norco 10/325mg #60: Upheld": treatment span 0-18, decision span 20-26
+    t = GoldTarget("d", 0, (Span(start=0, end=18), Span(start=20, end=26), Span(start=40, end=90)))
+    assert t.contains("d", 0, 26)  # the decision line across both spans
+    assert t.contains("d", 45, 80)
+    assert not t.contains("other", 0, 26)
+    assert not t.contains("d", 10, 40)  # half of it lies outside the item
+    assert not t.contains("d", 85, 120)

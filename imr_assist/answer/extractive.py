@@ -111,6 +111,8 @@ def subject(filters: QueryFilters) -> str:
 EXAMPLES_PER_REASON = 3
 #: Items listed one per line before the rest are summed up as "and N more".
 MAX_LISTED = 20
+#: Items quoted per treatment and decision in a comparison.
+COMPARED_PER_SIDE = 5
 #: Letters shown by a case summary.
 MAX_LETTERS = 5
 
@@ -416,18 +418,18 @@ class ExtractiveWriter:
             group = groups[name]
             up = sum(1 for x in group if x.decision == UPHELD)
             lines.append(
-                f"{name}: {len(group)} decision{'s' if len(group) != 1 else ''}, "
-                f"{up} upheld, {len(group) - up} overturned."
+                f"{name}, {len(group)} decision{'s' if len(group) != 1 else ''} "
+                f"({up} upheld, {len(group) - up} overturned):"
             )
             for decision in (UPHELD, OVERTURNED):
                 side = [x for x in group if x.decision == decision]
-                for x in side[:EXAMPLES_PER_REASON]:
+                for x in side[:COMPARED_PER_SIDE]:
                     lines.append(
                         f"- {x.label}: {x.decision} {self._cite_decision(x, led)}"
                         + self._cite_reason(x, led)
                     )
-                if len(side) > EXAMPLES_PER_REASON:
-                    lines.append(f"- and {len(side) - EXAMPLES_PER_REASON} more {decision}")
+                if len(side) > COMPARED_PER_SIDE:
+                    lines.append(f"- and {len(side) - COMPARED_PER_SIDE} more {decision}")
         return lines
 
     def _fact(self, question: str, rows: list[ItemRow], led: CitationLedger) -> list[str]:

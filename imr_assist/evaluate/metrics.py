@@ -252,7 +252,18 @@ class GoldTarget:
         return (self.doc_id, self.index)
 
     def contains(self, doc_id: str, start: int, end: int) -> bool:
-        return doc_id == self.doc_id and any(s.start <= start and end <= s.end for s in self.spans)
+        """Whether a quote lies inside the item: at least 90% of its characters fall in the
+        item's spans (a decision line quoted whole runs over the treatment and decision
+        spans and the space between them)."""
+        if doc_id != self.doc_id or end <= start:
+            return False
+        covered, pos = 0, start
+        for s in sorted(self.spans, key=lambda s: s.start):
+            a, b = max(s.start, pos), min(s.end, end)
+            if b > a:
+                covered += b - a
+                pos = b
+        return covered >= 0.9 * (end - start)
 
 
 def covers(p: Passage, t: GoldTarget) -> bool:
