@@ -522,3 +522,21 @@ def test_a_quote_belongs_to_the_item_whose_spans_hold_it() -> None:
     assert not t.contains("other", 0, 26)
     assert not t.contains("d", 10, 40)  # half of it lies outside the item
     assert not t.contains("d", 85, 120)
+
+
+def test_why_answers_need_every_reason_and_only_gold_items() -> None:
+    why = question(
+        "why_upheld", items=[("a", 0), ("b", 0), ("c", 0)], reasons=["not_a_weaning_request"]
+    )
+    # one example of the reason, from a gold item: right
+    some = AnswerObs("Not a weaning request [1].", True, [cite(1, ("b", 0), WEANING)])
+    assert grade(why, some).correct
+    # the same reason quoted from an item that is not gold: wrong
+    stray = AnswerObs("Not a weaning request [1].", True, [cite(1, ("z", 0), WEANING)])
+    assert not grade(why, stray).correct
+    # gold items cited but the expected reason missing: wrong
+    other = AnswerObs("Above the ceiling [1].", True, [cite(1, ("a", 0), CEILING)])
+    assert not grade(why, other).correct
+    # the reason in the text but no item cited: wrong
+    bare = AnswerObs("Not a weaning request.", True, [])
+    assert not grade(why, bare).correct

@@ -465,7 +465,8 @@ class Grade:
 def grade(q: EvalQuestion, obs: AnswerObs) -> Grade:
     """Whether the answer is right for the question's kind, from what it observably says.
 
-    why: every gold item cited and every expected reason category among the quotes;
+    why: every expected reason category among the quotes, and the items cited (at least
+    one) all gold items: a "why" answer quotes a few examples per reason, not every item;
     decision / count / share: the decision, number or share stated (share within
     0.01); list, summary, compare: exactly the gold items cited; unanswerable: the
     question refused. Refusing an answerable question is always wrong.
@@ -483,7 +484,7 @@ def grade(q: EvalQuestion, obs: AnswerObs) -> Grade:
     if not obs.answered:
         return g
     if q.kind in WHY_KINDS:
-        g.correct = q.item_keys <= g.cited and set(q.reasons) <= g.reasons
+        g.correct = bool(g.cited) and g.cited <= q.item_keys and set(q.reasons) <= g.reasons
     elif q.kind == "decision":
         g.stated = stated_decision(obs.text)
         g.correct = g.stated == q.decision
