@@ -79,12 +79,19 @@ def split_list(nt: NormalizedText, start: int, end: int, separators: str) -> lis
 
 # --- treatments -----------------------------------------------------------------
 
+# A strength is a dose or a concentration: "10/325mg", "20mcg/hr", "5%", "100 units",
+# "10mg/ml". A bare volume or weight ("Menthoderm gel 120ml", "cream 120gm") is the
+# package size, neither a strength nor a count of units, so it is not read.
 _STRENGTH = re.compile(
-    r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|g|ml|%|units?)(?:\s*/\s*(?:hr|h|ml))?\b",
+    r"\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|%|units?|iu)"
+    r"(?:\s*/\s*(?:hr|h|ml|g|gm|dose|spray|actuation))?(?!\w)",
     re.IGNORECASE,
 )
+# "x 6 sessions" is a count, but "2 x 6" is a frequency times a duration (twice a
+# week for six weeks), so an "x" right after a number is not read as a quantity.
 _QUANTITY = re.compile(
-    r"(?:#\s*(?P<a>\d+)|\b(?:quantity|qty)\s*:?\s*(?P<b>\d+)|\bx\s*(?P<c>\d+)\s*(?:sessions|visits)?"
+    r"(?:#\s*(?P<a>\d+)|\b(?:quantity|qty)\s*:?\s*(?P<b>\d+)"
+    r"|(?<!\d)(?<!\d\s)(?<!\d\s\s)\bx\s*(?P<c>\d+)\b"
     r"|(?P<d>\d+)\s+(?:sessions|visits|tablets|capsules|patches)\b)",
     re.IGNORECASE,
 )
@@ -97,8 +104,10 @@ def treatment_fields(nt: NormalizedText, start: int, end: int) -> dict[str, obje
     spans: dict[str, Span] = {}
     out: dict[str, object] = {"spans": spans}
     match = get_lexicon().find(text)
+    name_end = 0
     if match is not None:
         out["name"], spans["name"] = nt.field(start + match.start, start + match.end)
+        name_end = match.end
         e = match.entry
         out.update(canonical=e.canonical, generic=e.generic, drug_class=e.drug_class, kind=e.kind)
     else:
@@ -111,9 +120,9 @@ def treatment_fields(nt: NormalizedText, start: int, end: int) -> dict[str, obje
     if m := _REFILLS.search(text):
         out["refills"] = int(m["n"])
         spans["refills"] = nt.span(start + m.start("n"), start + m.end("n"))
-    for m in _QUANTITY.finditer(text):
+    # A number inside the name ("Tylenol #3") is part of the name, not a quantity.
+    for m in _QUANTITY.finditer(text, name_end):
         g = next(k for k in "abcd" if m[k] is not None)
-        # "2 x 6" is a frequency, not a quantity; "#60" and "quantity 120" are.
         out["quantity"] = int(m[g])
         spans["quantity"] = nt.span(start + m.start(g), start + m.end(g))
         break
@@ -140,14 +149,33 @@ def find_pages(nt: NormalizedText, start: int, end: int) -> tuple[str, Span] | N
     return nt.field(a, b)
 
 
+# A guideline field can name the MTUS only to set it aside: "Non-MTUS Citation",
+# "ODG ..., which is not part of the MTUS", "The MTUS does not address this request,
+# so the ODG was applied". Such mentions are removed before the MTUS is looked for.
+_MTUS = r"(?:the\s+)?(?:CA\s+|California\s+)?MTUS(?:\s*/\s*ACOEM)?(?:\s+guidelines?)?"
+_MTUS_SET_ASIDE = re.compile(
+    "|".join(
+        [
+            r"\bNon[\s-]*MTUS\b",
+            r"\b(?:not|neither|nor)\s+(?:\w+\s+){0,2}?(?:part\s+of|in|within|from|covered\s+"
+            r"(?:by|in)|addressed\s+(?:by|in)|(?:included|found|listed|discussed)\s+in)\s+" + _MTUS,
+            r"\boutside\s+(?:of\s+)?" + _MTUS,
+            _MTUS + r"\s+(?:(?:is|are)\s+silent|(?:does|do|did)\s*(?:not|n't)\s+(?:\w+\s+)?"
+            r"(?:address|discuss|cover|mention|apply|include)\w*|(?:is|are)\s+not\s+"
+            r"(?:applicable|relevant)|(?:has|have)\s+no\s+(?:\w+\s+)?(?:recommendation|guidance))",
+        ]
+    ),
+    re.IGNORECASE,
+)
+
+
 def guideline_families(text: str) -> list[str]:
     """Guideline families a guideline field cites, in a fixed order."""
     found = []
-    if re.search(
-        r"(?<!Non-)(?<!Non )\bMTUS\b|Chronic Pain (?:Medical )?Treatment Guidelines", text
-    ):
+    cited = _MTUS_SET_ASIDE.sub(" ", text)
+    if re.search(r"\bMTUS\b|Chronic Pain (?:Medical )?Treatment Guidelines", cited):
         found.append("MTUS")
-    if re.search(r"\bACOEM\b", text):
+    if re.search(r"\bACOEM\b", cited):
         found.append("ACOEM")
     if re.search(r"\bODG\b|Official Disability Guidelines", text):
         found.append("ODG")

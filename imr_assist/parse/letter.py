@@ -104,6 +104,18 @@ COVER_FIELDS = {
 }
 
 
+# The UR denial told in the summary: "On 6/9/15, the Claims Administrator
+# non-certified ...", "Utilization review dated 1/30/2016 denied the request",
+# "UR on 3/2/15 modified ...".
+_UR_BY = r"(?:the\s+)?(?:Claims\s+Administrator|utilization\s+review(?:er)?|UR)"
+_UR_ACT = r"(?:non-?\s*certified|noncertified|denied|modified|did\s+not\s+certify)"
+UR_DENIED = (
+    r"(?:\bOn\s+(?=" + DATE + r",?\s+" + _UR_BY + r"\s+" + _UR_ACT + r")"
+    r"|\b" + _UR_BY + r"\s+(?:(?:determination|decision|report|letter)\s+)?(?:dated|of|on)\s+"
+    r"(?=" + DATE + r",?\s+" + _UR_ACT + r"))(?P<d>" + DATE + r")"
+)
+
+
 @dataclass
 class _Ctx:
     nt: NormalizedText
@@ -243,14 +255,7 @@ def _summary(
             end,
         )
         if found is None:
-            m2 = re.search(
-                r"On\s+(?P<d>" + DATE + r"),?\s+the\s+Claims\s+Administrator\s+"
-                r"(?:non-?certified|denied|modified)",
-                flat[start:end],
-                _I,
-            )
-            if m2 and (iso := fields.iso_date(m2["d"])):
-                found = (iso, nt.span(start + m2.start("d"), start + m2.end("d")))
+            found = fields.find_date(nt, UR_DENIED, start, end)
         if found:
             letter.ur_denial_date, letter.spans["ur_denial_date"] = found
     _diagnoses(ctx, letter, start, end)
@@ -726,11 +731,24 @@ def _pro_headings(ctx: _Ctx, blocks: list[_Block], issues: list[_Issue], floor: 
                     t
                     and at >= 0
                     and head[at:].lower() == t.lower()
-                    and (window + at == 0 or nt.norm[window + at - 1] == "\n")
+                    and _line_of_its_own(nt.norm, window + at)
                 ):
                     block.start = window + at
             block.issue = k if k < len(issues) else None
         lower = block.last_end
+
+
+def _line_of_its_own(norm: str, at: int) -> bool:
+    """Whether the line starting at ``at`` stands alone rather than ending a sentence.
+
+    A summary wrapped as "... requested authorization for" / "Norco 10/325mg #60." ends
+    with the treatment on its own line; that line continues the sentence above it, so
+    it is not a heading. A heading line follows a finished sentence or a label.
+    """
+    if at > 0 and norm[at - 1] != "\n":
+        return False
+    before = norm[:at].rstrip(" \n")
+    return not before or before[-1] in ".:;!?\"')"
 
 
 def _issue_text(flat: str, entry: _Issue) -> str:
