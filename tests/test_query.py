@@ -154,3 +154,85 @@ def test_zero_count_is_an_answer(sample_index: Path) -> None:
     assert answer.answered and answer.answer.startswith("0 of 1 Xanax decision")
     assert _cited(answer) == {("002", "Xanax")}
     assert all(c.decision == UPHELD for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("How many Norco requests were not overturned?", UPHELD),
+        ("Which requests were not denied?", OVERTURNED),
+        ("Why wasn't Norco approved?", UPHELD),
+        ("Why won't reviewers approve Norco?", UPHELD),
+        ("Why were requests not reversed?", UPHELD),
+        ("How many Norco requests were denied or approved?", None),
+    ],
+)
+def test_negated_decision_words(question: str, decision: str | None) -> None:
+    assert parse_question(question).decision == decision
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Why was Norco denied in case number CM15-0165674?", "why"),
+        ("Why was Norco denied when the patient was injured?", "why"),
+        ("How many Norco requests were denied or approved?", "count"),
+        ("Is the overturn rate for Norco above 20%?", "share"),
+        ("Is there a common reason Norco requests are denied?", "why"),
+        ("When was the worker injured?", "fact"),
+    ],
+)
+def test_kinds_are_not_taken_from_stray_words(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_only_the_reviewers_name_is_a_name_question() -> None:
+    assert question_kind("What is the name of the drug the doctor prescribed?") != "fact"
+    assert question_kind("Who was the treating physician?") != "fact"
+    assert question_kind("Who was the expert reviewer?") == "fact"
+
+
+@pytest.mark.parametrize(
+    ("question", "specialty"),
+    [
+        ("Why was the psychiatric consultation requested by the physician denied?", None),
+        ("Why did the psychiatrist deny the neurology consultation?", "psychiatrist"),
+        ("Which requests were reviewed by an acupuncturist?", "acupuncturist"),
+        ("What did the pain management reviewer decide?", "pain management"),
+        ("What did the neurological surgeon decide?", "neurological surgeon"),
+    ],
+)
+def test_specialty_needs_a_reviewer_beside_it(question: str, specialty: str | None) -> None:
+    assert parse_question(question).specialty == specialty
+
+
+def test_neurology_is_not_neurological_surgery() -> None:
+    assert specialty_matches("neurology reviewer", ["Neurology"])
+    assert not specialty_matches("neurology reviewer", ["Neurological Surgery"])
+    assert specialty_matches("neurological surgeon", ["Neurological Surgery"])
+
+
+def test_counts_about_a_letter_the_index_lacks_are_not_answered(sample_index: Path) -> None:
+    a = _assistant(sample_index)
+    for q in (
+        "How many requests were overturned in case CM99-9999999?",
+        "What share of requests for the 99-year-old woman were approved?",
+    ):
+        answer, _ = a.ask(q)
+        assert (answer.answer, answer.answered) == (CANNOT_ANSWER, False), q
+
+
+def test_numbers_in_a_question_do_not_pick_letters(sample_index: Path) -> None:
+    # "120" and "10" are quantities and strengths, not the start of a doc id
+    answer, result = _assistant(sample_index).ask(
+        "How many Norco 10/325 #120 requests were denied?"
+    )
+    assert result.filters.doc_ids == []
+    assert answer.answer.startswith("4 of 5 Norco decisions")
+
+
+def test_answers_say_their_restrictions(sample_index: Path) -> None:
+    answer, _ = _assistant(sample_index).ask(
+        "How many Norco requests for the 65-year-old woman were upheld?"
+    )
+    assert answer.answer.startswith("1 of 1 Norco decision in the index (patient: 65, female)")

@@ -58,10 +58,18 @@ class ChatSession:
             )
         if new.decision:
             merged = replace(merged, decision=new.decision)
-        if new.doc_ids or new.case_number:
-            merged = replace(merged, doc_ids=new.doc_ids, case_number=new.case_number)
-        if new.specialty:
-            merged = replace(merged, specialty=new.specialty)
+        if new.doc_ids or new.case_number or new.names_letter or new.letter_refs_unmatched:
+            # A follow-up that names letters replaces the letters of the last question.
+            merged = replace(
+                merged,
+                doc_ids=new.doc_ids,
+                case_number=new.case_number,
+                specialty=new.specialty,
+                patient_ages=new.patient_ages,
+                patient_sex=new.patient_sex,
+                injury_date=new.injury_date,
+                letter_refs_unmatched=new.letter_refs_unmatched,
+            )
         if new.guideline:
             merged = replace(merged, guideline=new.guideline)
         kind = question_kind(question)

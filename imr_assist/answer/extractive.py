@@ -107,12 +107,34 @@ def subject(filters: QueryFilters) -> str:
     return " / ".join(names) + " "
 
 
+def scope(f: QueryFilters) -> str:
+    """The restrictions other than treatment and decision, said in the answer:
+    " (citing MTUS; reviewer: neurology; patient: 64, female)"."""
+    parts = []
+    if f.guideline:
+        parts.append(f"citing {f.guideline}")
+    if f.specialty:
+        parts.append(f"reviewer: {f.specialty}")
+    if f.patient_ages or f.patient_sex:
+        who = ", ".join(str(a) for a in f.patient_ages)
+        parts.append("patient: " + ", ".join(x for x in (who, f.patient_sex or "") if x))
+    if f.injury_date:
+        parts.append(f"injured {f.injury_date}")
+    if f.case_number:
+        parts.append(f"case {f.case_number}")
+    elif f.doc_ids and not (f.specialty or f.patient_ages or f.injury_date):
+        parts.append("letter " + ", ".join(f.doc_ids[:3]) + (" ..." if len(f.doc_ids) > 3 else ""))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 #: Items quoted per reason category; the counts always cover every matching item.
 EXAMPLES_PER_REASON = 3
 #: Items listed one per line before the rest are summed up as "and N more".
 MAX_LISTED = 20
 #: Items quoted per treatment and decision in a comparison.
 COMPARED_PER_SIDE = 5
+#: Treatments (or classes) shown side by side in a comparison.
+MAX_GROUPS = 8
 #: Letters shown by a case summary.
 MAX_LETTERS = 5
 
@@ -206,7 +228,17 @@ class ExtractiveWriter:
         if kind == "fact":
             lines = self._fact(result.question, rows, ledger) if f.doc_ids else []
         else:
-            found = [Found(r, self.texts) for r in rows]
+            # Where only some items are quoted, those the search ranked come first, so the
+            # examples are the most relevant ones; complete lists keep the catalog's order.
+            rank: dict[tuple[str, int | None], int] = {}
+            complete = kind in ("list", "decision", "count", "share") and len(rows) <= MAX_LISTED
+            for n, h in enumerate([] if complete else result.hits):
+                rank.setdefault((h.chunk.doc_id, h.chunk.item_index), n)
+            ordered = sorted(
+                range(len(rows)),
+                key=lambda i: (rank.get((rows[i].doc_id, rows[i].item_index), len(rank)), i),
+            )
+            found = [Found(rows[i], self.texts) for i in ordered]
             if kind == "general" and not f.restricted:
                 found = self._found_from_hits(result)
             writer = {
@@ -263,6 +295,8 @@ class ExtractiveWriter:
         """The items the filters select whatever their decision: the base of a share."""
         from imr_assist.retrieve.hybrid import item_matches
 
+        if f.letter_refs_unmatched:
+            return []  # the question named a letter the index does not hold
         g = replace(f, decision=None)
         rows = self.texts.catalog.items(
             generics=g.generics,
@@ -306,8 +340,9 @@ class ExtractiveWriter:
                 continue
             n = len(group)
             what = f"{subject(f)}decision{'s' if n != 1 else ''}"
+            where = f"in the index{scope(f)}"
             verdict = "not medically necessary" if decision == UPHELD else "medically necessary"
-            lines.append(f"{n} {decision} {what} in the index ({verdict}), by reason:")
+            lines.append(f"{n} {decision} {what} {where} ({verdict}), by reason:")
             by_cat: dict[str, list[Found]] = defaultdict(list)
             unlabelled = []
             for x in group:
@@ -351,13 +386,14 @@ class ExtractiveWriter:
             marks = "".join(self._cite_decision(x, led) for x in shown[:EXAMPLES_PER_REASON])
             share = f" ({100 * n / total:.0f}%)" if total else ""
             lines.append(
-                f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index "
+                f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} "
+                f"in the index{scope(f)} "
                 f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
             )
             return lines + self._item_lines(found, led, reason=False)
         if not n:
             return lines
-        lines.append(f"{n} {subject(f)}decision{'s' if n != 1 else ''} in the index:")
+        lines.append(f"{n} {subject(f)}decision{'s' if n != 1 else ''} in the index{scope(f)}:")
         for name in (UPHELD, OVERTURNED):
             group = [x for x in found if x.decision == name]
             marks = "".join(self._cite_decision(x, led) for x in group[:EXAMPLES_PER_REASON])
@@ -369,7 +405,7 @@ class ExtractiveWriter:
 
     def _list(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         what = f"{f.decision} " if f.decision else ""
-        head = f"{len(found)} {what}{subject(f)}request{'s' if len(found) != 1 else ''}"
+        head = f"{len(found)} {what}{subject(f)}request{'s' if len(found) != 1 else ''}{scope(f)}"
         return [f"{head}{_more(MAX_LISTED, len(found))}:"] + self._item_lines(
             found, led, reason=False
         )
@@ -377,7 +413,7 @@ class ExtractiveWriter:
     def _decisions(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         if not found:
             return []
-        head = f"Decisions on {subject(f) or 'the matching '}requests"
+        head = f"Decisions on {subject(f) or 'the matching '}requests{scope(f)}"
         return [f"{head}{_more(MAX_LISTED, len(found))}:"] + self._item_lines(
             found, led, reason=True
         )
@@ -410,17 +446,23 @@ class ExtractiveWriter:
         return lines
 
     def _compare(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        """Side by side, grouped as asked: by drug class when the question names classes
+        ("opioids vs NSAIDs"), otherwise by treatment."""
         lines = []
         groups: dict[str, list[Found]] = defaultdict(list)
         for x in found:
-            groups[x.name].append(x)
-        for name in sorted(groups):
+            cls = x.row.drug_class
+            groups[cls if cls and cls in f.classes else x.name].append(x)
+        names = sorted(groups, key=lambda g: (-len(groups[g]), g))
+        for name in names[:MAX_GROUPS]:
             group = groups[name]
-            up = sum(1 for x in group if x.decision == UPHELD)
-            lines.append(
-                f"{name}, {len(group)} decision{'s' if len(group) != 1 else ''} "
-                f"({up} upheld, {len(group) - up} overturned):"
-            )
+            n = len(group)
+            if f.decision:
+                counts = f"{n} {f.decision} decision{'s' if n != 1 else ''}"
+            else:
+                up = sum(1 for x in group if x.decision == UPHELD)
+                counts = f"{n} decision{'s' if n != 1 else ''} ({up} upheld, {n - up} overturned)"
+            lines.append(f"{name}, {counts}{scope(f)}:")
             for decision in (UPHELD, OVERTURNED):
                 side = [x for x in group if x.decision == decision]
                 for x in side[:COMPARED_PER_SIDE]:
@@ -430,6 +472,8 @@ class ExtractiveWriter:
                     )
                 if len(side) > COMPARED_PER_SIDE:
                     lines.append(f"- and {len(side) - COMPARED_PER_SIDE} more {decision}")
+        if len(names) > MAX_GROUPS:
+            lines.append(f"and {len(names) - MAX_GROUPS} more treatments")
         return lines
 
     def _fact(self, question: str, rows: list[ItemRow], led: CitationLedger) -> list[str]:

@@ -13,7 +13,12 @@ from typing import Any
 from imr_assist.index.catalog import ItemRow, LetterFacts
 from imr_assist.index.index import Index
 from imr_assist.models import Chunk
-from imr_assist.retrieve.query import QueryFilters, parse_question, specialty_matches
+from imr_assist.retrieve.query import (
+    QueryFilters,
+    parse_question,
+    question_kind,
+    specialty_matches,
+)
 
 #: Reciprocal rank fusion constant (the usual 60: later ranks still count a little).
 RRF_K = 60
@@ -48,9 +53,16 @@ def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None
         ids = index.catalog.doc_ids()
         named: set[str] = set()
         if filters.case_number:
-            named |= {d for d in ids if d.upper() == filters.case_number}
+            # "15-0165674" names CM15-0165674 as well
+            cn = filters.case_number
+            named |= {
+                d
+                for d in ids
+                if d.upper() == cn or (d.upper().endswith(cn) and d[: -len(cn)].isalpha())
+            }
         for tok in tokens:
-            named |= {d for d in ids if d == tok or d.startswith(tok)}
+            # a doc id, or the sample-style prefix before its hash ("004" for 004_c3a8...)
+            named |= {d for d in ids if d == tok or d.startswith(tok + "_")}
         if named or filters.case_number:
             found = named
     if filters.names_letter:
@@ -138,15 +150,16 @@ def search(
     elif not f.doc_ids:
         resolve_doc_refs(index, question, f)
     result = SearchResult(question=question, filters=f)
-    if filters is None or filters.doc_ids != ["*"]:
-        result.items = matching_items(index, f)  # the closest-passages search needs none
+    # The closest-passages search needs no items, nor does an open question that names
+    # nothing to filter on ("what is the capital of France?"): its answer comes from hits.
+    wants_items = f.restricted or question_kind(question) not in ("general", "fact")
+    if (filters is None or filters.doc_ids != ["*"]) and wants_items:
+        result.items = matching_items(index, f)
     if f.restricted and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
         result.hits = search(index, question, k=3, filters=QueryFilters(doc_ids=["*"])).hits
         return result
-    where = f.chroma_where()
-    if f.specialty:
-        where = None  # substring match on a list: applied below in Python
+    where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     dense = index.store.query(index.query_vector(question), CANDIDATES, where)
     dense = [(i, s) for i, s in dense]
     lex_scores = index.lexical_scores(question)

@@ -17,18 +17,17 @@ from imr_assist.parse.lexicon import get_lexicon
 
 _I = re.IGNORECASE
 
-# Decision words, upheld side first: "not medically necessary" must win over
-# "medically necessary", so negated phrases are matched and removed first.
-_UPHELD_WORDS = re.compile(
-    r"\b(?:upheld|uphold\w*|den(?:y|ied|ial|ials|ies)|not\s+medically\s+necessary|"
-    r"non-?certif\w+|not\s+certified|rejected|refused|turned\s+down|not\s+approved)\b",
+# Decision words. "not medically necessary" is matched whole before "medically
+# necessary"; any other decision word right after a negation ("not overturned",
+# "wasn't approved", "won't approve") counts for the other side.
+_DECISION_WORD = re.compile(
+    r"(?P<up>\bnot\s+medically\s+necessary\b|\bnon-?certif\w*|\bupheld\b|\buphold\w*|"
+    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefused\b|\bturned\s+down\b)"
+    r"|(?P<over>\boverturn\w*|\bapprov\w*|\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
+    r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*)",
     _I,
 )
-_OVERTURNED_WORDS = re.compile(
-    r"\b(?:overturn\w*|approv\w*|granted|reversed|certified|allowed|medically\s+necessary|"
-    r"won|succeed\w*)\b",
-    _I,
-)
+_NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno\s+longer)\s+(?:[\w/-]+\s+){0,2}$", _I)
 _CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b", _I)
 _GUIDELINES = {
     "MTUS": re.compile(r"\bMTUS\b|chronic\s+pain\s+(?:medical\s+)?treatment\s+guidelines", _I),
@@ -46,8 +45,8 @@ SPECIALTY_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(rx, _I)
     for name, rx in {
         "anesthesiology": r"\banesthesi\w*|\banaesthesi\w*",
-        "neurology": r"\bneurolog\w*",
         "neurosurgery": r"\bneurosurg\w*|\bneurological\s+surg\w*",
+        "neurology": r"\bneurolog(?!ical\s+surg)\w*",
         "orthopedics": r"\borthop(?:a)?edi\w*|\borthopedist",
         "internal medicine": r"\binternal\s+medicine|\binternist",
         "family medicine": r"\bfamily\s+(?:medicine|practi\w*|physician)",
@@ -57,28 +56,41 @@ SPECIALTY_PATTERNS: dict[str, re.Pattern[str]] = {
         "chiropractic": r"\bchiropract\w*",
         "occupational medicine": r"\boccupational\s+medicine",
         "preventive medicine": r"\bpreventive\s+medicine",
-        "pain medicine": r"\bpain\s+medicine",
+        "pain medicine": r"\bpain\s+(?:medicine|management)",
+        "addiction medicine": r"\baddiction\s+medicine",
+        "spine surgery": r"\bspin(?:e|al)\s+surg\w*",
         "emergency medicine": r"\bemergency\s+medicine",
         "rheumatology": r"\brheumatolog\w*",
         "podiatry": r"\bpodiatr\w*",
-        "acupuncture": r"\bacupuncturist",
+        "acupuncture": r"\bacupunctur\w*",
         "general surgery": r"\bgeneral\s+surg\w*",
         "hand surgery": r"\bhand\s+surg\w*",
         "plastic surgery": r"\bplastic\s+surg\w*",
         "sports medicine": r"\bsports\s+medicine",
     }.items()
 }
-# A specialty word names the reviewer only near a reviewer noun ("the neurology
-# reviewer", "reviewed by an anesthesiologist"), so "pain medicine consultation" or
-# "acupuncture sessions" stay treatments.
-_REVIEWER_CONTEXT = re.compile(
-    r"\b(?:reviewers?|specialists?|doctors?|physicians?|surgeons?|experts?|"
-    r"reviewed\s+by|decided\s+by)\b",
+# A specialty word names the reviewer only beside a reviewer noun ("the neurology
+# reviewer", "reviewed by an anesthesiologist", "a reviewer in psychiatry"), so
+# "psychiatric consultation" or "acupuncture sessions" stay treatments.
+_REVIEWER_AFTER = re.compile(
+    r"^\s*(?:[\w&/-]+\s+){0,2}?(?:reviewers?|specialists?|doctors?|physicians?|surgeons?|"
+    r"experts?)\b",
+    _I,
+)
+_REVIEWER_BEFORE = re.compile(
+    r"(?:\b(?:reviewed|decided|denied|approved|upheld|overturned)\s+by\s+(?:an?\s+|the\s+)?"
+    r"|\b(?:reviewers?|specialists?|physicians?|experts?)\s+(?:in|of|certified\s+in)\s+)$",
     _I,
 )
 _PERSON_SPECIALTY = re.compile(
     r"\b(?:anesthesiologist|neurologist|neurosurgeon|orthopedist|orthopaedist|internist|"
-    r"physiatrist|psychiatrist|psychologist|chiropractor|rheumatologist|podiatrist)\b",
+    r"physiatrist|psychiatrist|psychologist|chiropractor|rheumatologist|podiatrist|"
+    r"acupuncturist)s?\b",
+    _I,
+)
+_TREATMENT_AFTER = re.compile(
+    r"^\s*(?:consult\w*|referral|evaluation|assessment|therapy|sessions?|treatment|"
+    r"manipulation|program|care|visits?|follow-?up)\b",
     _I,
 )
 _AGE = re.compile(r"\b(?P<age>[1-9]\d)[- ]?(?:year|yr)s?[- ]?old\b", _I)
@@ -164,7 +176,10 @@ class QueryFilters:
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.doc_ids:
-            out["doc_id"] = self.doc_ids
+            shown = self.doc_ids[:20]
+            out["doc_id"] = shown + [f"... {len(self.doc_ids) - 20} more"] * (
+                len(self.doc_ids) > 20
+            )
         return out
 
     def chroma_where(self) -> dict[str, Any] | None:
@@ -245,28 +260,38 @@ def decision_asked(q: str) -> str | None:
     had_denial = bool(_DENIAL_NOUN.search(q))
     q = _DENIAL_STOOD.sub(" ", q)
     q = _DENIAL_NOUN.sub(" ", q)
-    # Negated phrases first, then remove them so "medically necessary" inside
-    # "not medically necessary" does not also count as overturned.
-    up = bool(_UPHELD_WORDS.search(q)) or stood
-    over = bool(_OVERTURNED_WORDS.search(_UPHELD_WORDS.sub(" ", q)))
-    if not up and not over and had_denial:
-        up = True
-    if up and not over:
-        return UPHELD
-    if over and not up:
-        return OVERTURNED
-    return None
+    sides = {UPHELD} if stood else set()
+    for m in _DECISION_WORD.finditer(q):
+        side = UPHELD if m.lastgroup == "up" else OVERTURNED
+        if m.lastgroup == "over" or not m.group(0).lower().startswith("not"):
+            if _NEGATED.search(q[: m.start()]):
+                side = OVERTURNED if side == UPHELD else UPHELD
+        sides.add(side)
+    if not sides and had_denial:
+        sides.add(UPHELD)
+    return sides.pop() if len(sides) == 1 else None
 
 
 def specialty_named(q: str) -> str | None:
     """The reviewer specialty a question names, in the question's own words."""
-    person = _PERSON_SPECIALTY.search(q)
-    if not person and not _REVIEWER_CONTEXT.search(q):
-        return None
+    found: list[tuple[int, str]] = []
     for rx in SPECIALTY_PATTERNS.values():
-        if m := rx.search(q):
+        for m in rx.finditer(q):
+            after, before = q[m.end() :], q[: m.start()]
+            if _TREATMENT_AFTER.search(after):
+                continue
+            if (
+                _PERSON_SPECIALTY.fullmatch(m.group(0))
+                or re.search(r"(?:surgeon|ist|ian)s?$", m.group(0), _I)
+                or _REVIEWER_AFTER.search(after)
+                or _REVIEWER_BEFORE.search(before)
+            ):
+                found.append((m.start(), m.group(0)))
+    if not found:
+        if m := _PERSON_SPECIALTY.search(q):
             return m.group(0)
-    return None
+        return None
+    return min(found)[1]
 
 
 def specialty_matches(name: str, specialties: list[str]) -> bool:
@@ -307,21 +332,33 @@ KINDS = ("why", "count", "share", "list", "decision", "summary", "compare", "fac
 FACT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "reviewer_name",
-        re.compile(r"\b(?:name|who\s+(?:is|was))\b[^?]{0,40}\b(?:reviewer|physician|doctor)", _I),
+        re.compile(
+            r"\b(?:name|identity)\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+)?"
+            r"(?:medical\s+)?reviewer\b|\bwho\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+)?"
+            r"(?:medical\s+)?reviewer\b|\breviewer'?s\s+name\b",
+            _I,
+        ),
     ),
-    ("case_number", re.compile(r"\bcase\s+(?:number|no\.?|#)", _I)),
+    (
+        "case_number",
+        re.compile(
+            r"^\s*(?:what|which|give\s+me|tell\s+me)\b[^?]{0,30}\bcase\s+(?:number|no\.?|#)", _I
+        ),
+    ),
     (
         "decision_date",
         re.compile(
-            r"\b(?:when|what\s+date|which\s+date|on\s+what\s+date)\b[^?]{0,60}\b(?:decided|"
-            r"decision|determination|issued)\b|\bdecision\s+date\b",
+            r"^\s*(?:when|on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
+            r"\b(?:decided|decision|determination|issued)\b|\bdecision\s+date\b",
             _I,
         ),
     ),
     (
         "date_of_injury",
         re.compile(
-            r"\b(?:when|what\s+date|which\s+date)\b[^?]{0,40}\binjur\w*|\bdate\s+of\s+injury", _I
+            r"^\s*(?:when|on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
+            r"\binjur\w*|\bdate\s+of\s+(?:the\s+)?injury\b",
+            _I,
         ),
     ),
 ]
@@ -379,9 +416,11 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
 def question_kind(question: str) -> str:
     if fact_asked(question):
         return "fact"
-    if YES_NO.search(question) and not re.search(r"^\s*why\b", question, _I):
-        return "decision"
     for kind, rx in _KIND_RULES:
         if rx.search(question):
+            if kind == "list" and YES_NO.search(question):
+                return "decision"  # "Was the request for ... upheld?"
             return kind
+    if YES_NO.search(question):
+        return "decision"
     return "general"
