@@ -1,4 +1,4 @@
-"""Item-aware chunks: the case summary, and each item's block.
+"""Item-aware chunks: the case summary, and each item's rationale under its decision.
 
 The "how the determination was made" section is the same boilerplate in every
 letter, so it is not embedded at all; the reviewer's credentials from it live in
@@ -53,10 +53,18 @@ def chunk_letter(letter: Letter, count_tokens: TokenCounter, max_tokens: int = 2
             "reasons": it.reason_categories or [""],
             "guidelines": it.guidelines or [""],
         }
-        # The block from the line after the decision line: guidelines and rationale.
+        # The reviewer's rationale, under the decision line as a header. The guideline
+        # citations before it are near-identical across letters ("Decision based on
+        # MTUS ..."): they come from the record (guideline filters, digests), and
+        # embedding them costs a third of the item's tokens for little meaning.
         tr = it.spans["treatment"]
-        # 2013 letters state the decision apart from the block; there the block is all.
-        start = tr.end if it.span.start <= tr.start < it.span.end else it.span.start
+        rationale = it.spans.get("rationale")
+        if rationale is not None and it.span.start <= rationale.start < it.span.end:
+            start = rationale.start
+        elif it.span.start <= tr.start < it.span.end:
+            start = tr.end
+        else:  # 2013 letters state the decision apart from the block; there it is all
+            start = it.span.start
         header = item_header(it.treatment, it.decision)
         chunks += _sections(
             letter, nt, start, it.span.end, header, "item", it.index, meta, count_tokens, max_tokens
