@@ -2,9 +2,15 @@
 
 The model gets the same evidence as the extractive writer, as numbered excerpts
 inside an ``<evidence>`` block, plus the structured counts. Its answer is checked:
-every factual sentence cites ``[n]``, every ``[n]`` exists, and every quoted phrase
-is verbatim in the cited excerpt's letter. On failure it is asked once more with
-the problems named; if that fails too, the extractive answer is shown with a notice.
+every factual sentence cites ``[n]``, every ``[n]`` exists, every quoted phrase
+is verbatim in the cited excerpt's letter, and a sentence that calls a request
+upheld or overturned cites an excerpt with that decision. On failure it is asked
+once more with the problems named; if that fails too, the extractive answer is
+shown with a notice.
+
+Letters are untrusted text. The prompt templates replace angle brackets in them
+with look-alikes (``‹`` ``›``), so a letter cannot close the evidence block and
+speak as the user; ``from_prompt`` maps them back before quotes are checked.
 """
 
 from __future__ import annotations
@@ -23,6 +29,18 @@ from imr_assist.retrieve.hybrid import SearchResult
 from imr_assist.text import clean
 
 _MARK = re.compile(r"\[(\d+)\]")
+# A decision word, unless negated ("was not overturned" says nothing checkable).
+_DECISION_WORD = re.compile(
+    r"(?<!\bnot )(?<!\bnever )(?<!n't )(?<!\bnot been )\b(upheld|overturned)\b", re.IGNORECASE
+)
+_PROMPT_LOOKALIKES = str.maketrans({"\u2039": "<", "\u203a": ">"})
+
+
+def from_prompt(text: str) -> str:
+    """Undo the prompt templates' angle-bracket look-alikes in the model's text."""
+    return text.translate(_PROMPT_LOOKALIKES)
+
+
 _QUOTE = re.compile(r"[\"\u201c]([^\"\u201d]{12,})[\"\u201d]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\-*\d])")
 
@@ -56,7 +74,7 @@ class Check:
 def check_answer(text: str, excerpts: list[Citation], texts: LetterTexts) -> Check:
     """Problems with an LLM answer; an empty list means every claim is grounded."""
     res = Check()
-    body = text.strip()
+    body = from_prompt(text).strip()
     if not body:
         res.problems.append("the answer is empty")
         return res
@@ -76,19 +94,55 @@ def check_answer(text: str, excerpts: list[Citation], texts: LetterTexts) -> Che
                 res.problems.append(f"citation [{n}] does not exist")
             elif n not in res.used:
                 res.used.append(n)
+        cited = [by_n[n] for n in marks if n in by_n]
         for q in _QUOTE.findall(s):
-            cited = [by_n[n] for n in marks if n in by_n]
             if not any(texts.locate(c.doc_id, q) for c in cited):
                 res.problems.append(f"quote not found in the cited letters: {q[:60]!r}")
+        if len(cited) == len(marks):
+            decided = {c.decision for c in cited}
+            for word in sorted({w.lower() for w in _DECISION_WORD.findall(s)}):
+                if word not in decided:
+                    res.problems.append(f"says {word} but cites no {word} decision: {s[:80]!r}")
     if not res.used and not res.problems:
         res.problems.append("the answer cites no excerpt")
-    # English check: these letters are in English; an answer with almost no ASCII
-    # letters is in another language or garbled.
+    if not _looks_english(body):
+        res.problems.append("the answer is not in English")
+    return res
+
+
+# Function words: the English ones fill any English sentence (a quarter to a half
+# of the words in the sample rationales); the others are common in Spanish,
+# French, German, Italian and Portuguese and, unlike "a", "per", "non" or "die",
+# hardly ever appear in an English answer.
+_ENGLISH_WORDS = frozenset(
+    "the of and to in is was were are be been for that this with on as by not no "
+    "or from at it its an which there their has have had because when who than "
+    "but these those they he she his her all any each did does do".split()
+)
+_FOREIGN_WORDS = frozenset(
+    "de la el los las que y en del se por con una es son fue le les des et est une "
+    "pour du au dans sur der das und ist nicht mit für von zu wurde il di che della "
+    "sono não em uma foi para".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _looks_english(body: str) -> bool:
+    """These letters are in English, so must the answer be.
+
+    Not English: mostly non-ASCII letters (Chinese, Russian), or more function
+    words of other languages than of English (Spanish, French, German), quotations
+    aside since those are the letters' own words. A terse list of drug names and
+    reasons has neither kind and passes.
+    """
     letters = sum(ch.isalpha() for ch in body)
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in body)
     if letters and ascii_letters / letters < 0.8:
-        res.problems.append("the answer is not in English")
-    return res
+        return False
+    words = [w.lower() for w in _WORD.findall(_QUOTE.sub(" ", body))]
+    foreign = sum(w in _FOREIGN_WORDS for w in words)
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return foreign < 2 or foreign <= english
 
 
 def renumber(text: str, used: list[int], excerpts: list[Citation]) -> tuple[str, list[Citation]]:
@@ -139,7 +193,7 @@ class LLMWriter:
             _add_usage(usage, reply)
             check = check_answer(reply.text, excerpts, self.texts)
             if check.ok:
-                text = reply.text.strip()
+                text = from_prompt(reply.text).strip()
                 if text == CANNOT_ANSWER:
                     return Answer(
                         question=result.question,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from imr_assist.cli import app
 from imr_assist.cli.common import (
@@ -43,7 +44,8 @@ def ingest(
 
         report = run_ingest(inputs, settings, reset=reset, progress=progress)
     for e in report.failures:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        # File names are data: "[" in a path must not be read as rich markup.
+        err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -54,11 +56,12 @@ def ingest(
             f"{skipped} skipped as unchanged or duplicate; {report.failed} failed "
             f"[{report.seconds:.1f}s] -> {settings.chroma_url or settings.index_dir}",
             highlight=False,
+            markup=False,
         )
         if report.chunks_embedded == 0 and not report.failed:
             out.print("Nothing to embed: the index is up to date.", highlight=False)
         for src, same in report.duplicates:
-            out.print(f"  {src}: same text as {same}; indexed once", highlight=False)
+            out.print(f"  {src}: same text as {same}; indexed once", highlight=False, markup=False)
     if report.failed:
         raise typer.Exit(1)
 
@@ -97,18 +100,19 @@ def search(
     if as_json:
         print_json({"query": query, "filters": result.filters.as_dict(), "results": rows})
         return
-    out.print(f"filters: {result.filters.as_dict() or 'none'}", highlight=False)
+    out.print(f"filters: {result.filters.as_dict() or 'none'}", highlight=False, markup=False)
     table = Table(show_lines=True)
     for col in ("#", "letter", "item", "decision", "score", "text"):
         table.add_column(col)
     for r in rows:
         text = str(r["text"])
+        # Letter text and names are data, never rich markup.
         table.add_row(
             str(r["rank"]),
-            str(r["doc_id"]),
-            str(r["treatment"] or r["section"]),
+            Text(str(r["doc_id"])),
+            Text(str(r["treatment"] or r["section"])),
             str(r["decision"] or ""),
             f"{r['score']:.4f}",
-            text[:300] + ("..." if len(text) > 300 else ""),
+            Text(text[:300] + ("..." if len(text) > 300 else "")),
         )
     out.print(table)

@@ -1,9 +1,27 @@
-"""The index as one object: catalog, vector store, lexical index and embedder."""
+"""The index as one object: catalog, vector store, lexical index and embedder.
+
+Several processes may use one index folder: one ``ingest`` writing while
+``ask``, ``search`` and ``chat`` read. The embedded Chroma store is not safe for
+that on its own: with one process writing and others opening and querying it,
+readers crash (SIGSEGV) and the store can be left unreadable. ``IndexLock``
+makes it safe: readers hold a shared lock while they open or query the store or
+load the lexical index, the writer an exclusive one while it writes, and a
+second ``ingest`` is refused. A Chroma server (``--chroma-url``) serves many
+processes by itself; the locks then only guard the files in the index folder.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +36,145 @@ from imr_assist.settings import Settings
 CATALOG_FILE = "catalog.sqlite"
 CHROMA_DIR = "chroma"
 BM25_DIR = "bm25"
+#: Names the current BM25 folder; replaced atomically, so a crash mid-rebuild leaves
+#: either the old lexical index or the new one, never none.
+BM25_POINTER = "bm25.current"
+LOCK_FILE = "index.lock"  # shared: reading the store; exclusive: writing it
+GATE_FILE = "index.gate"  # held by a writer waiting for readers, so they cannot starve it
+WRITER_FILE = "ingest.lock"  # one ingest at a time
+#: Longest wait, in seconds, for another process to finish with the index.
+LOCK_WAIT = 60.0
+
+
+@dataclass
+class _Held:
+    """This process's hold on one index's lock: flock locks are per open file, so
+    nested and repeated requests in one process must share a single descriptor."""
+
+    fd: int | None  # None: a read-only index folder, read without locking
+    exclusive: bool
+    depth: int
+
+
+_held: dict[str, _Held] = {}
+_held_guard = threading.RLock()
+
+
+class IndexLock:
+    """Advisory ``fcntl.flock`` locks on files in the index folder.
+
+    ``shared()`` for reading the vector store, ``exclusive()`` for writing it; both
+    wait at most ``timeout`` seconds, then raise ``IndexStateError``. A writer
+    first takes the gate file, so readers arriving after it queue behind it
+    instead of keeping the shared lock busy forever. Within one process the locks
+    nest (an exclusive hold covers shared requests). The kernel drops a process's
+    locks when it dies, so a killed ingest never leaves the index locked.
+    """
+
+    def __init__(self, root: Path, timeout: float = LOCK_WAIT) -> None:
+        self.root = root
+        self.timeout = timeout
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._hold(exclusive=False):
+            yield
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._hold(exclusive=True):
+            yield
+
+    @contextmanager
+    def _hold(self, *, exclusive: bool) -> Iterator[None]:
+        path = self._path(LOCK_FILE)
+        key = os.path.realpath(path)
+        with _held_guard:
+            held = _held.get(key)
+            if held is None:
+                held = _held[key] = self._acquire(path, exclusive)
+            elif exclusive and not held.exclusive:
+                raise RuntimeError("cannot upgrade a shared index lock to an exclusive one")
+            else:
+                held.depth += 1
+        try:
+            yield
+        finally:
+            with _held_guard:
+                held.depth -= 1
+                if held.depth == 0:
+                    del _held[key]
+                    if held.fd is not None:
+                        os.close(held.fd)  # closing the only descriptor releases the lock
+
+    def _acquire(self, path: Path, exclusive: bool) -> _Held:
+        deadline = time.monotonic() + self.timeout
+        mode, holder = (fcntl.LOCK_EX, "a reader") if exclusive else (fcntl.LOCK_SH, "an ingest")
+        try:
+            gate = os.open(self._path(GATE_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            if exclusive or err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            # A folder we may not write to (a shared, read-only copy): nobody can
+            # ingest into it through us, so reading needs no lock.
+            return _Held(fd=None, exclusive=False, depth=1)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except BaseException:
+            os.close(gate)
+            raise
+        try:
+            self._wait(gate, mode, deadline, holder)
+            self._wait(fd, mode, deadline, holder)
+        except BaseException:
+            os.close(fd)
+            raise
+        finally:
+            os.close(gate)  # through the gate: others may queue at it again
+        return _Held(fd=fd, exclusive=exclusive, depth=1)
+
+    def _wait(self, fd: int, mode: int, deadline: float, holder: str) -> None:
+        pause = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                return
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise IndexStateError(
+                    f"index at {self.root} is busy: {holder} held it for more than "
+                    f"{self.timeout:g}s; try again later, or serve the index with `chroma run` "
+                    "and pass --chroma-url for heavy concurrent use"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """The right to ingest: refused at once if another ingest holds it."""
+        fd = os.open(self._path(WRITER_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                who = f" (process {pid})" if pid.isdigit() else ""
+                raise IndexStateError(
+                    f"another ingest{who} is writing to the index at {self.root}; "
+                    "wait for it to finish, then run this one again"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def _path(self, name: str) -> Path:
+        return self.root / name
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -38,6 +195,7 @@ class Index:
         self.settings = settings
         self.root = settings.index_dir
         self.catalog = catalog
+        self.lock = IndexLock(self.root)
         self._bm25: tuple[object, list[str]] | None = None
 
     @classmethod
@@ -49,11 +207,13 @@ class Index:
                 f"no index at {root}; build one with `imr-assist ingest PATH --index {root}`"
             )
         catalog = Catalog(cat)
-        if catalog.get_meta("schema") not in (None, SCHEMA_VERSION):
+        schema = catalog.get_meta("schema")
+        if schema not in (None, SCHEMA_VERSION):
             raise IndexStateError(
                 f"index at {root} has an older layout; rebuild it with `imr-assist ingest --reset`"
             )
-        catalog.set_meta("schema", SCHEMA_VERSION)
+        if schema is None:  # only a new index is written to here, not every reader's
+            catalog.set_meta("schema", SCHEMA_VERSION)
         return cls(settings, catalog)
 
     @cached_property
@@ -62,7 +222,9 @@ class Index:
 
     @cached_property
     def store(self) -> VectorStore:
-        return VectorStore(path=self.root / CHROMA_DIR, url=self.settings.chroma_url)
+        if self.settings.chroma_url:  # the server orders concurrent requests itself
+            return VectorStore(url=self.settings.chroma_url)
+        return VectorStore(path=self.root / CHROMA_DIR, lock=self.lock)
 
     # --- embedder identity -------------------------------------------------------
     def ensure_embedder_matches(self) -> None:
@@ -83,62 +245,97 @@ class Index:
 
     # --- maintenance -------------------------------------------------------------
     def reset(self) -> None:
-        self.store.reset()
-        self.catalog.close()
-        for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
-            (self.root / name).unlink(missing_ok=True)
-        shutil.rmtree(self.root / BM25_DIR, ignore_errors=True)
-        self.catalog = Catalog(self.root / CATALOG_FILE)
-        self.catalog.set_meta("schema", SCHEMA_VERSION)
-        self._bm25 = None
+        with self.lock.exclusive():
+            self.store.reset()
+            self.catalog.close()
+            for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
+                (self.root / name).unlink(missing_ok=True)
+            (self.root / BM25_POINTER).unlink(missing_ok=True)
+            for folder in self._bm25_folders():
+                shutil.rmtree(folder, ignore_errors=True)
+            self.catalog = Catalog(self.root / CATALOG_FILE)
+            self.catalog.set_meta("schema", SCHEMA_VERSION)
+            self._bm25 = None
 
     def cleanup_orphans(self) -> None:
-        orphans = self.catalog.pending_orphans()
-        if orphans:
-            self.store.delete(orphans)
-        self.catalog.clear_pending()
+        """Remove vectors whose letters never committed (an ingest died mid-batch)."""
+        with self.lock.exclusive():
+            orphans = self.catalog.pending_orphans()
+            if orphans:
+                self.store.delete(orphans)
+            self.catalog.clear_pending()
 
     # --- lexical index ------------------------------------------------------------
     def rebuild_lexical(self) -> None:
-        """Rebuild BM25 over every committed chunk and save it beside the catalog."""
+        """Rebuild BM25 over every committed chunk and make it current in one step.
+
+        The new index is written to a fresh folder; the pointer file naming the
+        current folder is then replaced atomically, so a reader or a crash sees
+        the old lexical index or the new one, never a half-written one.
+        """
         import bm25s
 
         rows = self.catalog.all_chunks()
         ids = [r[0] for r in rows]
-        target = self.root / BM25_DIR
-        tmp = self.root / (BM25_DIR + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        name = f"{BM25_DIR}.{os.getpid()}.{time.time_ns()}"
+        target = self.root / name
+        target.mkdir(parents=True)
         if rows:
             retriever = bm25s.BM25()
             retriever.index(
                 bm25s.tokenize([r[1] for r in rows], stopwords="en", show_progress=False),
                 show_progress=False,
             )
-            retriever.save(str(tmp))
-        (tmp / "ids.json").write_text(json.dumps(ids))
-        # Swap in the new index whole, so a reader never sees half of one.
-        old = self.root / (BM25_DIR + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+            retriever.save(str(target))
+        (target / "ids.json").write_text(json.dumps(ids))
+        pointer = self.root / (BM25_POINTER + ".tmp")
+        pointer.write_text(name)
+        with self.lock.exclusive():
+            os.replace(pointer, self.root / BM25_POINTER)
+            for folder in self._bm25_folders():
+                if folder.name != name:
+                    shutil.rmtree(folder, ignore_errors=True)
         self._bm25 = None
+
+    def lexical_is_current(self) -> bool:
+        """Whether the lexical index covers exactly the committed chunks."""
+        folder = self._bm25_current()
+        try:
+            ids = json.loads((folder / "ids.json").read_text()) if folder else None
+        except (OSError, ValueError):
+            return False
+        return ids is not None and sorted(ids) == [r[0] for r in self.catalog.all_chunks()]
+
+    def _bm25_current(self) -> Path | None:
+        """The current BM25 folder (the pointer's, else the older fixed ``bm25/``)."""
+        try:
+            name = (self.root / BM25_POINTER).read_text().strip()
+        except FileNotFoundError:
+            legacy = self.root / BM25_DIR
+            return legacy if legacy.is_dir() else None
+        folder = self.root / name
+        return folder if name.startswith(BM25_DIR) and folder.is_dir() else None
+
+    def _bm25_folders(self) -> list[Path]:
+        return [
+            p
+            for p in self.root.glob(BM25_DIR + "*")
+            if p.is_dir() and (p.name == BM25_DIR or p.name.startswith(BM25_DIR + "."))
+        ]
 
     def lexical_scores(self, query: str) -> dict[str, float]:
         """BM25 score of every chunk with a non-zero score."""
         import bm25s
 
         if self._bm25 is None:
-            target = self.root / BM25_DIR
-            ids_file = target / "ids.json"
-            if not ids_file.exists():
-                return {}
-            ids = json.loads(ids_file.read_text())
-            if not ids:
-                return {}
-            self._bm25 = (bm25s.BM25.load(str(target)), ids)
+            with self.lock.shared():
+                target = self._bm25_current()
+                if target is None or not (target / "ids.json").exists():
+                    return {}
+                ids = json.loads((target / "ids.json").read_text())
+                if not ids:
+                    return {}
+                self._bm25 = (bm25s.BM25.load(str(target)), ids)
         retriever, ids = self._bm25
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
         vocab = tokens.vocab

@@ -5,25 +5,38 @@ nothing, a changed one replaces its old chunks, the same letter under two names
 is indexed once. Letters are embedded in batches across letters (the model runs
 fastest on many length-sorted texts at once) and committed to the catalog only
 after their vectors are stored.
+
+Crash safety: before a batch's vectors are written, their ids and the ids of
+the chunks they replace are recorded as pending. Whatever the moment an ingest
+dies, the next one deletes every pending vector that has no committed catalog
+row, and rebuilds the lexical index if it does not match the catalog; so the
+store and the catalog end up holding the same chunks, each once. Only one
+ingest may write to an index at a time (``IndexLock.writer``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from imr_assist.errors import LetterError
 from imr_assist.index.chunking import chunk_letter
+from imr_assist.index.embed import Embedder
 from imr_assist.index.index import Index
 from imr_assist.models import Chunk, Letter
-from imr_assist.parse import parse_file
-from imr_assist.parse.loaders import expand_paths
+from imr_assist.parse import parse_text
+from imr_assist.parse.loaders import SourceFile, expand_paths, read_letter_text
 from imr_assist.settings import Settings
 
-#: Letters embedded and committed together; bounds memory and lost work on a crash.
-BATCH_LETTERS = 64
+#: Letters embedded and committed together; bounds memory and the work a crash
+#: loses. Sixteen letters are about a hundred chunks: full batches for the model.
+BATCH_LETTERS = 16
 
 
 @dataclass
@@ -58,6 +71,8 @@ class IngestReport:
         }
 
 
+_HTML = re.compile(r"\ufeff?\s*<(?:!doctype\s+html|html)\b", re.IGNORECASE)
+
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current source)
 
 
@@ -73,48 +88,104 @@ def ingest(
     t0 = time.perf_counter()
     report = IngestReport()
     idx = index or Index.open(settings, create=True)
-    if reset:
-        idx.reset()
-    idx.ensure_embedder_matches()
-    idx.cleanup_orphans()
-
-    sources = expand_paths(inputs, on_error=report.failures.append)
-    total = len(sources)
-    batch: list[tuple[Letter, bool]] = []
-    seen_sha: dict[str, str] = {}
-    for n, src in enumerate(sources, 1):
-        report.letters_seen += 1
-        try:
-            letter = parse_file(src.path, src.display)
-        except LetterError as err:
-            report.failures.append(err)
-            if progress:
-                progress(n, total, src.display)
-            continue
-        owner = seen_sha.get(letter.sha256) or idx.catalog.sha_owner(letter.sha256)
-        if owner is not None:
-            if owner == letter.doc_id:
-                report.letters_unchanged += 1
-            else:
-                report.duplicates.append((src.display, owner))
-        else:
-            seen_sha[letter.sha256] = letter.doc_id
-            replacing = idx.catalog.doc_sha(letter.doc_id) is not None
-            batch.append((letter, replacing))
-        if len(batch) >= BATCH_LETTERS:
-            _flush(idx, batch, report)
-            batch = []
-        if progress:
-            progress(n, total, src.display)
-    if batch:
-        _flush(idx, batch, report)
-    if report.letters_indexed:
-        idx.rebuild_lexical()
+    with idx.lock.writer():
+        if reset:
+            idx.reset()
+        idx.ensure_embedder_matches()
+        idx.cleanup_orphans()
+        _ingest_sources(idx, inputs, report, progress)
+        if report.letters_indexed or not idx.lexical_is_current():
+            idx.rebuild_lexical()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _flush(idx: Index, batch: list[tuple[Letter, bool]], report: IngestReport) -> None:
+def _ingest_sources(
+    idx: Index, inputs: Sequence[str | Path], report: IngestReport, progress: ProgressFn | None
+) -> None:
+    sources = expand_paths(inputs, on_error=report.failures.append)
+    total = len(sources)
+    batch: list[tuple[Letter, bool]] = []
+    batched: dict[str, Letter] = {}  # sha256 -> letter taken in this run
+    id_source: dict[str, str] = {}  # doc_id -> the file that gave it in this run
+    cache = _VectorCache()
+    for n, src in enumerate(sources, 1):
+        report.letters_seen += 1
+        try:
+            doc_id, letter, owner = _read(idx, src, batched)
+            if owner is None and doc_id in id_source:
+                # Two different texts under one id (a case number or a file name):
+                # the second would silently replace the first.
+                raise LetterError(
+                    src.display,
+                    f"same letter id {doc_id!r} as {id_source[doc_id]} but a different "
+                    "text; not indexed (rename one file, or check the case numbers)",
+                )
+        except LetterError as err:
+            report.failures.append(err)
+        else:
+            if owner is None or owner == doc_id:  # an id this run indexes or keeps
+                id_source.setdefault(doc_id, src.display)
+            if owner == doc_id:
+                report.letters_unchanged += 1
+            elif owner is not None:
+                report.duplicates.append((src.display, owner))
+            else:
+                assert letter is not None
+                batched[letter.sha256] = letter
+                replacing = idx.catalog.doc_sha(letter.doc_id) is not None
+                batch.append((letter, replacing))
+                if len(batch) >= BATCH_LETTERS:
+                    _flush(idx, batch, report, cache)
+                    batch = []
+        if progress:
+            progress(n, total, src.display)
+    if batch:
+        _flush(idx, batch, report, cache)
+
+
+def _read(
+    idx: Index, src: SourceFile, batched: dict[str, Letter]
+) -> tuple[str, Letter | None, str | None]:
+    """``(doc id, letter, owner)`` for one file; ``owner`` is the doc id already holding
+    the same text, if any. A text already seen is not parsed again: re-ingesting a
+    folder of thousands of letters then costs a read and a hash per letter."""
+    text = read_letter_text(src.path, src.display)
+    sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if (same := batched.get(sha)) is not None:
+        return _doc_id(same.case_number, src), None, same.doc_id
+    row = idx.catalog.db.execute(
+        "SELECT doc_id, json_extract(record, '$.case_number') FROM letters WHERE sha256=?",
+        (sha,),
+    ).fetchone()
+    if row is not None:
+        return _doc_id(row[1], src), None, row[0]
+    # The same steps as ``parse_file``, reusing the text already read.
+    try:
+        letter = parse_text(text, source=src.display, doc_id=src.path.stem)
+    except LetterError as err:
+        if _HTML.match(text):
+            raise LetterError(
+                src.display,
+                "an HTML page, not an IMR letter; save the letter itself as PDF or text",
+            ) from err
+        raise
+    if letter.sha256 != sha:  # the parser keys letters some other way: trust it
+        taken = batched.get(letter.sha256)
+        owner = taken.doc_id if taken is not None else idx.catalog.sha_owner(letter.sha256)
+        if owner is not None:
+            return letter.doc_id, None, owner
+    return letter.doc_id, letter, None
+
+
+def _doc_id(case_number: str | None, src: SourceFile) -> str:
+    """The doc id ``parse_file`` gives a letter: its case number, else the file's stem."""
+    return case_number or src.path.stem
+
+
+def _flush(
+    idx: Index, batch: list[tuple[Letter, bool]], report: IngestReport, cache: _VectorCache
+) -> None:
     """Chunk, embed and store a batch of letters, then commit them to the catalog."""
     embedder = idx.embedder
     chunked: list[tuple[Letter, list[Chunk]]] = []
@@ -122,27 +193,56 @@ def _flush(idx: Index, batch: list[tuple[Letter, bool]], report: IngestReport) -
         chunked.append((letter, chunk_letter(letter, embedder.count_tokens, embedder.max_tokens)))
     all_chunks = [c for _, cs in chunked for c in cs]
     te = time.perf_counter()
-    vectors = embedder.embed([c.metadata["embed_text"] for c in all_chunks])
+    vectors = cache.embed(embedder, [c.metadata["embed_text"] for c in all_chunks])
     report.embed_seconds += time.perf_counter() - te
     ids = [c.id for c in all_chunks]
-    old_ids = [
-        i for letter, replacing in batch if replacing for i in idx.catalog.chunk_ids(letter.doc_id)
+    new_ids = set(ids)
+    stale = [
+        i
+        for letter, replacing in batch
+        if replacing
+        for i in idx.catalog.chunk_ids(letter.doc_id)
+        if i not in new_ids
     ]
-    # Record the ids first: if the process dies before the commit below, the next
-    # ingest removes these vectors again.
-    idx.catalog.add_pending(ids)
-    idx.store.upsert(
-        ids,
-        vectors,
-        [c.text for c in all_chunks],
-        [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in all_chunks],
-    )
-    idx.catalog.commit_letters(chunked)
-    stale = [i for i in old_ids if i not in set(ids)]
-    idx.store.delete(stale)
-    idx.catalog.clear_pending()
+    with idx.lock.exclusive():
+        # Record the ids first. If the process dies before the commit, the new
+        # vectors have no catalog rows; if it dies after it, the replaced ones have
+        # none any more: either way the next ingest deletes exactly those.
+        idx.catalog.add_pending(ids + stale)
+        idx.store.upsert(
+            ids,
+            vectors,
+            [c.text for c in all_chunks],
+            [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in all_chunks],
+        )
+        idx.catalog.commit_letters(chunked)
+        idx.store.delete(stale)
+        idx.catalog.clear_pending()
     for letter, replacing in batch:
         report.letters_indexed += 1
         report.letters_replaced += int(replacing)
         report.items += len(letter.items)
     report.chunks_embedded += len(all_chunks)
+
+
+class _VectorCache:
+    """Vectors of texts embedded earlier in this run, so repeats cost no model pass:
+    a letter re-sent under a new cover sheet, or a paragraph several letters share."""
+
+    #: About 30 MB of float32 rows at 384 dimensions; later texts are simply not kept.
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.rows: dict[str, np.ndarray] = {}
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.rows]
+        if not texts or (len(todo) == len(texts) and len(self.rows) >= self.LIMIT):
+            return embedder.embed(texts)  # nothing repeats and nothing more fits
+        fresh = embedder.embed(todo) if todo else None
+        found = {t: fresh[n] for n, t in enumerate(todo)} if fresh is not None else {}
+        for text, row in found.items():
+            if len(self.rows) >= self.LIMIT:
+                break
+            self.rows[text] = row
+        return np.stack([found[t] if t in found else self.rows[t] for t in texts])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -17,10 +18,38 @@ from imr_assist.errors import ConfigError, IndexStateError
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-class VectorStore:
-    """One Chroma collection of chunk vectors with cosine distance."""
+class StoreLock(Protocol):
+    """Shared for reading the embedded store, exclusive for writing it (``IndexLock``)."""
 
-    def __init__(self, path: Path | None = None, url: str | None = None) -> None:
+    def shared(self) -> AbstractContextManager[None]: ...
+
+    def exclusive(self) -> AbstractContextManager[None]: ...
+
+
+class _NoLock:
+    def shared(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors with cosine distance.
+
+    With ``lock``, every call that opens, reads or writes the embedded store holds
+    it (shared to read, exclusive to write), so other processes can use the same
+    folder at the same time.
+    """
+
+    def __init__(
+        self, path: Path | None = None, url: str | None = None, lock: StoreLock | None = None
+    ) -> None:
+        self.lock: StoreLock = lock or _NoLock()
+        with self.lock.shared():
+            self._open(path, url)
+
+    def _open(self, path: Path | None, url: str | None) -> None:
         import chromadb
 
         settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
@@ -56,41 +85,53 @@ class VectorStore:
     ) -> None:
         # Chroma caps one call's size; stay well under it.
         step = 2000
-        for i in range(0, len(ids), step):
-            self.collection.upsert(
-                ids=ids[i : i + step],
-                embeddings=vectors[i : i + step],
-                documents=documents[i : i + step],
-                metadatas=metadatas[i : i + step],
-            )
+        with self.lock.exclusive():
+            for i in range(0, len(ids), step):
+                self.collection.upsert(
+                    ids=ids[i : i + step],
+                    embeddings=vectors[i : i + step],
+                    documents=documents[i : i + step],
+                    metadatas=metadatas[i : i + step],
+                )
 
     def delete(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), 2000):
-            if ids[i : i + 2000]:
-                self.collection.delete(ids=ids[i : i + 2000])
+        with self.lock.exclusive():
+            for i in range(0, len(ids), 2000):
+                if ids[i : i + 2000]:
+                    self.collection.delete(ids=ids[i : i + 2000])
 
     def query(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``n`` nearest chunks matching ``where``."""
-        total = self.collection.count()
-        if total == 0:
-            return []
-        res = self.collection.query(
-            query_embeddings=vector.reshape(1, -1),
-            n_results=min(n, total),
-            where=where or None,
-            include=["distances"],
-        )
+        with self.lock.shared():
+            total = self.collection.count()
+            if total == 0:
+                return []
+            res = self.collection.query(
+                query_embeddings=vector.reshape(1, -1),
+                n_results=min(n, total),
+                where=where or None,
+                include=["distances"],
+            )
         return [
             (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
 
     def count(self) -> int:
-        return int(self.collection.count())
+        with self.lock.shared():
+            return int(self.collection.count())
+
+    def ids(self) -> list[str]:
+        """Every stored chunk id."""
+        with self.lock.shared():
+            return list(self.collection.get(include=[])["ids"])
 
     def reset(self) -> None:
-        self.client.delete_collection(COLLECTION_NAME)
-        self.collection = self.client.get_or_create_collection(
-            COLLECTION_NAME, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+        with self.lock.exclusive():
+            self.client.delete_collection(COLLECTION_NAME)
+            self.collection = self.client.get_or_create_collection(
+                COLLECTION_NAME,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )

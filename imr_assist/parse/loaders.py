@@ -41,6 +41,11 @@ PAGE_BREAK = "\n\f\n"
 
 _DEFAULT_MAX_BYTES = 50_000_000
 
+#: Characters of text one letter may have. Real determinations run to tens of
+#: thousands; a file with millions is a concatenation or a dump, and parsing and
+#: embedding it would take minutes for nothing useful.
+_DEFAULT_MAX_CHARS = 1_000_000
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -202,14 +207,19 @@ def _os_problem(exc: OSError, what: str = "file") -> str:
 
 
 def read_letter_text(
-    path: Path, display: str | None = None, *, max_bytes: int = _DEFAULT_MAX_BYTES
+    path: Path,
+    display: str | None = None,
+    *,
+    max_bytes: int = _DEFAULT_MAX_BYTES,
+    max_chars: int = _DEFAULT_MAX_CHARS,
 ) -> str:
     """Return the text of one letter file (.txt or .pdf; other suffixes as text).
 
     Text files are decoded as UTF-8 (a BOM is removed), UTF-16/UTF-32 when they
     start with a BOM, and otherwise as Windows-1252. PDF pages are joined with
     ``"\\n\\f\\n"``. Line endings are left alone because the parser keeps offsets
-    into this exact string.
+    into this exact string. Files over ``max_bytes`` and texts over ``max_chars``
+    are refused: no single letter is that long.
 
     Raises ``LetterError(display or str(path), problem)`` with a one-line
     problem when the file cannot be read or holds no usable text.
@@ -257,6 +267,11 @@ def read_letter_text(
 
     if not text.strip():
         raise fail("file has no text")
+    if len(text) > max_chars:
+        raise fail(
+            f"file is too long for one letter ({len(text):,} characters of text; "
+            f"limit {max_chars:,})"
+        )
     return text
 
 

@@ -1,0 +1,504 @@
+"""Crashes and concurrent use of one embedded index, with real ``imr-assist`` processes.
+
+- ``ingest`` is killed with SIGKILL at seeded random moments; after each kill the
+  index is still consistent (every catalogued letter has all its vectors, stray
+  vectors are only those recorded as pending, search sees whole letters only),
+  and the next ``ingest`` completes and leaves store and catalog identical.
+- One ``ingest`` writes while four ``ask`` processes read: no errors, no hangs,
+  and answers that always describe whole letters.
+- The locks that make that safe: a second ingest is refused, a reader waits a
+  bounded time for a stuck writer and then says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from imr_assist.errors import IndexStateError
+from imr_assist.index.index import CATALOG_FILE, LOCK_FILE, WRITER_FILE, Index
+from imr_assist.parse.loaders import read_letter_text
+from imr_assist.retrieve.hybrid import search
+from imr_assist.samples import samples_dir
+from imr_assist.settings import Settings
+from tests.test_reliability_input import IMR, case_number, clean_env, letter_variant
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["Why are Norco requests upheld?", "How many Norco requests were overturned?"]
+
+
+def write_corpus(folder: Path, numbers: range, *, series: int = 50) -> dict[str, Path]:
+    """Distinct letters built from the samples; doc id (case number) -> file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for n in numbers:
+        case = case_number(series, n)
+        path = folder / f"letter_{n:03d}.txt"
+        path.write_text(letter_variant(n, case, noise=n % 4 == 0), encoding="utf-8")
+        out[case] = path
+    return out
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([IMR, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def fresh_index(root: Path) -> Index:
+    """A reader's view of the index as it is on disk now.
+
+    Chroma keeps one client per folder in a process; forgetting it makes the
+    next open read what other processes wrote since.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    return Index.open(Settings(index_dir=root))
+
+
+@dataclass
+class State:
+    catalog_ids: set[str]
+    store_ids: set[str]
+    pending: set[str]
+
+
+def state(idx: Index) -> State:
+    catalog_ids = {r[0] for r in idx.catalog.all_chunks()}
+    pending = {r[0] for r in idx.catalog.db.execute("SELECT id FROM pending")}
+    return State(catalog_ids, set(idx.store.ids()), pending)
+
+
+def assert_whole_letters(idx: Index) -> None:
+    """What a reader may see: every catalogued letter whole, stray vectors invisible."""
+    s = state(idx)
+    missing = s.catalog_ids - s.store_ids
+    assert not missing, f"{len(missing)} catalogued chunks have no vector"
+    stray = s.store_ids - s.catalog_ids
+    assert stray <= s.pending, f"{len(stray - s.pending)} vectors nobody will clean up"
+    by_doc: dict[str, set[int]] = {}
+    for doc, item in idx.catalog.db.execute("SELECT doc_id, item_index FROM chunks"):
+        if item is not None:
+            by_doc.setdefault(doc, set()).add(item)
+    for doc_id in idx.catalog.doc_ids():
+        letter = idx.catalog.letter(doc_id)
+        assert letter is not None
+        assert by_doc.get(doc_id) == {it.index for it in letter.items}, doc_id
+    for question in QUESTIONS:
+        result = search(idx, question, k=50)
+        for hit in result.hits:
+            assert hit.chunk.id in s.catalog_ids
+            assert hit.chunk.doc_id in by_doc
+
+
+def assert_complete(idx: Index, corpus: dict[str, Path]) -> None:
+    """After a completed ingest: exactly the corpus, each chunk once in each store."""
+    s = state(idx)
+    assert s.store_ids == s.catalog_ids
+    assert not s.pending
+    assert idx.store.count() == idx.catalog.chunk_count() == len(s.catalog_ids)
+    want = {doc: read_letter_text(path) for doc, path in corpus.items()}
+    got = {doc: idx.catalog.letter(doc) for doc in idx.catalog.doc_ids()}
+    assert set(got) == set(want)
+    for doc, text in want.items():
+        letter = got[doc]
+        assert letter is not None and letter.text == text, doc
+    shas = [r[0] for r in idx.catalog.db.execute("SELECT sha256 FROM letters")]
+    assert len(shas) == len(set(shas))
+    assert idx.lexical_is_current()
+    assert_whole_letters(idx)
+
+
+def pending_rows(root: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{root / CATALOG_FILE}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def kill_ingest(
+    corpus_dir: Path, root: Path, env: dict[str, str], rng: random.Random, typical: float
+) -> str:
+    """Start ``ingest`` and SIGKILL it at a random moment; say when it died."""
+    proc = subprocess.Popen(
+        [IMR, "ingest", str(corpus_dir), "--index", str(root), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    started = time.monotonic()
+    try:
+        if rng.random() < 0.5:
+            # While a batch is being written: the pending ids are recorded first.
+            when = "writing"
+            while proc.poll() is None and pending_rows(root) == 0:
+                if time.monotonic() - started > 300:
+                    raise AssertionError("ingest never started writing")
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.3))
+        else:
+            when = "any time"
+            deadline = started + rng.uniform(0.2, 1.0) * typical
+            while proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finished = proc.poll() is not None
+        if not finished:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return f"{when} at {time.monotonic() - started:.1f}s" + (" (had finished)" if finished else "")
+
+
+def test_sigkill_during_ingest_never_corrupts_the_index(tmp_path: Path) -> None:
+    rng = random.Random(20150828)
+    env = clean_env(tmp_path / "home")
+    root = tmp_path / "ix"
+    corpus_dir = tmp_path / "corpus"
+    corpus = write_corpus(corpus_dir, range(40))
+    kills: list[str] = []
+    typical = 10.0
+    next_new = 40
+    for round_ in range(8):
+        if sum("had finished" not in k for k in kills) >= 4:
+            break
+        if round_:
+            # Change some letters (their old chunks must go) and add new ones.
+            for doc in rng.sample(sorted(corpus), 3):
+                path = corpus[doc]
+                text = path.read_text(encoding="utf-8")
+                flipped = re.sub(r"(?m)(:\s*)(Upheld|Overturned)", _flip, text, count=1)
+                assert flipped != text
+                path.write_text(flipped, encoding="utf-8")
+            corpus.update(write_corpus(corpus_dir, range(next_new, next_new + 2)))
+            next_new += 2
+        kills.append(kill_ingest(corpus_dir, root, env, rng, typical))
+
+        idx = fresh_index(root)
+        try:
+            assert_whole_letters(idx)
+        finally:
+            idx.close()
+
+        started = time.monotonic()
+        done = run_cli("ingest", str(corpus_dir), "--index", str(root), "--json", env=env)
+        typical = time.monotonic() - started
+        assert done.returncode == 0, (kills, done.stderr[-3000:])
+        report = json.loads(done.stdout)
+        assert report["failed"] == []
+
+        idx = fresh_index(root)
+        try:
+            assert_complete(idx, corpus)
+        finally:
+            idx.close()
+    assert sum("had finished" not in k for k in kills) >= 4, kills
+
+
+def _flip(m: re.Match[str]) -> str:
+    return m[1] + ("Overturned" if m[2] == "Upheld" else "Upheld")
+
+
+# A process that SIGKILLs itself right after one chosen step of a real ingest, to
+# reach windows a random kill seldom hits. Nothing else about the run changes.
+DIE_AFTER = """
+import os, signal
+step = os.environ.get("IMR_TEST_DIE_AFTER")
+if step:
+    import bm25s
+    from imr_assist.index.catalog import Catalog
+    from imr_assist.index.store import VectorStore
+    owner, name = {
+        "pending": (Catalog, "add_pending"),
+        "upsert": (VectorStore, "upsert"),
+        "commit": (Catalog, "commit_letters"),
+        "lexical": (bm25s.BM25, "save"),
+    }[step]
+    original = getattr(owner, name)
+
+    def then_die(*args, **kwargs):
+        result = original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(owner, name, then_die)
+"""
+
+
+@pytest.fixture(scope="module")
+def base_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
+    """Six letters, fully ingested; a folder whose sitecustomize can kill an ingest."""
+    root = tmp_path_factory.mktemp("crash-base")
+    (root / "hook").mkdir()
+    (root / "hook" / "sitecustomize.py").write_text(DIE_AFTER)
+    env = clean_env(root / "home")
+    env["PYTHONPATH"] = str(root / "hook")
+    write_corpus(root / "corpus", range(6), series=80)
+    done = run_cli("ingest", str(root / "corpus"), "--index", str(root / "ix"), env=env)
+    assert done.returncode == 0, done.stderr
+    return root, root / "ix", env
+
+
+@pytest.mark.parametrize("step", ["pending", "upsert", "commit", "lexical"])
+def test_kill_after_each_write_step(
+    step: str, base_index: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    base, base_ix, env = base_index
+    root = tmp_path / "ix"
+    shutil.copytree(base_ix, root)
+    corpus_dir = tmp_path / "corpus"
+    shutil.copytree(base / "corpus", corpus_dir)
+    corpus = {case_number(80, n): corpus_dir / f"letter_{n:03d}.txt" for n in range(6)}
+    for doc in sorted(corpus)[:2]:  # two changed letters: their old chunks must go
+        text = corpus[doc].read_text(encoding="utf-8")
+        corpus[doc].write_text(re.sub(r"(:\s*)(Upheld|Overturned)", _flip, text, count=1))
+    corpus.update(write_corpus(corpus_dir, range(6, 8), series=80))
+    before = fresh_index(root)
+    try:
+        old_ids = state(before).catalog_ids
+    finally:
+        before.close()
+
+    died = run_cli(
+        "ingest", str(corpus_dir), "--index", str(root), env={**env, "IMR_TEST_DIE_AFTER": step}
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr[-2000:]
+    idx = fresh_index(root)
+    try:
+        assert_whole_letters(idx)
+        s = state(idx)
+        if step == "commit":  # the replaced chunks lost their rows but not yet their vectors
+            assert (s.store_ids - s.catalog_ids) & old_ids
+        if step in ("pending", "upsert"):
+            assert s.catalog_ids == old_ids  # nothing of the batch is visible
+    finally:
+        idx.close()
+
+    done = run_cli("ingest", str(corpus_dir), "--index", str(root), "--json", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    idx = fresh_index(root)
+    try:
+        assert_complete(idx, corpus)
+    finally:
+        idx.close()
+
+
+# -- concurrent readers -------------------------------------------------------------
+
+
+def norco_totals(corpus: dict[str, Path], base: int) -> set[int]:
+    """Norco decision counts a reader may see: the base letters plus whole batches."""
+    from imr_assist.index.ingest import BATCH_LETTERS
+    from imr_assist.parse import parse_file
+
+    per_letter = [
+        sum(it.canonical == "Norco" for it in parse_file(corpus[doc]).items)
+        for doc in sorted(corpus, key=lambda d: corpus[d].name)
+    ]
+    totals = {base}
+    for end in range(BATCH_LETTERS, len(per_letter) + BATCH_LETTERS, BATCH_LETTERS):
+        totals.add(base + sum(per_letter[:end]))
+    return totals
+
+
+def test_one_writer_four_readers(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home")
+    root = tmp_path / "ix"
+    seeded = run_cli("ingest", str(samples_dir()), "--index", str(root), "--json", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    corpus = write_corpus(tmp_path / "corpus", range(32), series=60)
+    totals = norco_totals(corpus, base=5)
+
+    answers: list[tuple[int, str, int, str, str]] = []
+    writing = threading.Event()
+    writing.set()
+
+    def reader(n: int) -> None:
+        asked = 0
+        while writing.is_set() or asked < 2:
+            question = QUESTIONS[(n + asked) % 2]
+            try:
+                res = run_cli(
+                    "ask",
+                    question,
+                    "--index",
+                    str(root),
+                    "--llm",
+                    "none",
+                    "--json",
+                    env=env,
+                    timeout=180,
+                )
+                answers.append((n, question, res.returncode, res.stdout, res.stderr))
+            except subprocess.TimeoutExpired:
+                answers.append((n, question, -1, "", "timed out"))
+            asked += 1
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        writer = run_cli(
+            "ingest",
+            str(tmp_path / "corpus"),
+            "--index",
+            str(root),
+            "--json",
+            env=env,
+            timeout=600,
+        )
+    finally:
+        writing.clear()
+        for t in threads:
+            t.join(timeout=400)
+    assert writer.returncode == 0, writer.stderr[-3000:]
+    assert json.loads(writer.stdout)["letters_indexed"] == 32
+    assert len(answers) >= 8
+    seen_totals = set()
+    for n, question, code, out, err in answers:
+        assert code == 0, (n, question, err[-2000:])
+        data = json.loads(out)
+        assert data["answered"] is True
+        assert data["citations"], data
+        if question.startswith("How many"):
+            m = re.match(r"(\d+) of (\d+) Norco decisions", data["answer"])
+            assert m, data["answer"]
+            seen_totals.add(int(m[2]))
+    assert seen_totals <= totals, (seen_totals, totals)
+
+    idx = fresh_index(root)
+    try:
+        s = state(idx)
+        assert s.store_ids == s.catalog_ids and not s.pending
+        assert idx.catalog.count_letters() == 37
+    finally:
+        idx.close()
+
+
+# -- the locks themselves -----------------------------------------------------------
+
+
+HOLD = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.pwrite(fd, str(os.getpid()).encode(), 0)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+Holder = Callable[[Path], "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def holder() -> Iterator[Holder]:
+    """Hold a lock file exclusively from another process, as a stuck writer would."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def hold(path: Path) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        procs.append(proc)
+        return proc
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def test_second_ingest_is_refused(sample_index: Path, holder: Holder, tmp_path: Path) -> None:
+    proc = holder(sample_index / WRITER_FILE)
+    res = run_cli(
+        "ingest", str(samples_dir()), "--index", str(sample_index), env=clean_env(tmp_path)
+    )
+    assert res.returncode == 1
+    assert res.stderr.strip() == (
+        f"error: another ingest (process {proc.pid}) is writing to the index at "
+        f"{sample_index}; wait for it to finish, then run this one again"
+    )
+    # The kernel drops the lock of a killed process: the next ingest runs.
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    res = run_cli(
+        "ingest", str(samples_dir()), "--index", str(sample_index), env=clean_env(tmp_path)
+    )
+    assert res.returncode == 0, res.stderr
+
+
+def test_reader_waits_a_bounded_time_for_a_stuck_writer(sample_index: Path, holder: Holder) -> None:
+    idx = Index.open(Settings(index_dir=sample_index))
+    try:
+        assert search(idx, "Norco", k=3).hits  # warm: the store is open, BM25 loaded
+        idx.lock.timeout = 0.5
+        proc = holder(sample_index / LOCK_FILE)
+        with pytest.raises(IndexStateError) as caught:
+            search(idx, "Norco", k=3)
+        message = str(caught.value)
+        assert message.startswith(f"index at {sample_index} is busy: an ingest held it")
+        assert "--chroma-url" in message and "\n" not in message
+        proc.kill()
+        proc.wait()
+        assert search(idx, "Norco", k=3).hits
+    finally:
+        idx.close()
+
+
+def test_writer_is_not_starved_by_readers(sample_index: Path) -> None:
+    """Readers arriving while a writer waits queue behind it (the gate file)."""
+    idx = Index.open(Settings(index_dir=sample_index))
+    errors: list[BaseException] = []
+
+    # Other processes' shared holds, overlapping so the lock is never free.
+    script = (
+        "import sys\n"
+        "from imr_assist.index.index import IndexLock\n"
+        "from pathlib import Path\n"
+        "import time\n"
+        "lock = IndexLock(Path(sys.argv[1]), timeout=30)\n"
+        "end = time.monotonic() + float(sys.argv[2])\n"
+        "while time.monotonic() < end:\n"
+        "    with lock.shared():\n"
+        "        time.sleep(0.2)\n"
+    )
+    readers = [
+        subprocess.Popen([sys.executable, "-c", script, str(sample_index), "20"]) for _ in range(3)
+    ]
+    try:
+        time.sleep(1.0)
+        idx.lock.timeout = 15
+        with idx.lock.exclusive():
+            pass  # got it, despite readers that never all let go at once
+    except BaseException as err:  # noqa: BLE001
+        errors.append(err)
+    finally:
+        for r in readers:
+            r.kill()
+            r.wait()
+        idx.close()
+    assert not errors, errors
