@@ -349,3 +349,16 @@ def test_openai_url_credentials_hidden() -> None:
     emb = OpenAIEmbedder("m", base_url="https://user:secret@example.test/v1/", api_key="k")
     assert emb.name == "openai:m@https://example.test/v1"
     assert "secret" not in repr(emb)
+
+
+def test_embedding_endpoint_batching_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from imr_assist.index.index import build_embedder
+    from imr_assist.settings import Settings
+
+    monkeypatch.setenv("IMR_ASSIST_EMBED_BATCH", "8")
+    monkeypatch.setenv("IMR_ASSIST_EMBED_CONCURRENCY", "2")
+    s = Settings.load(
+        embedder="openai", embed_api_model="m", embed_base_url="http://127.0.0.1:9/v1"
+    )
+    emb = build_embedder(s)
+    assert (emb.batch_size, emb.concurrency) == (8, 2)  # type: ignore[attr-defined]

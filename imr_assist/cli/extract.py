@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from imr_assist.cli import app
 from imr_assist.cli.common import err
@@ -95,7 +96,7 @@ def extract(
 
     def on_error(e: LetterError) -> None:
         failures.append(e)
-        err.print(f"[red]error:[/] {e}", markup=True, highlight=False)
+        err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
 
     letters = list(parse_paths(paths, on_error))
     buf = io.StringIO()

@@ -184,6 +184,8 @@ def build_embedder(settings: Settings) -> Embedder:
             model=settings.embed_api_model,
             base_url=settings.embed_base_url or settings.openai_base_url,
             api_key=settings.api_key(),
+            batch_size=settings.embed_batch_size,
+            concurrency=settings.embed_concurrency,
         )
     return make_embedder("onnx", model_path=settings.embed_model_path)
 
@@ -323,8 +325,8 @@ class Index:
             if p.is_dir() and (p.name == BM25_DIR or p.name.startswith(BM25_DIR + "."))
         ]
 
-    def lexical_scores(self, query: str) -> dict[str, float]:
-        """BM25 score of every chunk with a non-zero score."""
+    def lexical_scores(self, query: str, top: int | None = None) -> dict[str, float]:
+        """BM25 scores of the chunks that match, best first; the ``top`` best if given."""
         import bm25s
 
         if self._bm25 is None:
@@ -344,7 +346,10 @@ class Index:
         if not words:
             return {}
         scores = retriever.get_scores(words)  # type: ignore[attr-defined]
-        nz = np.nonzero(scores)[0]
+        nz = np.flatnonzero(scores)
+        if top is not None and len(nz) > top:
+            nz = nz[np.argpartition(-scores[nz], top - 1)[:top]]
+        nz = nz[np.lexsort((nz, -scores[nz]))]  # best first, ties by position
         return {ids[i]: float(scores[i]) for i in nz}
 
     def close(self) -> None:

@@ -162,8 +162,7 @@ def search(
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     dense = index.store.query(index.query_vector(question), CANDIDATES, where)
     dense = [(i, s) for i, s in dense]
-    lex_scores = index.lexical_scores(question)
-    lex_top = sorted(lex_scores.items(), key=lambda kv: -kv[1])[: CANDIDATES * 4]
+    lex_top = list(index.lexical_scores(question, top=CANDIDATES * 4).items())
     ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lex_top]))
     chunks = index.catalog.chunks_by_id(ids)  # committed chunks only
     dense = [(i, s) for i, s in dense if i in chunks and _meta_matches(chunks[i].metadata, f)]
