@@ -131,7 +131,7 @@ def chat(
                 last = None
                 out.print("Conversation reset.")
             elif cmd == "/filters":
-                out.print(str(session.filters_dict() or "none"), highlight=False)
+                out.print(str(session.filters_dict() or "none"), highlight=False, markup=False)
             elif cmd == "/sources":
                 if last is None or not last.citations:
                     out.print("No sources yet.")
