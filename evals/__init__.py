@@ -1,0 +1,1 @@
+"""Evaluation data (gold records, questions) and the benchmark (``python -m evals.bench``)."""
