@@ -23,6 +23,7 @@ INGEST_FIELDS = {
     "failed",
     "seconds",
     "embed_seconds",
+    "cpu_seconds",
     "embed_share",
     "letters_per_s",
     "chunks_per_s",
@@ -90,6 +91,7 @@ def test_bench_on_twenty_letters_writes_consistent_results(tmp_path: Path) -> No
         assert set(ing) >= INGEST_FIELDS
         assert ing["letters"] == 20 and ing["failed"] == 0 and ing["chunks"] > 0
         assert ing["seconds"] > 0 and ing["peak_rss_mib"] > 0 and ing["index_bytes"] > 0
+        assert ing["cpu_seconds"] > 0
         assert 0 < ing["embed_share"] <= 1
         assert close(ing["letters_per_s"], ing["letters"] / ing["seconds"])
         assert close(ing["chunks_per_s"], ing["chunks"] / ing["seconds"])
@@ -115,6 +117,7 @@ def test_bench_on_twenty_letters_writes_consistent_results(tmp_path: Path) -> No
     ii, ni = imr["ingest"], naive["ingest"]
     assert close(ratios["letters_per_s"], ii["letters_per_s"] / ni["letters_per_s"])
     assert close(ratios["chunks_per_s"], ii["chunks_per_s"] / ni["chunks_per_s"])
+    assert close(ratios["ingest_cpu_seconds"], ii["cpu_seconds"] / ni["cpu_seconds"])
     assert close(ratios["share_of_raw_model"], ii["chunks_per_s"] / raw["texts_per_s"])
     assert close(ratios["reingest_share"], imr["reingest"]["seconds"] / ii["seconds"])
     assert close(ratios["p50_ms"], imr["query"]["p50_ms"] / naive["query"]["p50_ms"])
@@ -134,6 +137,7 @@ def test_bench_on_twenty_letters_writes_consistent_results(tmp_path: Path) -> No
         "letters/s",
         "chunks/s",
         "peak RSS",
+        "ingest CPU seconds",
         "index on disk",
         "query p50",
         "query p95",
