@@ -194,7 +194,7 @@ def child_query(spec: dict[str, Any]) -> dict[str, Any]:
     from imr_assist.evaluate.corpus import load_corpus
     from imr_assist.evaluate.metrics import Passage, percentile, score_retrieval
     from imr_assist.evaluate.naive import NaivePipeline
-    from imr_assist.evaluate.runner import _Keys, _targets
+    from imr_assist.evaluate.runner import ItemKeys, gold_targets
     from imr_assist.index.index import Index
 
     corpus = load_corpus(Path(spec["corpus"]))
@@ -205,13 +205,13 @@ def child_query(spec: dict[str, Any]) -> dict[str, Any]:
     naive = NaivePipeline(Path(spec["naive_root"]), pad_to=NAIVE_PAD_TO)
 
     # Hits are tied to gold items by letter text (sha256), as the evaluation does.
-    keys = _Keys(corpus, index.catalog)
+    keys = ItemKeys(corpus, index.catalog)
     predicted = {}
     for doc_id in corpus.gold:
         f = keys.gold_file.get(doc_id)
         owner = index.catalog.sha_owner(f.sha256) if f else None
         predicted[doc_id] = index.catalog.letter(owner or doc_id)
-    targets = _targets(corpus, keys, predicted)
+    targets = gold_targets(corpus, keys, predicted)
     # The naive pipeline names a letter by its file stem; its letter table lives only
     # in the process that ingested, so the stems are resolved from the corpus files.
     stem_sha = {f.stem: f.sha256 for f in corpus.letters}

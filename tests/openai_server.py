@@ -215,6 +215,10 @@ class OpenAITestServer:
         """Base URL to give an OpenAI client, ending in ``/v1``."""
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def env(self, **more: str) -> dict[str, str]:
+        """Environment that points the openai client (and the CLI) at this server."""
+        return {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": self.api_key, **more}
+
     def script(self, replies: Iterable[Reply | dict[str, Any] | str]) -> None:
         """Replace the reply queue; each chat request consumes one reply in order."""
         with self._lock:

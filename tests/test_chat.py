@@ -190,10 +190,6 @@ def test_cli_chat_follow_up(sample_index: Path) -> None:
     assert "Norco" not in sources
 
 
-def _llm_env(server: OpenAITestServer) -> dict[str, str]:
-    return {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
-
-
 def _prompt_excerpts(server: OpenAITestServer) -> int:
     user = server.chat_requests[0].messages[1]["content"]
     return user.count("<excerpt n=")
@@ -211,7 +207,7 @@ def test_cli_chat_streams_and_shows_the_verified_answer(
         app,
         ["chat", "--llm", "test-model", "--index", str(sample_index)],
         input=f"{NORCO}\n/sources\n/quit\n",
-        env=_llm_env(openai_server),
+        env=openai_server.env(),
     )
     assert result.exit_code == 0, result.output
     out = result.output
@@ -235,7 +231,7 @@ def test_cli_chat_shows_renumbered_citations(
         app,
         ["chat", "--llm", "test-model", "--index", str(sample_index)],
         input=f"{NORCO}\n/sources\n",
-        env=_llm_env(openai_server),
+        env=openai_server.env(),
     )
     assert result.exit_code == 0, result.output
     out = result.output
@@ -255,7 +251,7 @@ def test_cli_chat_cannot_answer_is_not_a_crash(
         app,
         ["chat", "--llm", "test-model", "--index", str(sample_index)],
         input=f"{NORCO}\n",
-        env=_llm_env(openai_server),
+        env=openai_server.env(),
     )
     assert result.exit_code == 0, result.output
     assert CANNOT_ANSWER in result.output

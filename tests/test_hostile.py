@@ -366,13 +366,7 @@ NORCO = "Why are Norco requests upheld?"
 
 
 def _cli_env(server: OpenAITestServer, **more: str) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": server.api_key,
-        "IMR_ASSIST_LLM_RETRIES": "1",
-        "IMR_ASSIST_LLM_TIMEOUT": "1",
-        **more,
-    }
+    return server.env(IMR_ASSIST_LLM_RETRIES="1", IMR_ASSIST_LLM_TIMEOUT="1", **more)
 
 
 def _ask_json(index: Path, server: OpenAITestServer, *extra: str) -> dict:  # type: ignore[type-arg]

@@ -73,7 +73,7 @@ class _LetterSource:
         return self._letters[key]
 
 
-class _Keys:
+class ItemKeys:
     """One key per corpus letter (its gold doc_id, else its file stem), reached by sha256."""
 
     def __init__(self, corpus: Corpus, catalog: Catalog) -> None:
@@ -150,8 +150,8 @@ def _item_spans(item: Item) -> tuple[Span, ...]:
     return tuple(s for s in spans if s.end > s.start)
 
 
-def _targets(
-    corpus: Corpus, keys: _Keys, predicted: dict[str, Letter | None]
+def gold_targets(
+    corpus: Corpus, keys: ItemKeys, predicted: dict[str, Letter | None]
 ) -> dict[tuple[str, int], GoldTarget]:
     """Every gold item as a retrieval/citation target, grounded in the letter text."""
     out = {}
@@ -242,7 +242,7 @@ def evaluate(
         notices = list(corpus.notices)
         notices += [f"not indexed: {e}" for e in ing.failures]
         assistant = Assistant(s, index=index)
-        keys = _Keys(corpus, index.catalog)
+        keys = ItemKeys(corpus, index.catalog)
         texts = LetterTexts(cast(Catalog, _LetterSource(keys.files, index.catalog)))
 
         # Extraction: the records the index holds for the corpus letters.
@@ -254,7 +254,7 @@ def evaluate(
             if f is None:
                 notices.append(f"gold record {doc_id} has no letter file in the corpus")
         extraction = score_extraction([(g, predicted[d]) for d, g in corpus.gold.items()])
-        targets = _targets(corpus, keys, predicted)
+        targets = gold_targets(corpus, keys, predicted)
         by_doc: dict[str, list[GoldTarget]] = {}
         for t in targets.values():
             by_doc.setdefault(t.doc_id, []).append(t)
