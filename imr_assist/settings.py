@@ -29,6 +29,8 @@ ENV: dict[str, str] = {
     "llm_model": "IMR_ASSIST_MODEL",
     "llm_timeout": "IMR_ASSIST_LLM_TIMEOUT",
     "llm_max_retries": "IMR_ASSIST_LLM_RETRIES",
+    "llm_evidence_tokens": "IMR_ASSIST_LLM_EVIDENCE_TOKENS",
+    "llm_max_tokens": "IMR_ASSIST_LLM_MAX_TOKENS",
     "k": "IMR_ASSIST_K",
     "openai_base_url": "OPENAI_BASE_URL",
     "openai_api_key": "OPENAI_API_KEY",
@@ -69,8 +71,23 @@ class Settings(BaseModel):
     llm_enabled: bool | None = Field(
         None, description="Force LLM answers on or off; None decides from the environment"
     )
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds per LLM request")
+    llm_timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds per LLM request; None: 60, or 300 for a loopback base URL "
+        "(a local model on a CPU can take minutes over one prompt)",
+    )
     llm_max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts")
+    llm_evidence_tokens: int = Field(
+        1500,
+        ge=200,
+        le=100_000,
+        description="Evidence the LLM prompt may hold, in tokens (about 4 characters each); "
+        "the extractive answer's own citations are always included",
+    )
+    llm_max_tokens: int = Field(
+        700, ge=16, le=32_000, description="Most tokens the LLM may write per reply"
+    )
     k: int = Field(8, ge=1, le=200, description="Passages retrieved per question")
     openai_base_url: str | None = Field(None, description="OpenAI-compatible server URL")
     openai_api_key: SecretStr | None = Field(None, description="API key (never printed)")
