@@ -33,6 +33,19 @@ class Reason(BaseModel):
     end: int
 
 
+class ParseWarning(BaseModel):
+    """Something in a letter that could not be read; the rest of the letter still was.
+
+    ``item_index`` names the item it concerns (None: the letter as a whole);
+    ``span`` is where in the original text the unread part lies.
+    """
+
+    code: str = Field(description="Stable short name, e.g. 'item_without_decision'")
+    message: str = Field(description="One line for the user")
+    item_index: int | None = None
+    span: Span | None = None
+
+
 class Reviewer(BaseModel):
     licensure: list[str] = Field(default_factory=list, description="States of licensure")
     specialties: list[str] = Field(default_factory=list, description="Certifications/specialties")
@@ -59,6 +72,15 @@ class Item(BaseModel):
     quantity: int | None = None
     refills: int | None = None
     decision: Decision
+    original_request: str | None = Field(
+        default=None,
+        description="Partial or modified certification: the request as first made",
+    )
+    authorized_portion: str | None = Field(
+        default=None,
+        description="Partial or modified certification: what the claims administrator "
+        "authorized before IMR; the item (treatment) is the part IMR decided",
+    )
     claims_administrator_guideline: str | None = None
     reviewer_guideline: str | None = None
     guidelines: list[str] = Field(
@@ -73,6 +95,11 @@ class Item(BaseModel):
     @property
     def reason_categories(self) -> list[str]:
         return [r.category for r in self.reasons]
+
+    @property
+    def partial(self) -> bool:
+        """Whether UR certified part of the request before IMR (or modified it)."""
+        return self.original_request is not None
 
 
 class Letter(BaseModel):
@@ -94,6 +121,9 @@ class Letter(BaseModel):
     diagnoses: list[str] = Field(default_factory=list)
     summary: str | None = Field(default=None, description="The clinical case summary")
     items: list[Item] = Field(default_factory=list)
+    warnings: list[ParseWarning] = Field(
+        default_factory=list, description="What could not be read; the record is still whole"
+    )
     spans: dict[str, Span] = Field(default_factory=dict)
     text: str = Field(default="", exclude=True, repr=False, description="Original text")
 

@@ -11,6 +11,12 @@ Normalised view rules:
 - runs of spaces, tabs and no-break spaces become one space; lines are stripped;
 - a line ending in a hyphen after a letter is joined to the next line with no
   space ("non-" / "MTUS" -> "non-MTUS"), since the hyphen is real in these letters.
+
+Dropped blank lines are remembered: ``paragraph_starts`` holds the normalised offset
+of every line that followed a blank line in the original. PDF text marks paragraphs
+with lines holding one space; a page break ("\\n\\f\\n" between pages, with the
+empty lines around it) alone is not a paragraph break, since a page may end in the
+middle of a sentence or of an item heading.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class NormalizedText:
     original: str
     norm: str
     offsets: list[int]
+    paragraph_starts: frozenset[int] = frozenset()
 
     def value(self, start: int, end: int) -> str:
         """Normalised text of ``norm[start:end]`` as a one-line field value."""
@@ -64,7 +71,12 @@ def normalize(text: str) -> NormalizedText:
     """Build the normalised view of a letter's text (see module docstring)."""
     out: list[str] = []
     offsets: list[int] = []
+    paragraphs: set[int] = set()
     pending_break: int | None = None  # original index of the line break to emit
+    # The run of dropped lines since the last kept line: whether one of them was a
+    # blank line (whitespace, or empty away from a page break) and whether a page
+    # break was among them.
+    blank_run = page_run = False
     for m in _LINE.finditer(text):
         raw = m.group(0)
         if not raw:
@@ -73,6 +85,14 @@ def normalize(text: str) -> NormalizedText:
         content = raw.rstrip("\r\n\f")
         stripped = content.strip(" \t\u00a0")
         if not stripped or _FOOTER.match(_SPACE.sub(" ", stripped)):
+            if stripped:
+                pass  # a page footer: neither a paragraph nor a page break
+            elif "\f" in raw:
+                page_run = True
+            elif content:
+                blank_run = True  # a line of spaces: PDF text's paragraph mark
+            elif not page_run and not text.startswith("\f", m.end()):
+                blank_run = True  # an empty line that is not part of a page break
             continue
         lead = len(content) - len(content.lstrip(" \t\u00a0"))
         pos = line_start + lead
@@ -81,6 +101,9 @@ def normalize(text: str) -> NormalizedText:
             if not (joined_hyphen and stripped[0].isalnum()):
                 out.append("\n")
                 offsets.append(pending_break)
+                if blank_run:
+                    paragraphs.add(len(out))
+        blank_run = page_run = False
         end = pos + len(stripped)
         i = pos
         while i < end:
@@ -97,7 +120,9 @@ def normalize(text: str) -> NormalizedText:
                 offsets.append(i)
                 i += 1
         pending_break = end
-    return NormalizedText(original=text, norm="".join(out), offsets=offsets)
+    return NormalizedText(
+        original=text, norm="".join(out), offsets=offsets, paragraph_starts=frozenset(paragraphs)
+    )
 
 
 def clean(text: str) -> str:

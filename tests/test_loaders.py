@@ -382,7 +382,10 @@ def test_exact_messages_for_fixed_problems(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "locked.pdf", "x", encrypt_password="pw")
     with pytest.raises(LetterError) as info:
         read_letter_text(path, "locked.pdf")
-    assert str(info.value) == "locked.pdf: PDF is encrypted"
+    assert str(info.value) == (
+        "locked.pdf: PDF is encrypted with a password (it does not open with an empty one); "
+        "save an unprotected copy"
+    )
 
 
 def test_too_large(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from imr_assist.models import Letter
 from imr_assist.settings import Settings
 
 out = Console(soft_wrap=True)
@@ -57,3 +59,13 @@ def settings_from(
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_letter_warnings(letter: Letter) -> None:
+    """One stderr line per part of a letter that could not be read (the record is kept)."""
+    for w in letter.warnings:
+        where = f" (item {w.item_index + 1})" if w.item_index is not None else ""
+        err.print(
+            Text.assemble(("warning:", "yellow"), f" {letter.source}{where}: {w.message}"),
+            highlight=False,
+        )

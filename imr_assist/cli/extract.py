@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 from imr_assist.cli import app
-from imr_assist.cli.common import err
+from imr_assist.cli.common import err, print_letter_warnings
 from imr_assist.errors import LetterError
 from imr_assist.models import Letter
 from imr_assist.parse import parse_paths
@@ -45,6 +45,8 @@ CSV_FIELDS = [
     "quantity",
     "refills",
     "decision",
+    "original_request",
+    "authorized_portion",
     "guidelines",
     "pages",
     "reasons",
@@ -77,6 +79,8 @@ def csv_rows(letter: Letter) -> list[dict[str, object]]:
                 "quantity": it.quantity,
                 "refills": it.refills,
                 "decision": it.decision,
+                "original_request": it.original_request,
+                "authorized_portion": it.authorized_portion,
                 "guidelines": "; ".join(it.guidelines),
                 "pages": it.pages,
                 "reasons": "; ".join(it.reason_categories),
@@ -91,7 +95,11 @@ def extract(
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="Output format"),
     out_file: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout"),
 ) -> None:
-    """Parse letters into grounded records (one per letter; CSV: one row per item)."""
+    """Parse letters into grounded records (one per letter; CSV: one row per item).
+
+    What a letter has that could not be read is a warning on stderr and in the
+    record's ``warnings``; the letter is still extracted.
+    """
     failures: list[LetterError] = []
 
     def on_error(e: LetterError) -> None:
@@ -99,6 +107,8 @@ def extract(
         err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
 
     letters = list(parse_paths(paths, on_error))
+    for lt in letters:
+        print_letter_warnings(lt)
     buf = io.StringIO()
     if fmt is Format.json:
         json.dump([lt.public_dict() for lt in letters], buf, indent=2, ensure_ascii=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imr_assist.constants import (
     FORMAT_2013,
@@ -34,7 +34,7 @@ from imr_assist.constants import (
     UPHELD,
 )
 from imr_assist.errors import LetterError
-from imr_assist.models import Item, Letter, Patient, Reviewer, Span
+from imr_assist.models import Item, Letter, ParseWarning, Patient, Reviewer, Span
 from imr_assist.parse import fields
 from imr_assist.parse.fields import DATE
 from imr_assist.parse.reasons import label_reasons
@@ -85,14 +85,6 @@ SET_FORTH = re.compile(
 LABEL_CA = re.compile(r"Claims\s+Administrator\s+guideline\s*:", _I)
 LABEL_MX = re.compile(r"MAXIMUS\s+guideline\s*:", _I)
 LABEL_DR = re.compile(r"Decision\s+rationale\s*:", _I)
-# A decision line: "Norco 10/325mg #60:  Upheld", followed by an item label. The
-# label lookahead keeps a stray "Decision: Overturned" line inside a rationale from
-# being read as an item.
-DECISION_LINE = re.compile(
-    r"^(?P<treat>[^\n]+?)\s*:[ \n]*(?P<dec>[A-Za-z][A-Za-z ]{0,30}?)\.?[ ]*$"
-    r"(?=\n(?:Claims\s+Administrator\s+guideline|MAXIMUS\s+guideline|Decision\s+rationale))",
-    re.MULTILINE | _I,
-)
 COVER_FIELDS = {
     "case_number": r"(?:IMR\s+)?Case\s+(?:Number|No\.?)\s*:?\s*(?P<v>[A-Z]{2}\d{2}-\d{5,8})",
     "date_assigned": r"Date\s+Assigned\s*:\s*(?P<d>" + DATE + ")",
@@ -120,6 +112,14 @@ UR_DENIED = (
 class _Ctx:
     nt: NormalizedText
     source: str
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    def warn(
+        self, code: str, message: str, span: Span | None = None, item_index: int | None = None
+    ) -> None:
+        self.warnings.append(
+            ParseWarning(code=code, message=message, span=span, item_index=item_index)
+        )
 
 
 def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> Letter:
@@ -172,10 +172,14 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None) -> 
             items = _items_standard(ctx, dec_heading.end())
             summary_rx, summary_end_rx = H_SUMMARY, H_DECISIONS
         if not items:
+            unread = [w.message for w in ctx.warnings if w.item_index is None]
+            if unread:  # every item had a heading, and none could be read
+                raise LetterError(source, unread[0].removesuffix("; item skipped"))
             raise LetterError(source, "no decisions found in the decisions section")
         _summary(ctx, letter, summary_rx, summary_end_rx)
     letter.items = items
     letter.reviewer = _reviewer(ctx)
+    letter.warnings = ctx.warnings
     if not letter.doc_id:
         letter.doc_id = letter.case_number or letter.sha256[:16]
     elif letter.case_number:
@@ -229,18 +233,7 @@ def _summary(
         return
     letter.summary, letter.spans["summary"] = nt.field(start, end)
 
-    if m := re.search(
-        r"(?P<age>\d{1,3})\s*-?\s*years?\s*-?\s*old\s+(?:\w+\s+){0,2}?(?P<sex>female|male|woman|man)\b",
-        flat[start:end],
-        _I,
-    ):
-        p = Patient()
-        p.age = int(m["age"])
-        p.spans["age"] = nt.span(start + m.start("age"), start + m.end("age"))
-        sex = m["sex"].lower()
-        p.sex = {"man": "male", "woman": "female"}.get(sex, sex)
-        p.spans["sex"] = nt.span(start + m.start("sex"), start + m.end("sex"))
-        letter.patient = p
+    letter.patient = _patient(nt, start, end)
     if letter.date_of_injury is None:
         found = fields.find_date(
             nt, r"(?:injury|injured)\s+(?:on\s+|of\s+)?(?:date\s+)?(?P<d>" + DATE + ")", start, end
@@ -259,6 +252,42 @@ def _summary(
         if found:
             letter.ur_denial_date, letter.spans["ur_denial_date"] = found
     _diagnoses(ctx, letter, start, end)
+
+
+_AGE_SEX = re.compile(
+    r"(?P<age>\d{1,3})\s*-?\s*years?\s*-?\s*old\s+(?:\w+\s+){0,2}?(?P<sex>female|male|woman|man)\b",
+    _I,
+)
+_AGE = re.compile(r"\b(?P<age>\d{1,3})\s*-?\s*years?\s*-?\s*old\b", _I)
+# Sex without an age: "The injured worker is a female who sustained ..." (CM16-0249170,
+# whose records give two birthdates and so no age).
+_SEX = re.compile(
+    r"\b(?:is|was)\s+an?\s+(?P<sex>female|male|woman|man)\b"
+    r"|\b(?P<sex2>female|male)\s+(?:injured\s+worker|patient|claimant|applicant|employee)\b",
+    _I,
+)
+
+
+def _patient(nt: NormalizedText, start: int, end: int) -> Patient:
+    """Age and sex from the case summary: "a 48 year old male", "50-year-old female"."""
+    p = Patient()
+    flat = nt.flat
+    m = _AGE_SEX.search(flat, start, end)
+    age = m or _AGE.search(flat, start, end)
+    if age is not None:
+        p.age = int(age["age"])
+        p.spans["age"] = nt.span(age.start("age"), age.end("age"))
+    sex_at: tuple[int, int] | None = None
+    if m is not None:
+        sex_at = (m.start("sex"), m.end("sex"))
+    elif s := _SEX.search(flat, start, end):
+        g = "sex" if s["sex"] else "sex2"
+        sex_at = (s.start(g), s.end(g))
+    if sex_at is not None:
+        sex = flat[sex_at[0] : sex_at[1]].lower()
+        p.sex = {"man": "male", "woman": "female"}.get(sex, sex)
+        p.spans["sex"] = nt.span(*sex_at)
+    return p
 
 
 def _diagnoses(ctx: _Ctx, letter: Letter, start: int, end: int) -> None:
@@ -332,46 +361,208 @@ def _skip_ws(text: str, i: int) -> int:
 # --- items: standard format ---------------------------------------------------------
 
 
+# An item's labels, in the order they come in its block.
+_LABEL_ORDER = (("ca", LABEL_CA), ("mx", LABEL_MX), ("dr", LABEL_DR))
+_RANK = {"ca": 0, "mx": 1, "dr": 2}
+# The end of an item heading, just before its first label: "...#60:  Upheld",
+# "... is:\nOverturned", "...: Upheld." The word is checked afterwards, so that a
+# misread word becomes a warning on the record instead of a lost letter.
+DECISION_TAIL = re.compile(
+    r":[ \n]*(?P<dec>[A-Za-z][A-Za-z \-]{0,30}?)[ \n]*\.?[ \n]*\Z", re.IGNORECASE
+)
+# Lines an item heading may span: real headings wrap over up to four lines, and a
+# partial certification tells the original request, the authorized part and the
+# remaining part in up to six (CM17-0002198).
+_HEADING_LINES = 6
+_PARTIAL_HEADING_LINES = 9
+# A line ending a sentence ends the previous item's rationale, not a heading. A colon
+# does not ("Associated surgical service:" / "Cold therapy unit: Upheld", CM16-0246487).
+_SENTENCE_END = re.compile(r"[.;!?][\"'\u201d\u2019)\]]*\Z")
+_RATIONALE_CLOSE = re.compile(r"medically\s+(?:necessary|appropriate)\W*\Z", _I)
+# Words a wrapped heading line can end with before its next line.
+_CONTINUING = re.compile(
+    r"(?:[,&/\-+]|\b(?:and|or|of|the|for|to|with|a|an|in|on|per|x|times|at|by|from|"
+    r"including|plus|versus|vs))\Z",
+    _I,
+)
+# Partial and modified certifications (CM16-0234202, CM16-0249724):
+#   "X was the original request. Y was authorized by the Claims Administrator. The
+#    remaining IMR eligible portion of the original request, Z is: Upheld"
+#   "X was the original request. The Claims Administrator authorized Y, leaving the
+#    original request IMR eligible. The original request, X' is: Upheld"
+PARTIAL_ORIGINAL = re.compile(r"\s+(?:was|were)\s+the\s+original\s+requests?\.", _I)
+PARTIAL_REMAINING = re.compile(
+    r"^(?P<auth>.+?)\s+(?:was|were)\s+(?:authorized|certified|approved)\s+by\s+the\s+"
+    r"Claims\s+Administrator\.\s+The\s+remaining\s+(?:IMR\s+eligible\s+)?portion\s+of\s+"
+    r"the\s+original\s+request\s*,?\s+(?P<treat>.+?)(?:\s+(?:is|are))?\s*\Z",
+    _I,
+)
+PARTIAL_LEAVING = re.compile(
+    r"^The\s+Claims\s+Administrator\s+(?:authorized|certified|approved|modified\s+the\s+"
+    r"request\s+to)\s+(?P<auth>.+?)\s*,?\s+leaving\s+the\s+original\s+request\s+IMR\s+"
+    r"eligible\.\s+The\s+original\s+request\s*,?\s+(?P<treat>.+?)(?:\s+(?:is|are))?\s*\Z",
+    _I,
+)
+_IS_TAIL = re.compile(r"\s+(?:is|are)\s*\Z", _I)
+
+
+def _label_groups(flat: str, start: int) -> list[list[tuple[str, re.Match[str]]]]:
+    """Group the item labels of the decisions section, one group per item.
+
+    Each item has its labels in the order Claims Administrator guideline, MAXIMUS
+    guideline, Decision rationale, any of them possibly missing; a label that does
+    not come later in that order than the one before it starts the next item.
+    """
+    marks = sorted(
+        ((m.start(), kind, m) for kind, rx in _LABEL_ORDER for m in rx.finditer(flat, start)),
+        key=lambda x: x[0],
+    )
+    groups: list[list[tuple[str, re.Match[str]]]] = []
+    for _, kind, m in marks:
+        if groups and _RANK[kind] > _RANK[groups[-1][-1][0]]:
+            groups[-1].append((kind, m))
+        else:
+            groups.append([(kind, m)])
+    return groups
+
+
 def _items_standard(ctx: _Ctx, section_start: int) -> list[Item]:
+    """Items of the decisions section: one per label group, headed by its decision line.
+
+    The labels are the frame: each group's heading is the text just before its first
+    label, ending in ": Upheld" or ": Overturned". So a wrapped guideline line
+    ("Section(s):" / "Special Studies.") is never taken for an item, and a heading that
+    cannot be read costs that item a warning, not the letter.
+    """
     nt = ctx.nt
-    norm = nt.norm
-    found = list(DECISION_LINE.finditer(norm, section_start))
-    starts: list[tuple[int, int, re.Match[str]]] = []
-    for m in found:
-        starts.append((_extend_treatment(norm, m.start("treat"), section_start), m.end(), m))
-    items = []
-    for i, (t_start, line_end, m) in enumerate(starts):
-        word = m["dec"].strip().lower()
-        treat_value, _ = nt.field(t_start, m.end("treat"))
-        if word not in (UPHELD, OVERTURNED):
-            raise LetterError(
-                ctx.source,
-                f"item '{treat_value}' has decision '{m['dec'].strip()}', "
-                "expected Upheld or Overturned",
-            )
-        block_end = starts[i + 1][0] if i + 1 < len(starts) else len(norm)
+    flat = nt.flat
+    floor = section_start
+    if m := SET_FORTH.search(flat, section_start):
+        floor = m.end()
+    groups = _label_groups(flat, floor)
+    heads: list[tuple[int, int, int, str, int, list[tuple[str, re.Match[str]]]] | None] = []
+    prev_end = floor
+    for group in groups:
+        first = group[0][1]
+        heads.append(_heading(ctx, prev_end, first.start(), group))
+        prev_end = group[-1][1].end()
+    # An item's block runs from its heading to the next readable heading.
+    starts = [h for h in heads if h is not None]
+    items: list[Item] = []
+    for k, head in enumerate(starts):
+        t_start, colon, dec_start, word, line_end, group = head
+        block_end = starts[k + 1][0] if k + 1 < len(starts) else len(flat)
         items.append(
-            _build_item(ctx, i, t_start, m.end("treat"), word, m.start("dec"), line_end, block_end)
+            _build_item(
+                ctx, len(items), t_start, colon, word, dec_start, line_end, block_end, group
+            )
         )
     return items
 
 
-def _extend_treatment(norm: str, start: int, floor: int) -> int:
-    """Pull a treatment broken across lines back to its first line.
+def _heading(
+    ctx: _Ctx, floor: int, label_at: int, group: list[tuple[str, re.Match[str]]]
+) -> tuple[int, int, int, str, int, list[tuple[str, re.Match[str]]]] | None:
+    """Read the heading before an item's first label, or warn and return None.
 
-    A preceding line belongs to the treatment when it does not end a sentence or a
-    label (PDF text breaks long decision lines: "Butrans 20mcg/hr transdermal" /
-    "film #4: Overturned").
+    Returns (heading start, colon, decision word start, decision, end of the word,
+    the group).
     """
-    for _ in range(2):
-        if start <= floor + 1:
+    nt, flat = ctx.nt, ctx.nt.flat
+    tail = DECISION_TAIL.search(flat, max(floor, label_at - 80), label_at)
+    if tail is None:
+        ctx.warn(
+            "item_without_decision",
+            "an item's labels have no 'treatment: Upheld/Overturned' line before them; "
+            "item skipped",
+            nt.span(max(floor, label_at - 80), label_at),
+        )
+        return None
+    raw_word = " ".join(tail["dec"].split())
+    colon = tail.start()
+    word = _decision_word(raw_word)
+    t_start = _heading_start(nt, colon, floor)
+    treat_value = nt.value(t_start, colon).strip()
+    if word is None:
+        ctx.warn(
+            "unreadable_decision",
+            f"item '{_short(treat_value)}' has decision '{raw_word}', expected Upheld or "
+            "Overturned; item skipped",
+            nt.span(t_start, tail.end("dec")),
+        )
+        return None
+    if word != raw_word.lower():
+        ctx.warn(
+            "decision_word_read",
+            f"item '{_short(treat_value)}': decision word '{raw_word}' read as {word.title()}",
+            nt.span(tail.start("dec"), tail.end("dec")),
+        )
+    return (t_start, colon, tail.start("dec"), word, tail.end("dec"), group)
+
+
+def _decision_word(raw: str) -> str | None:
+    """'Upheld' / 'Overturned', and the near misses a letter or its PDF text may carry."""
+    w = raw.lower().replace(" ", "").replace("-", "")
+    if w in (UPHELD, OVERTURNED):
+        return w
+    if w in ("uphold", "upholds", "upheldd", "uheld", "upeld") or w.startswith("upheld"):
+        return UPHELD
+    if w in ("overturn", "overturns", "overtuned", "overtumed") or w.startswith("overturned"):
+        return OVERTURNED
+    return None
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _heading_start(nt: NormalizedText, colon: int, floor: int) -> int:
+    """Where the heading that ends at ``colon`` begins.
+
+    Walk back line by line from the colon's line: a line after a blank line starts a
+    paragraph and so the heading; without one (letters whose heading follows the
+    rationale directly), a line before that ends a sentence stops the walk. A partial
+    certification heading is taken back to its "X was the original request." sentence.
+    """
+    norm, flat = nt.norm, nt.flat
+    start = norm.rfind("\n", floor, colon) + 1
+    if start < floor:
+        start = floor
+    lines = 1
+    while start > floor:
+        text = flat[start:colon]
+        partial = "original request" in text.lower()
+        seen_original = PARTIAL_ORIGINAL.search(text) is not None
+        limit = _PARTIAL_HEADING_LINES if partial else _HEADING_LINES
+        if lines >= limit:
             break
-        prev_end = start - 1  # the "\n" before this line
-        prev_start = norm.rfind("\n", floor, prev_end) + 1
-        prev = norm[prev_start:prev_end]
-        if not prev or prev[-1] in ".:;!?\"')" or len(prev) + (prev_end - start) > 160:
+        prev_end = start - 1
+        prev_start = max(floor, norm.rfind("\n", floor, prev_end) + 1)
+        prev = norm[prev_start:prev_end].rstrip()
+        if not prev:
             break
+        if _SENTENCE_END.search(prev) and not (partial and not seen_original):
+            break
+        if _RATIONALE_CLOSE.search(prev):  # "... is not medically necessary" without a period
+            break
+        if start in nt.paragraph_starts and (not partial or seen_original):
+            # A blank line inside a heading (a page break, a PDF's stray empty line)
+            # is crossed only where the lines plainly run on: "Norco" / "" /
+            # "10/325mg #35 is: Upheld".
+            cur = flat[start : start + 1]
+            if not (_CONTINUING.search(prev) or cur.islower() or cur.isdigit() or cur in "#(%"):
+                break
         start = prev_start
+        lines += 1
+    # Without a paragraph break, the line reached may still hold the end of the
+    # previous rationale: "... not medically necessary. Norco 10/325mg #60 was the
+    # original request."
+    text = flat[start:colon]
+    if (orig := PARTIAL_ORIGINAL.search(text)) and start not in nt.paragraph_starts:
+        before = text[: orig.start()]
+        cut = max((m.end() for m in re.finditer(r"[.!?]\s+(?=[A-Z])", before)), default=0)
+        start += cut
     return start
 
 
@@ -384,16 +575,21 @@ def _build_item(
     dec_start: int,
     line_end: int,
     block_end: int,
+    group: list[tuple[str, re.Match[str]]] | None = None,
 ) -> Item:
     nt, flat = ctx.nt, ctx.nt.flat
+    values: dict[str, object] = {}
+    spans: dict[str, Span] = {}
+    head_start = t_start
+    t_start, t_end = _partial_certification(ctx, index, t_start, t_end, values, spans)
     treatment, t_span = nt.field(t_start, t_end)
     tf = fields.treatment_fields(nt, t_start, t_end)
-    spans: dict[str, Span] = {"treatment": t_span, **tf.pop("spans")}  # type: ignore[dict-item]
+    spans.update({"treatment": t_span, **tf.pop("spans")})  # type: ignore[dict-item]
     spans["decision"] = nt.span(dec_start, dec_start + len(decision))
-    ca = LABEL_CA.search(flat, line_end, block_end)
-    mx = LABEL_MX.search(flat, line_end, block_end)
-    dr = LABEL_DR.search(flat, line_end, block_end)
-    values: dict[str, object] = {}
+    labels = dict(group) if group else {}
+    ca = labels.get("ca") or (None if group else LABEL_CA.search(flat, line_end, block_end))
+    mx = labels.get("mx") or (None if group else LABEL_MX.search(flat, line_end, block_end))
+    dr = labels.get("dr") or (None if group else LABEL_DR.search(flat, line_end, block_end))
 
     def take(name: str, a: int, b: int) -> None:
         if b > a:
@@ -413,8 +609,15 @@ def _build_item(
     if dr:
         take("rationale", dr.end(), block_end)
         reasons = label_reasons(nt, dr.end(), block_end, decision)
+    else:
+        ctx.warn(
+            "item_without_rationale",
+            f"item '{_short(treatment)}' has no 'Decision rationale:' section",
+            nt.span(t_start, block_end),
+            item_index=index,
+        )
     guideline_text = str(values.get("reviewer_guideline", ""))
-    block_span = nt.field(t_start, block_end)[1]
+    block_span = nt.field(head_start, block_end)[1]
     return Item(
         index=index,
         treatment=treatment,
@@ -426,6 +629,55 @@ def _build_item(
         **tf,  # type: ignore[arg-type]
         **values,  # type: ignore[arg-type]
     )
+
+
+def _partial_certification(
+    ctx: _Ctx,
+    index: int,
+    t_start: int,
+    t_end: int,
+    values: dict[str, object],
+    spans: dict[str, Span],
+) -> tuple[int, int]:
+    """Read a partial certification heading; returns the range of the decided part.
+
+    For an ordinary heading the range is returned unchanged. For "X was the original
+    request. ..." the original request and the authorized portion become fields and
+    the item's treatment is the part IMR decided.
+    """
+    nt, flat = ctx.nt, ctx.nt.flat
+    text = flat[t_start:t_end]
+    orig = PARTIAL_ORIGINAL.search(text)
+    if orig is None:
+        if is_tail := _IS_TAIL.search(text):  # "The request for X is: Upheld"
+            return t_start, t_start + is_tail.start()
+        return t_start, t_end
+    values["original_request"], spans["original_request"] = nt.field(
+        t_start, t_start + orig.start()
+    )
+    rest_at = t_start + orig.end()
+    while rest_at < t_end and flat[rest_at] == " ":
+        rest_at += 1
+    rest = flat[rest_at:t_end]
+    m = PARTIAL_REMAINING.match(rest) or PARTIAL_LEAVING.match(rest)
+    if m is None:
+        ctx.warn(
+            "partial_certification_unread",
+            "a partial certification heading could not be read whole; the item is the "
+            "text after its last comma",
+            nt.span(t_start, t_end),
+            item_index=index,
+        )
+        comma = text.rfind(",")
+        a = t_start + comma + 1 if comma > orig.end() else rest_at
+        b = t_end
+        if is_tail := _IS_TAIL.search(flat, a, t_end):
+            b = is_tail.start()
+        return a, b
+    values["authorized_portion"], spans["authorized_portion"] = nt.field(
+        rest_at + m.start("auth"), rest_at + m.end("auth")
+    )
+    return rest_at + m.start("treat"), rest_at + m.end("treat")
 
 
 # --- items: 2013 notice format ------------------------------------------------------

@@ -461,6 +461,14 @@ def _has_images(page: Any) -> bool:
         return False
 
 
+# Posted letters are encrypted with an empty password and open as they are; one that
+# asks for a password to be read cannot be opened here.
+_PASSWORD = (
+    "PDF is encrypted with a password (it does not open with an empty one); "
+    "save an unprotected copy"
+)
+
+
 def _pdf_text(data: bytes, fail: Callable[[str], LetterError]) -> str:
     """Extract the text layer of a PDF, one page after another."""
     from pypdf import PdfReader
@@ -479,17 +487,19 @@ def _pdf_text(data: bytes, fail: Callable[[str], LetterError]) -> str:
                 try:
                     opened = reader.decrypt("")
                 except DependencyError:
-                    # AES needs the optional 'cryptography' package.
+                    # AES needs 'cryptography', a dependency of imr-assist; only a
+                    # broken install lacks it.
                     raise fail(
-                        "PDF is encrypted (AES; install 'cryptography' to try opening it)"
+                        "PDF is AES-encrypted and the 'cryptography' package is missing; "
+                        "reinstall imr-assist (pip install imr-assist) to open it"
                     ) from None
                 if not opened:
-                    raise fail("PDF is encrypted")
+                    raise fail(_PASSWORD)
             pages = list(reader.pages)
         except LetterError:
             raise
         except FileNotDecryptedError:
-            raise fail("PDF is encrypted") from None
+            raise fail(_PASSWORD) from None
         except Exception as exc:  # noqa: BLE001 - damaged PDFs raise all sorts
             raise fail(f"PDF is damaged: {_short_reason(exc)}") from None
         if not pages:
