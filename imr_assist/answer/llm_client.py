@@ -27,11 +27,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
 from imr_assist.errors import ConfigError, LLMError
+from imr_assist.urls import redact_url, redact_urls_in
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -79,8 +79,9 @@ class LLMConfig:
     def __repr__(self) -> str:
         # Hand-written so the key can never leak through logging or tracebacks.
         key = None if self.api_key is None else "'***'"
+        url = None if self.base_url is None else redact_url(self.base_url)
         return (
-            f"LLMConfig(model={self.model!r}, base_url={self.base_url!r}, api_key={key}, "
+            f"LLMConfig(model={self.model!r}, base_url={url!r}, api_key={key}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
             f"temperature={self.temperature!r}, backoff_base={self.backoff_base!r}, "
             f"backoff_max={self.backoff_max!r})"
@@ -175,7 +176,7 @@ class LLMClient:
         self._key = key
         self._base_url = base_url
         #: Endpoint as shown to the user: no credentials, no query string.
-        self.endpoint = _display_url(base_url) if base_url else DEFAULT_ENDPOINT
+        self.endpoint = redact_url(base_url) if base_url else DEFAULT_ENDPOINT
         # max_retries=0: the retry policy lives in _call so it is explicit and testable.
         self._client = openai.OpenAI(
             api_key=key, base_url=base_url, timeout=config.timeout, max_retries=0
@@ -358,6 +359,7 @@ class LLMClient:
 
     def _scrub(self, text: str) -> str:
         """Remove the API key from text that may echo it (server messages, URLs)."""
+        text = redact_urls_in(text)
         if self._key and self._key != PLACEHOLDER_KEY:
             text = text.replace(self._key, "***")
         return text
@@ -566,17 +568,3 @@ def _snippet(text: object, limit: int = 160) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _display_url(url: str) -> str:
-    """``url`` without user:password or query string, which may carry credentials."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"  # hostname drops the brackets of an IPv6 literal
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-    except ValueError:
-        return "<invalid base URL>"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from imr_assist.errors import ConfigError, LLMError
+from imr_assist.urls import redact_url, redact_urls_in
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -358,15 +358,6 @@ class OnnxMiniLMEmbedder:
 # --------------------------------------------------------------------------- OpenAI-compatible
 
 
-def _public_url(url: str) -> str:
-    """``url`` without user:password and trailing slash, safe to show and to record."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, "")).rstrip("/")
-
-
 class OpenAIEmbedder:
     """Any OpenAI-compatible ``/v1/embeddings`` endpoint, through the ``openai`` client.
 
@@ -402,7 +393,7 @@ class OpenAIEmbedder:
         self._base_url = (
             base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         ).strip()
-        self.base_url = _public_url(self._base_url)
+        self.base_url = redact_url(self._base_url)
         # Kept private and out of repr and messages; local servers ignore the key.
         self.__api_key = api_key or os.environ.get("OPENAI_API_KEY") or "no-key"
         self.batch_size = batch_size
@@ -522,7 +513,7 @@ class OpenAIEmbedder:
 
     def _scrub(self, text: str) -> str:
         """One line, short, and never the API key (some servers echo request headers)."""
-        text = " ".join(text.split())
+        text = redact_urls_in(" ".join(text.split()))
         if self.__api_key:
             text = text.replace(self.__api_key, "***")
         return text[:200]

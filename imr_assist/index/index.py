@@ -32,6 +32,7 @@ from imr_assist.index.catalog import SCHEMA_VERSION, Catalog
 from imr_assist.index.embed import Embedder, make_embedder
 from imr_assist.index.store import VectorStore
 from imr_assist.settings import Settings
+from imr_assist.urls import redact_urls_in
 
 CATALOG_FILE = "catalog.sqlite"
 CHROMA_DIR = "chroma"
@@ -233,11 +234,13 @@ class Index:
         """Record the embedder on first use; refuse to mix vectors from two models."""
         recorded = self.catalog.get_meta("embedder")
         name = self.embedder.name
-        if recorded is None:
+        if recorded is None or (recorded != name and redact_urls_in(recorded) == name):
+            # An index from before URLs were redacted may hold a key in the name: rewrite it.
             self.catalog.set_meta("embedder", name)
         elif recorded != name:
             raise IndexStateError(
-                f"index at {self.root} was built with embedder {recorded!r}, not {name!r}; "
+                f"index at {self.root} was built with embedder {redact_urls_in(recorded)!r}, "
+                f"not {name!r}; "
                 "use the same embedder settings, or rebuild with `imr-assist ingest PATH --reset`"
             )
 

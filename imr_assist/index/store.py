@@ -12,6 +12,7 @@ import numpy as np
 
 from imr_assist.constants import COLLECTION_NAME
 from imr_assist.errors import ConfigError, IndexStateError
+from imr_assist.urls import redact_url
 
 # Chroma sends anonymous telemetry unless told not to; users work offline with
 # confidential letters, so it is off before chromadb is imported anywhere.
@@ -56,7 +57,9 @@ class VectorStore:
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
             if not parsed.hostname:
-                raise ConfigError(f"chroma_url {url!r} is not a URL like http://127.0.0.1:8000")
+                raise ConfigError(
+                    f"chroma_url {redact_url(url)!r} is not a URL like http://127.0.0.1:8000"
+                )
             try:
                 self.client: Any = chromadb.HttpClient(
                     host=parsed.hostname,
@@ -67,10 +70,10 @@ class VectorStore:
                 self.client.heartbeat()
             except Exception as err:  # noqa: BLE001 - any connect failure means the same to a user
                 raise IndexStateError(
-                    f"cannot reach the Chroma server at {url} ({type(err).__name__}); "
+                    f"cannot reach the Chroma server at {redact_url(url)} ({type(err).__name__}); "
                     "start it with `chroma run --path DIR --port PORT`"
                 ) from None
-            self.where = url
+            self.where = redact_url(url)
         else:
             assert path is not None
             path.mkdir(parents=True, exist_ok=True)
