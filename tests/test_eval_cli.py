@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from imr_assist.cli import _register, app, main
 from imr_assist.evaluate import METRICS, NaivePipeline
-from imr_assist.evaluate.corpus import project_evals_dir
+from imr_assist.evaluate.corpus import sample_gold_dir
 from imr_assist.evaluate.report import flatten
 from imr_assist.index.embed import default_embedder
 from imr_assist.samples import sample_paths
@@ -109,7 +109,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     by_stem = {p.stem: p for p in sample_paths()}
     for stem in LETTERS:
         shutil.copy(by_stem[stem], corpus / "letters" / f"{stem}.txt")
-        shutil.copy(project_evals_dir() / "gold" / f"{stem}.json", corpus / "gold")
+        gold = (sample_gold_dir() / f"{stem}.json").read_text(encoding="utf-8")
+        (corpus / "gold" / f"{stem}.json").write_text(gold, encoding="utf-8")
     (corpus / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     return root
 
@@ -289,7 +290,7 @@ def test_missing_questions_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "letters").mkdir()
-    shutil.copytree(project_evals_dir() / "gold", tmp_path / "gold")
+    shutil.copytree(str(sample_gold_dir()), tmp_path / "gold")
     monkeypatch.setattr(sys, "argv", ["imr-assist", "eval", "--corpus", str(tmp_path)])
     with pytest.raises(SystemExit) as exit_info:
         main()

@@ -3,7 +3,9 @@
 A corpus folder holds ``letters/`` (the letter files), ``gold/`` (one
 ``Letter.public_dict()`` JSON record per letter, the schema of
 ``imr-assist extract --format json``) and ``questions.jsonl``. Without a folder the
-bundled sample letters are used with the hand-checked gold in ``evals/``.
+bundled sample letters are used with their hand-checked gold, which ships in the
+package (``imr_assist/data/eval/``, built from the project's ``evals/gold/`` and
+``evals/questions.jsonl``) and is read with ``importlib.resources``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
@@ -152,9 +155,18 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def project_evals_dir() -> Path:
-    """``evals/`` of the project checkout (gold for the bundled sample letters)."""
-    return Path(__file__).resolve().parents[2] / "evals"
+def sample_gold_dir() -> Traversable:
+    """The gold records of the bundled sample letters (package data)."""
+    from imr_assist.resources import resource
+
+    return resource("data/eval/gold")
+
+
+def sample_questions_path() -> Traversable:
+    """The gold questions over the bundled sample letters (package data)."""
+    from imr_assist.resources import resource
+
+    return resource("data/eval/questions.jsonl")
 
 
 def read_letters(inputs: list[Path]) -> tuple[list[LetterFile], list[LetterError]]:
@@ -171,12 +183,14 @@ def read_letters(inputs: list[Path]) -> tuple[list[LetterFile], list[LetterError
     return files, errors
 
 
-def load_gold(folder: Path) -> dict[str, Letter]:
-    """Gold records by doc_id from ``folder/*.json``."""
+def load_gold(folder: Path | Traversable) -> dict[str, Letter]:
+    """Gold records by doc_id from ``folder/*.json`` (a folder or package data)."""
     if not folder.is_dir():
         raise CorpusError(f"{folder}: gold folder not found (one <doc_id>.json record per letter)")
     gold: dict[str, Letter] = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(
+        (p for p in folder.iterdir() if p.name.endswith(".json")), key=lambda p: p.name
+    ):
         try:
             letter = Letter.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as err:
@@ -189,7 +203,7 @@ def load_gold(folder: Path) -> dict[str, Letter]:
     return gold
 
 
-def load_questions(path: Path, gold: dict[str, Letter]) -> list[EvalQuestion]:
+def load_questions(path: Path | Traversable, gold: dict[str, Letter]) -> list[EvalQuestion]:
     """Questions from a JSONL file, checked against the gold records."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -250,31 +264,24 @@ def load_corpus(root: Path, *, questions: Path | None = None) -> Corpus:
 
 
 def sample_corpus(*, questions: Path | None = None) -> Corpus:
-    """The five bundled sample letters with the gold and questions in ``evals/``."""
+    """The five bundled sample letters with their packaged gold and questions."""
     from imr_assist.samples import samples_dir
 
-    evals = project_evals_dir()
-    gold = load_gold(evals / "gold")
+    gold_dir = sample_gold_dir()
+    gold = load_gold(gold_dir)
     files, errors = read_letters([samples_dir()])
-    qpath = questions or evals / "questions.jsonl"
-    notices = []
-    if qpath.is_file():
-        qs = load_questions(qpath, gold)
-    elif questions is not None:
+    qpath: Path | Traversable = questions or sample_questions_path()
+    if questions is not None and not qpath.is_file():
         raise CorpusError(f"{qpath}: questions file not found")
-    else:
-        qs = []
-        notices.append(f"{qpath} not found: only extraction is scored")
     return Corpus(
         name="samples",
         letters=files,
         gold=gold,
-        questions=qs,
+        questions=load_questions(qpath, gold),
         letters_dir=samples_dir(),
-        gold_dir=evals / "gold",
-        questions_path=qpath if qpath.is_file() else None,
+        gold_dir=Path(str(gold_dir)),
+        questions_path=Path(str(qpath)),
         unreadable=errors,
-        notices=notices,
     )
 
 

@@ -1,0 +1,58 @@
+"""Data files that ship inside the package: prompt templates and the sample eval gold.
+
+In a wheel they are package data, read with ``importlib.resources``:
+``imr_assist/prompts/*.j2``, ``imr_assist/data/eval/gold/*.json`` and
+``imr_assist/data/eval/questions.jsonl``. Their sources are the project folders
+``prompts/`` and ``evals/gold/`` + ``evals/questions.jsonl``, which
+``pyproject.toml`` force-includes at those places when it builds the wheel.
+
+Nothing is looked up on ``sys.path`` or in the working directory: a stray
+``prompts/`` folder beside the installed package, or in the folder a command runs
+from, is never read. The one other place is the source checkout this very package
+was imported from (an editable install, where the files have not been copied into
+the package): the project folder that holds this package and its ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from imr_assist.errors import ConfigError
+
+PACKAGE = "imr_assist"
+
+#: Package path -> the checkout path it is built from (see ``pyproject.toml``).
+SOURCES = {
+    "prompts": "prompts",
+    "data/eval/gold": "evals/gold",
+    "data/eval/questions.jsonl": "evals/questions.jsonl",
+}
+
+
+def resource(name: str) -> Traversable:
+    """The packaged file or folder ``name`` (a key of ``SOURCES``)."""
+    packaged = files(PACKAGE).joinpath(*name.split("/"))
+    if packaged.is_dir() or packaged.is_file():
+        return packaged
+    root = _checkout_root()
+    if root is not None and (root / SOURCES[name]).exists():
+        return root / SOURCES[name]
+    raise ConfigError(f"{PACKAGE}/{name}: package data missing; reinstall imr-assist")
+
+
+@lru_cache(maxsize=1)
+def _checkout_root() -> Path | None:
+    """The project checkout holding this package's source, if that is where it runs from."""
+    package = Path(__file__).resolve().parent
+    root = package.parent
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if project.get("project", {}).get("name") != "imr-assist":
+        return None
+    return root
