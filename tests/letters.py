@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 from imr_assist.models import Letter
+from imr_assist.parse.fields import iso_date
+from imr_assist.text import clean
 
 COVER = (
     "Case Number: CM15-0123456\nDate Assigned: 07/20/2015\nDate of Injury: 03/12/2002\n"
@@ -141,3 +143,49 @@ def as_professional(letter: Letter, *, cover: bool = False) -> str:
             f"Certification(s)/Specialty: {', '.join(specs)}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def check_grounding(letter: Letter) -> int:
+    """Assert every grounded field of ``letter`` reads back from its span; returns the count."""
+    text, checked = letter.text, 0
+
+    def check(value: object, name: str, span) -> None:
+        nonlocal checked
+        raw = clean(text[span.start : span.end])
+        if name.startswith("date") or name.endswith("_date") or name == "application_received":
+            assert iso_date(raw) == value, name
+        elif name == "sex":
+            assert {"man": "male", "woman": "female"}.get(raw.lower(), raw.lower()) == value
+        elif name == "decision":
+            # The decision word ("Upheld"), or the 2013 verdict ("is not medically necessary").
+            said = raw.lower()
+            if "medically" in said:
+                said = "upheld" if "not" in said else "overturned"
+            assert said == value, name
+        else:
+            assert raw == str(value), (name, raw, value)
+        checked += 1
+
+    def walk(obj, spans) -> None:
+        for key, span in spans.items():
+            name, _, idx = key.partition(".")
+            value = getattr(obj, name)
+            check(value[int(idx)] if idx else value, name, span)
+
+    walk(letter, letter.spans)
+    walk(letter.reviewer, letter.reviewer.spans)
+    walk(letter.patient, letter.patient.spans)
+    for it in letter.items:
+        walk(it, it.spans)
+        for r in it.reasons:
+            assert clean(text[r.start : r.end]) == r.quote
+            checked += 1
+        assert it.span.start < it.span.end
+        if "rationale" in it.spans:
+            assert (
+                it.span.start
+                <= it.spans["rationale"].start
+                < it.spans["rationale"].end
+                <= it.span.end
+            )
+    return checked

@@ -14,10 +14,8 @@ from imr_assist.constants import FORMAT_2013, FORMAT_COVER
 from imr_assist.errors import LetterError
 from imr_assist.models import Letter
 from imr_assist.parse import parse_file, parse_text
-from imr_assist.parse.fields import iso_date
 from imr_assist.samples import sample_paths
-from imr_assist.text import clean
-from tests.letters import add_noise, as_2013, later_headings, with_cover
+from tests.letters import add_noise, as_2013, check_grounding, later_headings, with_cover
 
 SAMPLES = {p.stem[:3]: p for p in sample_paths()}
 GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold"
@@ -102,55 +100,10 @@ def test_sample_004_decision_block_wins_over_summary() -> None:
     assert (it.treatment, it.quantity, it.refills) == ("Amitriptyline 10mg #60 3 refills", 60, 3)
 
 
-def _check_grounding(letter: Letter) -> int:
-    text, checked = letter.text, 0
-
-    def check(value: object, name: str, span) -> None:
-        nonlocal checked
-        raw = clean(text[span.start : span.end])
-        if name.startswith("date") or name.endswith("_date") or name == "application_received":
-            assert iso_date(raw) == value, name
-        elif name == "sex":
-            assert {"man": "male", "woman": "female"}.get(raw.lower(), raw.lower()) == value
-        elif name == "decision":
-            # The decision word ("Upheld"), or the 2013 verdict ("is not medically necessary").
-            said = raw.lower()
-            if "medically" in said:
-                said = "upheld" if "not" in said else "overturned"
-            assert said == value, name
-        else:
-            assert raw == str(value), (name, raw, value)
-        checked += 1
-
-    def walk(obj, spans) -> None:
-        for key, span in spans.items():
-            name, _, idx = key.partition(".")
-            value = getattr(obj, name)
-            check(value[int(idx)] if idx else value, name, span)
-
-    walk(letter, letter.spans)
-    walk(letter.reviewer, letter.reviewer.spans)
-    walk(letter.patient, letter.patient.spans)
-    for it in letter.items:
-        walk(it, it.spans)
-        for r in it.reasons:
-            assert clean(text[r.start : r.end]) == r.quote
-            checked += 1
-        assert it.span.start < it.span.end
-        if "rationale" in it.spans:
-            assert (
-                it.span.start
-                <= it.spans["rationale"].start
-                < it.spans["rationale"].end
-                <= it.span.end
-            )
-    return checked
-
-
 @pytest.mark.parametrize("key", sorted(SAMPLES))
 def test_every_field_is_grounded(key: str) -> None:
     letter = parse_file(SAMPLES[key])
-    assert _check_grounding(letter) > 15
+    assert check_grounding(letter) > 15
 
 
 @pytest.mark.parametrize("key", sorted(SAMPLES))
@@ -171,7 +124,7 @@ def test_cover_block() -> None:
     )
     assert letter.priority == "Standard"
     assert items_of(letter) == items_of(parse_file(SAMPLES["004"]))
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 @pytest.mark.parametrize("key", sorted(SAMPLES))
@@ -186,7 +139,7 @@ def test_2013_format(key: str) -> None:
         i.reason_categories for i in original.items
     ]
     assert letter.reviewer.licensure == ["California"]
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 def test_2013_fused_words() -> None:
@@ -207,7 +160,7 @@ def test_pdf_letter(tmp_path: Path) -> None:
     letter = parse_file(pdf)
     assert items_of(letter) == items_of(parse_file(SAMPLES["004"]))
     assert letter.patient.age == 64
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -224,7 +177,7 @@ def test_pdf_noise_does_not_change_items(seed: int, key: str) -> None:
         base.patient.sex,
         base.reviewer.specialties,
     )
-    _check_grounding(noisy)
+    check_grounding(noisy)
 
 
 def test_hyphen_at_line_end_is_joined() -> None:
