@@ -81,7 +81,7 @@ TREATMENTS = [
     pytest.param("Voltaren gel 1% 100g", "Voltaren gel", "topical analgesic", id="voltaren-gel"),
     pytest.param("Voltaren XR 100mg", "Voltaren", "NSAID", id="voltaren-oral"),
     pytest.param(
-        "Flurbiprofen 20% cream 120gm", "Flurbiprofen cream", "topical analgesic", id="flurbi"
+        "Flurbiprofen 20% cream 120gm", "Flurbiprofen cream", "compounded topical", id="flurbi"
     ),
     pytest.param("Hysingla ER 20mg", "Hysingla ER", "opioid", id="hysingla"),
     pytest.param("Oxycodone IR 10mg", "Oxycodone", "opioid", id="oxycodone-ir"),
@@ -331,7 +331,7 @@ def test_find_all_longest_not_overlapping(lex: Lexicon) -> None:
         pytest.param("antidepressants", ["antidepressant"], id="antidepressants"),
         pytest.param("antiepileptics", ["anticonvulsant"], id="antiepileptics"),
         pytest.param("sleep aids", ["sleep aid"], id="sleep-aids"),
-        pytest.param("compounded creams", ["topical analgesic"], id="compounded"),
+        pytest.param("compounded creams", ["compounded topical"], id="compounded"),
         pytest.param("PPIs", ["proton pump inhibitor"], id="ppis"),
         pytest.param("injections", ["injection"], id="injections"),
         pytest.param("imaging", ["imaging"], id="imaging"),

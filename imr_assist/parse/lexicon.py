@@ -39,6 +39,26 @@ wins at each position, and ``find`` takes the earliest position.
 medicine or surgery. They are matched like aliases (a longer alias still wins) and report
 nothing.
 
+``compounds`` in the data describe how ``find`` reads a compounded topical: two or more
+drug ingredients in a list ("Flurbiprofen 10%, Cyclobenzaprine 3%, Gabapentin 6%,
+Lidocaine 5%/Dextromethorphan", "Gabapentin/Amitriptyline/Bupivacaine cream"), with a
+per-cent strength, a topical entry among them, or a topical form word after them, are one
+compounded topical, not their first ingredient; the match spans the list and
+``LexiconMatch.ingredients`` names them. ``ingredients`` there are words met only inside
+compounds (dextromethorphan, camphor, bupivacaine). One oral drug written with a per-cent
+strength or a topical form word ("Ketoprofen 20%", "Gabapentin 10% cream", "Diclofenac
+sodium 3%") is read as its topical form (``topical_forms``, by generic) or else as the
+compounded topical. Only oral-style lists with "mg" stop a list ("Naproxen 550mg,
+omeprazole 20mg" is naproxen).
+
+``session_readings`` name a surface form that means another entry when the treatment
+string counts sessions or gives a frequency: "Ultrasound 1 times 8" in a chiropractic
+plan is therapeutic ultrasound, "Ultrasound of the right knee" is imaging.
+
+In ``groups`` a class may be written ``kind:drug`` or ``kind:service``: every class of
+that kind, so "medication requests" means every drug class in the file. Every class a
+group names must be some entry's class; the loader refuses the file otherwise.
+
 ``find`` (one treatment string) also has a fuzzy fallback: when no exact match starts in
 the first four words, a word of five or more letters within one edit (insertion, deletion,
 substitution or swap of neighbours) of a one-word alias with the same first letter is
@@ -103,6 +123,8 @@ class LexiconMatch:
     end: int
     surface: str
     fuzzy: bool = field(default=False, compare=False)
+    # A compounded topical: its ingredients' generics (or ingredient words), in order.
+    ingredients: tuple[str, ...] = field(default=(), compare=False)
 
 
 def alias_key(alias: str) -> str:
@@ -248,6 +270,30 @@ def _deletions(word: str) -> set[str]:
 
 _STOP = -1  # alias index of a stop phrase
 
+# Between the ingredients of a compound: spaces and list signs ("10%, ", "5%/", " + ").
+_LIST_GAP = re.compile(r"[\s,/\-+&;:()\u2010-\u2013.]*")
+_LIST_WORDS = frozenset({"and", "with", "plus"})
+# Words after (or before) a drug that make it a topical: "Gabapentin 10% cream".
+_TOPICAL_WORDS = frozenset(
+    "cream creams gel gels ointment lotion topical transdermal compound compounded liniment "
+    "balm".split()
+)
+# A treatment string that counts sessions or gives a frequency ("1 times 8", "2x4",
+# "twice a week", "six sessions").
+_SESSIONS = re.compile(
+    r"\b\d+\s*(?:x|times)\s*\d+|\b(?:times|x)\s*(?:a|per)\s*week|\bweekly\b|"
+    r"\btwice\b|\bsessions?\b|\bvisits?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _CompoundRule:
+    entry: LexiconEntry  # what a compound is read as
+    ingredient_words: tuple[str, ...]
+    topical_forms: Mapping[str, LexiconEntry]  # generic -> its topical entry
+    topical_classes: frozenset[str]
+
 
 class _Matcher:
     """A case-insensitive and an exact-case token trie over one alias table.
@@ -318,6 +364,8 @@ class Lexicon:
         groups: Mapping[str, Sequence[str]] | None = None,
         exact_case_aliases: Iterable[str] = (),
         stop_phrases: Iterable[str] = (),
+        compounds: _CompoundRule | None = None,
+        session_readings: Mapping[str, LexiconEntry] | None = None,
     ) -> None:
         self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         self.groups: dict[str, tuple[str, ...]] = {
@@ -349,6 +397,19 @@ class Lexicon:
         )
 
         self._by_canonical = {e.canonical.casefold(): e for e in self.entries}
+
+        self._compounds = compounds
+        self._ingredient_trie = _TokenTrie()
+        if compounds is not None:
+            for n, word in enumerate(compounds.ingredient_words):
+                self._ingredient_trie.add(word, n, fused=False)
+        # Alias rows whose reading changes when the string counts sessions.
+        readings = {alias_key(a): e for a, e in (session_readings or {}).items()}
+        self._session_target: dict[int, LexiconEntry] = {
+            idx: readings[alias_key(a)]
+            for idx, a in enumerate(self._alias_text)
+            if alias_key(a) in readings
+        }
 
         # Fuzzy index (symmetric deletion): one-word alphabetic aliases of five letters or
         # more, under themselves and under each of their one-letter deletions.
@@ -391,6 +452,12 @@ class Lexicon:
                     aliases=tuple(aliases + exact_aliases),
                 )
             )
+        by_canonical = {e.canonical.casefold(): e for e in entries}
+        kind_classes = {
+            k: list(dict.fromkeys(e.drug_class for e in entries if e.kind == k and e.drug_class))
+            for k in KINDS
+        }
+        known_classes = {c for cs in kind_classes.values() for c in cs}
         raw_groups = data.get("groups", {})
         if not isinstance(raw_groups, dict):
             raise ValueError("lexicon: 'groups' must be an object")
@@ -398,11 +465,55 @@ class Lexicon:
         for word, classes in raw_groups.items():
             if not isinstance(classes, list) or not classes:
                 raise ValueError(f"lexicon: group {word!r} must list one or more classes")
-            groups[str(word)] = [str(c) for c in classes]
+            expanded: list[str] = []
+            for c in map(str, classes):
+                if c.startswith("kind:"):
+                    if c[5:] not in KINDS:
+                        raise ValueError(f"lexicon: group {word!r} names {c!r}; use kind:drug")
+                    expanded.extend(kind_classes[c[5:]])
+                elif entries and c not in known_classes:
+                    raise ValueError(f"lexicon: group {word!r} names {c!r}, no entry's class")
+                else:
+                    expanded.append(c)
+            groups[str(word)] = list(dict.fromkeys(expanded))
         raw_stop = data.get("stop_phrases", [])
         if not isinstance(raw_stop, list):
             raise ValueError("lexicon: 'stop_phrases' must be a list")
-        return cls(entries, groups, exact, [str(p) for p in raw_stop])
+
+        def entry_named(name: object, where: str) -> LexiconEntry:
+            e = by_canonical.get(str(name).casefold())
+            if e is None:
+                raise ValueError(f"lexicon: {where} names {name!r}, which is no entry")
+            return e
+
+        compounds = None
+        raw_comp = data.get("compounds")
+        if raw_comp is not None:
+            if not isinstance(raw_comp, dict):
+                raise ValueError("lexicon: 'compounds' must be an object")
+            topical_classes = frozenset(str(c) for c in raw_comp.get("topical_classes") or [])
+            forms = {}
+            for generic, name in (raw_comp.get("topical_forms") or {}).items():
+                target = entry_named(name, f"compounds.topical_forms[{generic!r}]")
+                if target.drug_class not in topical_classes:
+                    raise ValueError(f"lexicon: topical form {name!r} is not in a topical class")
+                forms[str(generic)] = target
+            compounds = _CompoundRule(
+                entry=entry_named(raw_comp.get("entry"), "compounds.entry"),
+                ingredient_words=tuple(str(w) for w in raw_comp.get("ingredients") or []),
+                topical_forms=forms,
+                topical_classes=topical_classes,
+            )
+        surface_keys = {alias_key(f) for e in entries for f in e.surface_forms}
+        raw_readings = data.get("session_readings") or {}
+        if not isinstance(raw_readings, dict):
+            raise ValueError("lexicon: 'session_readings' must be an object")
+        readings = {}
+        for surface, name in raw_readings.items():
+            if alias_key(str(surface)) not in surface_keys:
+                raise ValueError(f"lexicon: session reading {surface!r} is no entry's alias")
+            readings[str(surface)] = entry_named(name, f"session_readings[{surface!r}]")
+        return cls(entries, groups, exact, [str(p) for p in raw_stop], compounds, readings)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -425,17 +536,117 @@ class Lexicon:
         """
         toks = _tokenize(text)
         hit = self._matcher.first(text, toks)
+        compound = self._find_compound(text, toks, hit[0] if hit else len(toks))
+        if compound is not None:
+            return compound
         window_end = len(text)
         for n, w in enumerate(_WORD.finditer(text)):
             if n == _FUZZY_WORD_WINDOW - 1:
                 window_end = w.end()
                 break
         if hit is not None and toks[hit[0]].start < window_end:
-            return self._make(text, toks, *hit)
+            return self._read_sessions(text, self._make(text, toks, *hit), hit[2])
         fuzzy = self._find_fuzzy(toks, window_end)
         if fuzzy is not None:
             return fuzzy
-        return self._make(text, toks, *hit) if hit is not None else None
+        return self._read_sessions(text, self._make(text, toks, *hit), hit[2]) if hit else None
+
+    def _read_sessions(self, text: str, m: LexiconMatch, idx: int) -> LexiconMatch:
+        target = self._session_target.get(idx)
+        if target is None or not _SESSIONS.search(text):
+            return m
+        return LexiconMatch(target, m.start, m.end, m.surface)
+
+    # ------------------------------------------------------------------ compounds
+
+    def _ingredient_at(
+        self, text: str, toks: Sequence[_Tok], i: int
+    ) -> tuple[int, str, LexiconEntry | None] | None:
+        """``(last token, label, entry)`` of a drug or ingredient word at ``toks[i]``."""
+        hit = self._matcher.at(text, toks, i)
+        if hit is not None and hit[1] != _STOP:
+            e = self._alias_entry[hit[1]]
+            if e.kind == "drug":
+                return hit[0], (e.generic or e.canonical).casefold(), e
+            return None
+        word = self._ingredient_trie.longest_at(text, toks, i)
+        if word is not None and self._compounds is not None:
+            return word[0], self._compounds.ingredient_words[word[1]].casefold(), None
+        return None
+
+    def _strength_end(self, text: str, toks: Sequence[_Tok], j: int) -> int | None:
+        """Last token of a per-cent strength starting at ``toks[j]`` ("10%", "4%-27.5%")."""
+        end = None
+        k = j
+        while k < len(toks) and (toks[k].low[0].isdigit() or toks[k].text == "%"):
+            if k > j and not _LIST_GAP.fullmatch(text, toks[k - 1].end, toks[k].start):
+                break
+            if toks[k].text == "%":
+                end = k
+            k += 1
+        return end
+
+    def _find_compound(self, text: str, toks: Sequence[_Tok], limit: int) -> LexiconMatch | None:
+        """A compounded topical (or a topical form of one drug) starting before ``limit``."""
+        rule = self._compounds
+        if rule is None:
+            return None
+        for i in range(min(limit + 1, len(toks))):
+            if self._ingredient_at(text, toks, i) is not None:
+                return self._compound_at(text, toks, i, rule)
+        return None
+
+    def _compound_at(
+        self, text: str, toks: Sequence[_Tok], i: int, rule: _CompoundRule
+    ) -> LexiconMatch | None:
+        parts: list[tuple[str, LexiconEntry | None, bool]] = []  # label, entry, per-cent
+        end = i
+        j = i
+        n = len(toks)
+        while j < n:
+            got = self._ingredient_at(text, toks, j)
+            if got is None:
+                break
+            last, label, entry = got
+            end = last
+            strength = self._strength_end(text, toks, last + 1) if last + 1 < n else None
+            if strength is not None:
+                end = strength
+            parts.append((label, entry, strength is not None))
+            j = end + 1
+            if j < n and toks[j].low in _LIST_WORDS:
+                j += 1
+            if j >= n or not _LIST_GAP.fullmatch(text, toks[j - 1].end, toks[j].start):
+                break
+        form_after = (
+            end + 1 < n
+            and toks[end + 1].low in _TOPICAL_WORDS
+            and _LIST_GAP.fullmatch(text, toks[end].end, toks[end + 1].start) is not None
+        )
+        form_before = i > 0 and toks[i - 1].low in _TOPICAL_WORDS
+        if form_after:
+            end += 1
+        labels = list(dict.fromkeys(label for label, _, _ in parts))
+        start, stop = toks[i].start, toks[end].end
+        if len(labels) >= 2:
+            topical = (
+                form_after
+                or form_before
+                or any(p for _, _, p in parts)
+                or any(e is not None and e.drug_class in rule.topical_classes for _, e, _ in parts)
+            )
+            if topical:
+                return LexiconMatch(
+                    rule.entry, start, stop, text[start:stop], ingredients=tuple(labels)
+                )
+            return None
+        label, entry, pct = parts[0]
+        if entry is not None and entry.drug_class in rule.topical_classes:
+            return None  # already a topical: "Lidocaine 5%", "LidoPro 4%-27.5%"
+        if not (pct or form_after):
+            return None
+        target = rule.topical_forms.get(label, rule.entry)
+        return LexiconMatch(target, start, stop, text[start:stop], ingredients=(label,))
 
     def _find_fuzzy(self, toks: Sequence[_Tok], window_end: int) -> LexiconMatch | None:
         for tok in toks:
