@@ -1,9 +1,12 @@
 """Crashes and concurrent use of one embedded index, with real ``imr-assist`` processes.
 
-- ``ingest`` is killed with SIGKILL at seeded random moments; after each kill the
-  index is still consistent (every catalogued letter has all its vectors, stray
-  vectors are only those recorded as pending, search sees whole letters only),
-  and the next ``ingest`` completes and leaves store and catalog identical.
+- ``ingest`` kills itself with SIGKILL at named points (``IMR_ASSIST_TEST_KILL_AT``,
+  see ``imr_assist.index.crashpoints``), never after a timer, so the same moments
+  are hit however loaded the machine is; after each kill the index is still
+  consistent (every catalogued letter has all its vectors, stray vectors are only
+  those recorded as pending, search sees whole letters only; killed before anything
+  was written, it is empty), and the next ``ingest`` completes and leaves store and
+  catalog identical. Ctrl-C (SIGINT at a named point) says what was kept.
 - One ``ingest`` writes while four ``ask`` processes read: no errors, no hangs,
   and answers that always describe whole letters.
 - The locks that make that safe: a second ingest is refused, a reader waits a
@@ -15,13 +18,10 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,9 @@ from pathlib import Path
 import pytest
 
 from imr_assist.errors import IndexStateError
+from imr_assist.index.crashpoints import ENV_POINT, ENV_SIGNAL
 from imr_assist.index.index import CATALOG_FILE, LOCK_FILE, WRITER_FILE, Index
+from imr_assist.index.ingest import BATCH_LETTERS
 from imr_assist.parse.loaders import read_letter_text
 from imr_assist.retrieve.hybrid import search
 from imr_assist.samples import samples_dir
@@ -124,67 +126,44 @@ def assert_complete(idx: Index, corpus: dict[str, Path]) -> None:
     assert_whole_letters(idx)
 
 
-def pending_rows(root: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{root / CATALOG_FILE}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
-def kill_ingest(
-    corpus_dir: Path, root: Path, env: dict[str, str], rng: random.Random, typical: float
-) -> str:
-    """Start ``ingest`` and SIGKILL it at a random moment; say when it died."""
-    proc = subprocess.Popen(
-        [IMR, "ingest", str(corpus_dir), "--index", str(root), "--json"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+def run_until(
+    point: str, corpus_dir: Path, root: Path, env: dict[str, str], signal_name: str = "KILL"
+) -> subprocess.CompletedProcess[str]:
+    """Run ``ingest`` until it reaches the named point, where it signals itself."""
+    return run_cli(
+        "ingest",
+        str(corpus_dir),
+        "--index",
+        str(root),
+        env={**env, ENV_POINT: point, ENV_SIGNAL: signal_name},
     )
-    started = time.monotonic()
-    try:
-        if rng.random() < 0.5:
-            # While a batch is being written: the pending ids are recorded first.
-            when = "writing"
-            while proc.poll() is None and pending_rows(root) == 0:
-                if time.monotonic() - started > 300:
-                    raise AssertionError("ingest never started writing")
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.3))
-        else:
-            when = "any time"
-            deadline = started + rng.uniform(0.2, 1.0) * typical
-            while proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
-        finished = proc.poll() is not None
-        if not finished:
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return f"{when} at {time.monotonic() - started:.1f}s" + (" (had finished)" if finished else "")
 
 
-def test_sigkill_during_ingest_never_corrupts_the_index(tmp_path: Path) -> None:
+#: Where each round's ingest is killed, in order, and whether a complete ingest follows.
+#: The first three hit the first ingest of 40 letters (batches of 16, 16 and 8); later
+#: rounds change three letters and add two before their kill.
+KILLS = [
+    ("locked", False),  # before anything is written: an empty index
+    ("opened", False),  # the catalog created, no letter yet
+    ("commit@2", False),  # two batches committed, the third not begun
+    ("pending", True),  # the resumed run's batch recorded as pending, nothing stored
+    ("upsert", True),  # its vectors stored, not yet committed
+    ("commit", True),  # its letters committed, the replaced vectors not yet deleted
+    ("lexical-saved", True),  # a new BM25 index written, the old one still current
+    ("lexical-switched", True),  # the BM25 pointer switched, old folders not yet removed
+]
+
+
+def test_sigkill_at_each_point_never_corrupts_the_index(tmp_path: Path) -> None:
     rng = random.Random(20150828)
     env = clean_env(tmp_path / "home")
     root = tmp_path / "ix"
     corpus_dir = tmp_path / "corpus"
     corpus = write_corpus(corpus_dir, range(40))
-    kills: list[str] = []
-    typical = 10.0
     next_new = 40
-    for round_ in range(8):
-        if sum("had finished" not in k for k in kills) >= 4:
-            break
-        if round_:
+    completed = False
+    for point, complete in KILLS:
+        if completed:
             # Change some letters (their old chunks must go) and add new ones.
             for doc in rng.sample(sorted(corpus), 3):
                 path = corpus[doc]
@@ -194,113 +173,99 @@ def test_sigkill_during_ingest_never_corrupts_the_index(tmp_path: Path) -> None:
                 path.write_text(flipped, encoding="utf-8")
             corpus.update(write_corpus(corpus_dir, range(next_new, next_new + 2)))
             next_new += 2
-        kills.append(kill_ingest(corpus_dir, root, env, rng, typical))
+        before = _catalog_ids(root)
 
-        idx = fresh_index(root)
+        died = run_until(point, corpus_dir, root, env)
+        assert died.returncode == -signal.SIGKILL, (point, died.stderr[-2000:])
+        idx = fresh_index(root)  # never "no index": an ingest that wrote nothing is empty
         try:
             assert_whole_letters(idx)
+            s = state(idx)
+            if point in ("locked", "opened"):
+                assert idx.catalog.count_letters() == 0 and not s.store_ids
+            elif point == "commit@2":
+                assert idx.catalog.count_letters() == 2 * BATCH_LETTERS
+            elif point in ("pending", "upsert"):
+                assert s.catalog_ids == before  # nothing of the batch is visible
+            elif point == "commit":
+                # The replaced chunks lost their rows but not yet their vectors.
+                assert (s.store_ids - s.catalog_ids) & before
+            elif point == "lexical-saved":
+                assert not idx.lexical_is_current()  # the old BM25 index still serves
         finally:
             idx.close()
+        if not complete:
+            continue
 
-        started = time.monotonic()
         done = run_cli("ingest", str(corpus_dir), "--index", str(root), "--json", env=env)
-        typical = time.monotonic() - started
-        assert done.returncode == 0, (kills, done.stderr[-3000:])
-        report = json.loads(done.stdout)
-        assert report["failed"] == []
-
+        assert done.returncode == 0, (point, done.stderr[-3000:])
+        assert json.loads(done.stdout)["failed"] == []
+        completed = True
         idx = fresh_index(root)
         try:
             assert_complete(idx, corpus)
         finally:
             idx.close()
-    assert sum("had finished" not in k for k in kills) >= 4, kills
+
+
+def _catalog_ids(root: Path) -> set[str]:
+    if not (root / CATALOG_FILE).exists():
+        return set()
+    idx = fresh_index(root)
+    try:
+        return state(idx).catalog_ids
+    finally:
+        idx.close()
 
 
 def _flip(m: re.Match[str]) -> str:
     return m[1] + ("Overturned" if m[2] == "Upheld" else "Upheld")
 
 
-# A process that SIGKILLs itself right after one chosen step of a real ingest, to
-# reach windows a random kill seldom hits. Nothing else about the run changes.
-DIE_AFTER = """
-import os, signal
-step = os.environ.get("IMR_TEST_DIE_AFTER")
-if step:
-    import bm25s
-    from imr_assist.index.catalog import Catalog
-    from imr_assist.index.store import VectorStore
-    owner, name = {
-        "pending": (Catalog, "add_pending"),
-        "upsert": (VectorStore, "upsert"),
-        "commit": (Catalog, "commit_letters"),
-        "lexical": (bm25s.BM25, "save"),
-    }[step]
-    original = getattr(owner, name)
-
-    def then_die(*args, **kwargs):
-        result = original(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-        return result
-
-    setattr(owner, name, then_die)
-"""
-
-
-@pytest.fixture(scope="module")
-def base_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
-    """Six letters, fully ingested; a folder whose sitecustomize can kill an ingest."""
-    root = tmp_path_factory.mktemp("crash-base")
-    (root / "hook").mkdir()
-    (root / "hook" / "sitecustomize.py").write_text(DIE_AFTER)
-    env = clean_env(root / "home")
-    env["PYTHONPATH"] = str(root / "hook")
-    write_corpus(root / "corpus", range(6), series=80)
-    done = run_cli("ingest", str(root / "corpus"), "--index", str(root / "ix"), env=env)
-    assert done.returncode == 0, done.stderr
-    return root, root / "ix", env
-
-
-@pytest.mark.parametrize("step", ["pending", "upsert", "commit", "lexical"])
-def test_kill_after_each_write_step(
-    step: str, base_index: tuple[Path, Path, dict[str, str]], tmp_path: Path
-) -> None:
-    base, base_ix, env = base_index
+def test_ctrl_c_says_what_was_kept_and_how_to_resume(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home")
     root = tmp_path / "ix"
-    shutil.copytree(base_ix, root)
     corpus_dir = tmp_path / "corpus"
-    shutil.copytree(base / "corpus", corpus_dir)
-    corpus = {case_number(80, n): corpus_dir / f"letter_{n:03d}.txt" for n in range(6)}
-    for doc in sorted(corpus)[:2]:  # two changed letters: their old chunks must go
-        text = corpus[doc].read_text(encoding="utf-8")
-        corpus[doc].write_text(re.sub(r"(:\s*)(Upheld|Overturned)", _flip, text, count=1))
-    corpus.update(write_corpus(corpus_dir, range(6, 8), series=80))
-    before = fresh_index(root)
-    try:
-        old_ids = state(before).catalog_ids
-    finally:
-        before.close()
+    corpus = write_corpus(corpus_dir, range(BATCH_LETTERS + 4), series=70)
 
-    died = run_cli(
-        "ingest", str(corpus_dir), "--index", str(root), env={**env, "IMR_TEST_DIE_AFTER": step}
-    )
-    assert died.returncode == -signal.SIGKILL, died.stderr[-2000:]
+    stopped = run_until("commit@1", corpus_dir, root, env, signal_name="INT")
+    assert stopped.returncode == 130, stopped.stderr[-2000:]
+    assert stopped.stderr.splitlines() == [
+        f"interrupted: {BATCH_LETTERS} letter(s) of this run were committed to {root} and "
+        f"are kept; the index now holds {BATCH_LETTERS} letter(s); run the same ingest "
+        "again to index the rest (letters already indexed are skipped)"
+    ]
     idx = fresh_index(root)
     try:
         assert_whole_letters(idx)
-        s = state(idx)
-        if step == "commit":  # the replaced chunks lost their rows but not yet their vectors
-            assert (s.store_ids - s.catalog_ids) & old_ids
-        if step in ("pending", "upsert"):
-            assert s.catalog_ids == old_ids  # nothing of the batch is visible
+        assert idx.catalog.count_letters() == BATCH_LETTERS
     finally:
         idx.close()
 
-    done = run_cli("ingest", str(corpus_dir), "--index", str(root), "--json", env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
+    again = run_cli("ingest", str(corpus_dir), "--index", str(root), "--json", env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    report = json.loads(again.stdout)
+    assert (report["letters_unchanged"], report["letters_indexed"]) == (BATCH_LETTERS, 4)
     idx = fresh_index(root)
     try:
         assert_complete(idx, corpus)
+    finally:
+        idx.close()
+
+
+def test_ctrl_c_before_anything_is_written(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home")
+    root = tmp_path / "ix"
+    write_corpus(tmp_path / "corpus", range(2), series=71)
+    stopped = run_until("locked", tmp_path / "corpus", root, env, signal_name="INT")
+    assert stopped.returncode == 130
+    assert stopped.stderr.splitlines() == [
+        f"interrupted: 0 letter(s) of this run were committed to {root} and are kept; "
+        "run the same ingest again to index the rest (letters already indexed are skipped)"
+    ]
+    idx = fresh_index(root)
+    try:
+        assert idx.catalog.count_letters() == 0 and idx.store.count() == 0
     finally:
         idx.close()
 
@@ -481,16 +446,22 @@ def test_writer_is_not_starved_by_readers(sample_index: Path) -> None:
         "from pathlib import Path\n"
         "import time\n"
         "lock = IndexLock(Path(sys.argv[1]), timeout=30)\n"
-        "end = time.monotonic() + float(sys.argv[2])\n"
-        "while time.monotonic() < end:\n"
+        "with lock.shared():\n"
+        "    print('holding', flush=True)\n"
+        "    time.sleep(0.2)\n"
+        "while True:\n"
         "    with lock.shared():\n"
         "        time.sleep(0.2)\n"
     )
     readers = [
-        subprocess.Popen([sys.executable, "-c", script, str(sample_index), "20"]) for _ in range(3)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(sample_index)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
     ]
     try:
-        time.sleep(1.0)
+        for r in readers:  # every reader holds the lock at least once before the writer asks
+            assert r.stdout is not None and r.stdout.readline().strip() == "holding"
         idx.lock.timeout = 15
         with idx.lock.exclusive():
             pass  # got it, despite readers that never all let go at once

@@ -18,12 +18,14 @@ from imr_assist.cli.common import (
     progress_bar,
     settings_from,
 )
+from imr_assist.urls import redact_url
 
 
 @app.command()
 def ingest(
     paths: list[str] = typer.Argument(
-        None, help="Letter files, folders or globs [default: the bundled sample letters]"
+        None,
+        help="Letter files, folders or globs [default: the bundled sample letters, said on stderr]",
     ),
     index: Path | None = IndexOpt,
     chroma_url: str | None = ChromaOpt,
@@ -31,30 +33,45 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Parse, chunk, embed and store letters; unchanged letters are skipped."""
+    from imr_assist.index.ingest import IngestInterrupted
     from imr_assist.index.ingest import ingest as run_ingest
-    from imr_assist.samples import samples_dir
+    from imr_assist.samples import sample_paths, samples_dir
 
     settings = settings_from(index, chroma_url)
-    inputs = paths or [str(samples_dir())]
-    with progress_bar("ingest", disable=as_json) as bar:
-        task = bar.add_task("", total=None)
+    if paths:
+        inputs = paths
+    else:
+        inputs = [str(samples_dir())]
+        err.print(
+            f"no path given: ingesting the {len(sample_paths())} bundled sample letters "
+            f"({samples_dir()})",
+            highlight=False,
+            markup=False,
+        )
+    try:
+        with progress_bar("ingest", disable=as_json) as bar:
+            task = bar.add_task("", total=None)
 
-        def progress(done: int, total: int, current: str) -> None:
-            bar.update(task, completed=done, total=total, description=Path(current).name)
+            def progress(done: int, total: int, current: str) -> None:
+                bar.update(task, completed=done, total=total, description=Path(current).name)
 
-        report = run_ingest(inputs, settings, reset=reset, progress=progress)
+            report = run_ingest(inputs, settings, reset=reset, progress=progress)
+    except IngestInterrupted as stopped:
+        err.print(str(stopped), highlight=False, markup=False)
+        raise typer.Exit(stopped.exit_code) from None
     for e in report.failures:
         # File names are data: "[" in a path must not be read as rich markup.
         err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
     if as_json:
         print_json(report.as_dict())
     else:
+        where = redact_url(settings.chroma_url) if settings.chroma_url else settings.index_dir
         skipped = report.letters_unchanged + len(report.duplicates)
         out.print(
             f"{report.letters_indexed} letter(s) indexed ({report.letters_replaced} replaced), "
             f"{report.items} item(s), {report.chunks_embedded} chunk(s) embedded; "
             f"{skipped} skipped as unchanged or duplicate; {report.failed} failed "
-            f"[{report.seconds:.1f}s] -> {settings.chroma_url or settings.index_dir}",
+            f"[{report.seconds:.1f}s] -> {where}",
             highlight=False,
             markup=False,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -24,7 +25,7 @@ from imr_assist.cli.common import (
     progress_bar,
     settings_from,
 )
-from imr_assist.errors import IndexStateError
+from imr_assist.errors import IndexStateError, LetterError
 from imr_assist.settings import Settings
 
 if TYPE_CHECKING:
@@ -141,6 +142,10 @@ def _load(case: str, settings: Settings) -> Letter:
     path = Path(case)
     if path.is_file():
         return parse_file(path)
+    if _names_a_file(case):
+        # A case id or file stem never has a folder or a letter suffix: this was a file.
+        problem = "is a folder, not a letter file" if path.is_dir() else "file not found"
+        raise LetterError(case, problem)
     idx = Index.open(settings)
     try:
         letter = idx.catalog.find_letter(case)
@@ -149,6 +154,11 @@ def _load(case: str, settings: Settings) -> Letter:
     if letter is None:
         raise _missing(case, settings)
     return letter
+
+
+def _names_a_file(case: str) -> bool:
+    """Whether ``digest``'s argument is a path rather than a doc id or case number."""
+    return "/" in case or os.sep in case or Path(case).suffix.lower() in (".txt", ".pdf")
 
 
 def _digest_all(settings: Settings, folder: Path, ext: str, write: Callable[[Letter], str]) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from imr_assist.errors import IndexStateError
 from imr_assist.index.catalog import SCHEMA_VERSION, Catalog
+from imr_assist.index.crashpoints import reached
 from imr_assist.index.embed import Embedder, make_embedder
 from imr_assist.index.store import VectorStore
 from imr_assist.settings import Settings
@@ -205,7 +206,11 @@ class Index:
     def open(cls, settings: Settings, *, create: bool = False) -> Index:
         root = settings.index_dir
         cat = root / CATALOG_FILE
-        if not create and not cat.exists():
+        # ``ingest`` takes its lock before it writes anything: a folder with the lock
+        # file and no catalog is an ingest that stopped (or has not yet got) that far,
+        # an empty index rather than none.
+        started = (root / WRITER_FILE).exists()
+        if not create and not started and not cat.exists():
             raise IndexStateError(
                 f"no index at {root}; build one with `imr-assist ingest PATH --index {root}`"
             )
@@ -295,8 +300,10 @@ class Index:
         (target / "ids.json").write_text(json.dumps(ids))
         pointer = self.root / (BM25_POINTER + ".tmp")
         pointer.write_text(name)
+        reached("lexical-saved")
         with self.lock.exclusive():
             os.replace(pointer, self.root / BM25_POINTER)
+            reached("lexical-switched")
             for folder in self._bm25_folders():
                 if folder.name != name:
                     shutil.rmtree(folder, ignore_errors=True)

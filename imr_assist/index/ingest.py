@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_assist.errors import LetterError
+from imr_assist.errors import ImrError, LetterError
 from imr_assist.index.chunking import chunk_letter
+from imr_assist.index.crashpoints import reached
 from imr_assist.index.embed import Embedder
-from imr_assist.index.index import Index
+from imr_assist.index.index import Index, IndexLock
 from imr_assist.models import Chunk, Letter
 from imr_assist.parse import parse_text
 from imr_assist.parse.loaders import SourceFile, expand_paths, read_letter_text
@@ -76,6 +77,24 @@ _HTML = re.compile(r"\ufeff?\s*<(?:!doctype\s+html|html)\b", re.IGNORECASE)
 ProgressFn = Callable[[int, int, str], None]  # (done, total, current source)
 
 
+class IngestInterrupted(ImrError):
+    """Ctrl-C during an ingest: what was committed is kept, the rest is not indexed.
+
+    ``report`` holds what this run committed before the interrupt."""
+
+    exit_code = 130
+
+    def __init__(self, report: IngestReport, where: str, total: int | None) -> None:
+        self.report = report
+        self.total = total
+        held = f"; the index now holds {total} letter(s)" if total is not None else ""
+        super().__init__(
+            f"interrupted: {report.letters_indexed} letter(s) of this run were committed to "
+            f"{where} and are kept{held}; run the same ingest again to index the rest "
+            "(letters already indexed are skipped)"
+        )
+
+
 def ingest(
     inputs: Sequence[str | Path],
     settings: Settings,
@@ -87,17 +106,37 @@ def ingest(
     """Ingest every letter under ``inputs`` into the index named by ``settings``."""
     t0 = time.perf_counter()
     report = IngestReport()
-    idx = index or Index.open(settings, create=True)
-    with idx.lock.writer():
-        if reset:
-            idx.reset()
-        idx.ensure_embedder_matches()
-        idx.cleanup_orphans()
-        _ingest_sources(idx, inputs, report, progress)
-        if report.letters_indexed or not idx.lexical_is_current():
-            idx.rebuild_lexical()
+    root = index.root if index is not None else settings.index_dir
+    idx = index
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        # The writer lock comes first, so a folder holding only ``ingest.lock`` is an
+        # ingest that wrote nothing yet: readers open it as an empty index.
+        with IndexLock(root).writer():
+            reached("locked")
+            idx = idx or Index.open(settings, create=True)
+            if reset:
+                idx.reset()
+            idx.ensure_embedder_matches()
+            idx.cleanup_orphans()
+            reached("opened")
+            _ingest_sources(idx, inputs, report, progress)
+            if report.letters_indexed or not idx.lexical_is_current():
+                idx.rebuild_lexical()
+            reached("done")
+    except KeyboardInterrupt:
+        report.seconds = time.perf_counter() - t0
+        raise IngestInterrupted(report, settings.chroma_url or str(root), _held(idx)) from None
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _held(idx: Index | None) -> int | None:
+    """Letters the catalog holds, for the interrupt message (None if it cannot say)."""
+    try:
+        return idx.catalog.count_letters() if idx is not None else None
+    except Exception:  # noqa: BLE001 - a message detail must not mask the interrupt
+        return None
 
 
 def _ingest_sources(
@@ -209,20 +248,25 @@ def _flush(
         # vectors have no catalog rows; if it dies after it, the replaced ones have
         # none any more: either way the next ingest deletes exactly those.
         idx.catalog.add_pending(ids + stale)
+        reached("pending")
         idx.store.upsert(
             ids,
             vectors,
             [c.text for c in all_chunks],
             [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in all_chunks],
         )
+        reached("upsert")
         idx.catalog.commit_letters(chunked)
+        # Counted as soon as they are committed, so an interrupt reports them as kept.
+        for letter, replacing in batch:
+            report.letters_indexed += 1
+            report.letters_replaced += int(replacing)
+            report.items += len(letter.items)
+        report.chunks_embedded += len(all_chunks)
+        reached("commit")
         idx.store.delete(stale)
         idx.catalog.clear_pending()
-    for letter, replacing in batch:
-        report.letters_indexed += 1
-        report.letters_replaced += int(replacing)
-        report.items += len(letter.items)
-    report.chunks_embedded += len(all_chunks)
+    reached("batch")
 
 
 class _VectorCache:
