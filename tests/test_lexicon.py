@@ -568,6 +568,180 @@ def test_domain_names_are_known(lex: Lexicon, name: str, canonical: str) -> None
     assert not m.fuzzy
 
 
+# --- grown from the real letters (issue 11) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, canonical, drug_class",
+    [
+        pytest.param("Fanatrex 25mg/ml oral suspension", "Fanatrex", "compounded oral suspension"),
+        pytest.param("Synapryn 10mg/ml 500ml", "Synapryn", "compounded oral suspension"),
+        pytest.param("Tabradol 1mg/ml", "Tabradol", "compounded oral suspension"),
+        pytest.param("Deprizine 15mg/ml", "Deprizine", "compounded oral suspension"),
+        pytest.param("Dicopanol 5mg/ml", "Dicopanol", "compounded oral suspension"),
+        pytest.param("Trezix capsule 320.5/30/16mg", "Trezix", "opioid"),
+        pytest.param("Terocin lotion 120ml", "Terocin", "compounded topical"),
+        pytest.param("Lidopro ointment 121gm", "LidoPro", "compounded topical"),
+        pytest.param("Theramine #90", "Theramine", "medical food"),
+        pytest.param("Sentra PM #60", "Sentra PM", "medical food"),
+        pytest.param("Gabapentin 10% cream 180gm", "Compounded topical", "compounded topical"),
+        pytest.param("Ketamine 10% cream", "Compounded topical", "compounded topical"),
+        pytest.param("Ketoprofen 20% 120gm", "Ketoprofen cream", "compounded topical"),
+        pytest.param("Diclofenac sodium 3% gel", "Diclofenac gel", "topical analgesic"),
+        pytest.param(
+            "Flurbiprofen/Cyclobenzaprine/Menthol cream", "Compounded topical", "compounded topical"
+        ),
+        pytest.param(
+            "Capsaicin 0.025%, Menthol 2%, Camphor 2% cream",
+            "Compounded topical",
+            "compounded topical",
+        ),
+        pytest.param("Lidocaine 5% ointment", "Lidocaine", "topical analgesic"),
+        pytest.param("Ultrasound 2 x 4", "Therapeutic ultrasound", "physical medicine"),
+        pytest.param("Six sessions of ultrasound", "Therapeutic ultrasound", "physical medicine"),
+        pytest.param("Ultrasound of the right shoulder", "Ultrasound", "imaging"),
+        pytest.param("Diagnostic ultrasound of the knee", "Ultrasound", "imaging"),
+        pytest.param(
+            "Ultrasound guided cortisone injection", "Corticosteroid injection", "injection"
+        ),
+        pytest.param("E-stim x 6", "Electrical stimulation", "physical medicine"),
+        pytest.param("Myofascial release x 6", "Manual therapy", "physical medicine"),
+        pytest.param("Cold laser therapy 2x3", "Laser therapy", "physical medicine"),
+        pytest.param("Hot/cold packs", "Hot and cold packs", "physical medicine"),
+        pytest.param("Post-op physical therapy x 12", "Physical therapy", "physical medicine"),
+        pytest.param("Re-examination", "Physical examination", "evaluation and management"),
+        pytest.param("TOC to pain management", "Transfer of care", "consultation"),
+        pytest.param(
+            "Partial hospitalization program",
+            "Partial hospitalization program",
+            "behavioral health",
+        ),
+        pytest.param("IOP 3 days a week", "Intensive outpatient program", "behavioral health"),
+        pytest.param("Bankart repair", "Labral repair", "surgery"),
+        pytest.param("ORIF of the left ankle", "Open reduction internal fixation", "surgery"),
+        pytest.param("Right knee surgery", "Surgery", "surgery"),
+        pytest.param("Assistant surgeon", "Assistant surgeon", "surgery"),
+        pytest.param("Shoulder sling", "Sling", "durable medical equipment"),
+        pytest.param("CAM walker boot", "Walking boot", "durable medical equipment"),
+        pytest.param("Crutches", "Crutches", "durable medical equipment"),
+        pytest.param("Knee walker", "Knee scooter", "durable medical equipment"),
+        pytest.param("3-in-1 commode", "Bathroom safety equipment", "durable medical equipment"),
+        pytest.param("Shower chair", "Bathroom safety equipment", "durable medical equipment"),
+        pytest.param(
+            "RS-4i sequential stimulator", "Interferential unit", "durable medical equipment"
+        ),
+        pytest.param("Inferential unit", "Interferential unit", "durable medical equipment"),
+        pytest.param("Standing desk", "Ergonomic equipment", "durable medical equipment"),
+        pytest.param("Adult diapers", "Medical supplies", "durable medical equipment"),
+        pytest.param("SSEP of the lower extremities", "Evoked potentials", "electrodiagnostics"),
+        pytest.param("PT/INR", "Laboratory tests", "diagnostic test"),
+        pytest.param("Pulmonary function test", "Pulmonary function test", "diagnostic test"),
+        pytest.param("PET scan", "PET scan", "imaging"),
+        pytest.param("Stem cell injection to the knee", "Stem cell injection", "injection"),
+    ],
+)
+def test_real_letter_treatments(lex: Lexicon, text: str, canonical: str, drug_class: str) -> None:
+    m = _found(lex, text)
+    assert (m.entry.canonical, m.entry.drug_class) == (canonical, drug_class)
+    assert text[m.start : m.end] == m.surface
+    assert not m.fuzzy
+
+
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        # An oral list with "mg" is not a compound: the first drug is the request.
+        pytest.param("Naproxen 550mg, omeprazole 20mg, Lidoderm 5% patch", "Naproxen", id="oral"),
+        pytest.param("Norco 10/325mg and Soma 350mg", "Norco", id="two-oral-drugs"),
+        pytest.param("Hydrocodone/APAP 10/325", "Hydrocodone/acetaminophen", id="combination"),
+        # One topical with its strengths is itself, not a compound.
+        pytest.param("Lidopro 4%-27.5%-0.0325% 121gm", "LidoPro", id="one-topical"),
+        pytest.param("Fluriflex 15/10% cream", "Fluriflex", id="branded-compound"),
+        # A topical named in a service string does not take it over.
+        pytest.param("Twelve acupuncture visits with Capsaicin patch", "Acupuncture", id="acu"),
+        pytest.param("Tramadol 50mg #60", "Tramadol", id="tramadol"),
+        pytest.param("Ultrasound", "Ultrasound", id="bare-ultrasound-is-imaging"),
+    ],
+)
+def test_not_read_as_a_compound_or_therapy(lex: Lexicon, text: str, canonical: str) -> None:
+    m = _found(lex, text)
+    assert m.entry.canonical == canonical
+    assert m.ingredients == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("lumbar spine", id="lumbar-spine"),
+        pytest.param("cervical, thoracic, and lumbar", id="spine-regions"),
+        pytest.param("neck, right hand and head", id="neck-hand-head"),
+        pytest.param("left shoulder, left wrist and left knee", id="joints"),
+        pytest.param("bilateral upper extremities", id="extremities"),
+        pytest.param("right lower leg", id="leg"),
+        pytest.param("SI joint", id="si-joint"),
+        pytest.param("sacroiliac joint", id="sacroiliac-joint"),
+        pytest.param("facet joint", id="facet-joint"),
+        pytest.param("L4-L5 and L5-S1", id="levels"),
+        pytest.param("left trapezius and low back", id="trapezius"),
+        pytest.param("lumbosacral", id="lumbosacral"),
+        pytest.param("the pelvis and left hip", id="pelvis-hip"),
+        pytest.param("Somatic dysfunction", id="soma-in-somatic"),
+        pytest.param("under fluoroscopic guidance", id="guidance"),
+        pytest.param("CT guided", id="ct-guided"),
+        pytest.param("pt/ot", id="pt-ot-lower-case"),
+        pytest.param("a lint-free cloth", id="lint-lower-case"),
+        pytest.param("the ua was clean", id="ua-lower-case"),
+    ],
+)
+def test_body_regions_and_other_words_are_not_treatments(lex: Lexicon, text: str) -> None:
+    assert lex.find(text) is None
+    assert lex.find_all(text) == []
+
+
+def test_mri_in_a_rationale_sentence_is_found(lex: Lexicon) -> None:
+    text = "The MRI of 12/02/2016 showed a focal strain; a repeat MRI is not supported."
+    assert [m.entry.canonical for m in lex.find_all(text)] == ["MRI", "MRI"]
+
+
+def test_medication_requests_mean_every_drug_class(lex: Lexicon) -> None:
+    drug_classes = {e.drug_class for e in lex.entries if e.kind == "drug"}
+    got = {c for c, _, _ in lex.classes_for_group_word("Why are medication requests denied?")}
+    assert got == drug_classes
+    assert "imaging" not in got and "compounded oral suspension" in got
+
+
+@pytest.mark.parametrize(
+    "question, classes",
+    [
+        pytest.param("imaging", {"imaging"}, id="imaging"),
+        pytest.param(
+            "diagnostics", {"imaging", "electrodiagnostics", "diagnostic test"}, id="diagnostics"
+        ),
+        pytest.param("topicals", {"topical analgesic", "compounded topical"}, id="topicals"),
+        pytest.param("compounded creams", {"compounded topical"}, id="compounded-creams"),
+        pytest.param(
+            "compounded medications",
+            {"compounded topical", "compounded oral suspension"},
+            id="compounded-medications",
+        ),
+        pytest.param("DME", {"durable medical equipment"}, id="dme"),
+        pytest.param("medical supplies", {"durable medical equipment"}, id="supplies"),
+        pytest.param("injections", {"injection"}, id="injections"),
+        pytest.param("surgery", {"surgery"}, id="surgery"),
+        pytest.param("therapy modalities", {"physical medicine"}, id="modalities"),
+        pytest.param("lumbar spine", set(), id="region-is-no-group"),
+        pytest.param("What was decided for the left knee?", set(), id="region-question"),
+    ],
+)
+def test_group_words_from_the_real_letters(lex: Lexicon, question: str, classes: set) -> None:
+    assert {c for c, _, _ in lex.classes_for_group_word(question)} == classes
+
+
+def test_imaging_covers_mri_ct_and_x_ray(lex: Lexicon) -> None:
+    names = {e.canonical for e in lex.entries_for_class("imaging")}
+    assert {"MRI", "CT scan", "X-ray"} <= names
+
+
 # --- data integrity -------------------------------------------------------------------
 
 
@@ -701,6 +875,17 @@ def test_load_other_file(tmp_path) -> None:
     assert mini.find("Norco") is None
 
 
+_W = {"canonical": "Widget", "kind": "drug", "generic": "widgetol", "class": "gadget"}
+
+
+def test_kind_groups_expand_to_every_class_of_that_kind() -> None:
+    gizmo = {"canonical": "Gizmo", "kind": "service", "generic": None, "class": "gizmos"}
+    mini = Lexicon.from_data(
+        {"entries": [_W, gizmo], "groups": {"drugs": ["kind:drug"], "all": ["kind:service"]}}
+    )
+    assert mini.groups == {"drugs": ("gadget",), "all": ("gizmos",)}
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -708,6 +893,19 @@ def test_load_other_file(tmp_path) -> None:
         pytest.param({"entries": [{"kind": "drug"}]}, id="no-canonical"),
         pytest.param({"entries": [{"canonical": "X", "kind": "pill"}]}, id="bad-kind"),
         pytest.param({"entries": [], "groups": []}, id="groups-not-object"),
+        pytest.param({"entries": [_W], "groups": {"x": ["nope"]}}, id="group-unknown-class"),
+        pytest.param({"entries": [_W], "groups": {"x": ["kind:pill"]}}, id="group-unknown-kind"),
+        pytest.param({"entries": [_W], "compounds": {"entry": "Nope"}}, id="compound-no-entry"),
+        pytest.param(
+            {"entries": [_W], "compounds": {"entry": "Widget", "topical_forms": {"w": "Widget"}}},
+            id="topical-form-not-topical",
+        ),
+        pytest.param(
+            {"entries": [_W], "session_readings": {"gizmo": "Widget"}}, id="reading-no-alias"
+        ),
+        pytest.param(
+            {"entries": [_W], "session_readings": {"widget": "Nope"}}, id="reading-no-entry"
+        ),
     ],
 )
 def test_malformed_data(data: dict) -> None:
