@@ -133,6 +133,8 @@ class QueryFilters:
     injury_date: str | None = None  # ISO date, or "YYYY" / "YYYY-MM" prefix
     letter_refs_unmatched: bool = False  # the question named a letter the index lacks
     unknown_terms: list[str] = field(default_factory=list)  # treatment-like words not known
+    # A plan narrowed the items further (body region, partial certification, topic...).
+    narrowed: bool = False
 
     @property
     def has_treatment(self) -> bool:
@@ -152,6 +154,7 @@ class QueryFilters:
             or self.guideline
             or self.specialty
             or self.letter_refs_unmatched
+            or self.narrowed
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -1,0 +1,400 @@
+"""Carry out a ``QueryPlan``: the rows it selects, its topic passages, and the answer.
+
+The plan's item filters select catalog rows (``hybrid.matching_items``); its letter-level
+restrictions (body region, partial certification, sex, age range, licensure, decision
+month) and its topic narrow them here, once. Letter facts, group-bys, topics, absent
+fields and answers about letters are written here; the other aggregates go to the
+extractive writer with the narrowed rows, so no writer filters again.
+
+A topic is searched in sentences: a sentence of an item's rationale (or, for letters,
+of the case summary) discusses the topic when it holds a form of every topic word
+(two thirds of them for three or more words). That is strict on purpose: it is better
+to say "no passage discusses X" than to show a confident list about something else.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from dataclasses import replace
+
+from imr_assist.answer.citations import LetterTexts
+from imr_assist.answer.extractive import (
+    MAX_LISTED,
+    CitationLedger,
+    Evidence,
+    ExtractiveWriter,
+    decision_line,
+)
+from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, UPHELD
+from imr_assist.index.catalog import ItemRow
+from imr_assist.index.index import Index
+from imr_assist.models import Answer, Letter
+from imr_assist.parse.reasons import sentences
+from imr_assist.retrieve.hybrid import SearchResult, matching_items
+from imr_assist.retrieve.plan import REGIONS, QueryPlan
+from imr_assist.text import NormalizedText
+
+#: Sentences quoted per letter in a topic answer.
+TOPIC_QUOTES_PER_LETTER = 2
+_LETTER_FIELDS = {
+    "decision_date": "decision date",
+    "date_of_injury": "date of injury",
+    "ur_denial_date": "UR denial date",
+    "date_assigned": "date assigned",
+    "application_received": "application received",
+    "case_number": "case number",
+    "priority": "priority",
+}
+
+
+def _stem(word: str) -> str:
+    w = word.lower()
+    for suf in ("ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s"):
+        if len(w) - len(suf) >= 4 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+class PlanRunner:
+    """Answers a plan over one index, with the extractive writer for item aggregates."""
+
+    def __init__(self, index: Index, texts: LetterTexts, extractive: ExtractiveWriter) -> None:
+        self.index = index
+        self.texts = texts
+        self.extractive = extractive
+
+    # --- selection -------------------------------------------------------------------
+    def rows(self, plan: QueryPlan, result: SearchResult) -> list[ItemRow]:
+        f = result.filters
+        rows = result.items if f.restricted else matching_items(self.index, f)
+        if not plan.letter_restricted:
+            return rows
+        out = []
+        for r in rows:
+            lt = self.texts.letter(r.doc_id)
+            if lt is not None and self._letter_ok(plan, lt) and self._item_ok(plan, lt, r):
+                out.append(r)
+        return out
+
+    def _letter_ok(self, plan: QueryPlan, lt: Letter) -> bool:
+        p = lt.patient
+        if plan.sex and p.sex != plan.sex:
+            return False
+        if plan.age_min is not None and (p.age is None or p.age < plan.age_min):
+            return False
+        if plan.age_max is not None and (p.age is None or p.age > plan.age_max):
+            return False
+        if plan.licensed_in and plan.licensed_in.lower() not in (
+            s.lower() for s in lt.reviewer.licensure
+        ):
+            return False
+        if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
+            return False
+        return True
+
+    def _item_ok(self, plan: QueryPlan, lt: Letter, row: ItemRow) -> bool:
+        it = lt.items[row.item_index] if row.item_index < len(lt.items) else None
+        if it is None:
+            return False
+        if plan.partial and not it.partial:
+            return False
+        if plan.regions:
+            where = it.treatment if plan.unit == "decisions" else (lt.summary or "")
+            if plan.unit == "decisions" and not any(
+                REGIONS[rg].search(where) for rg in plan.regions
+            ):
+                return False
+            if plan.unit == "letters" and not any(
+                REGIONS[rg].search(where) or REGIONS[rg].search(it.treatment) for rg in plan.regions
+            ):
+                return False
+        return True
+
+    def topic_hits(
+        self, plan: QueryPlan, rows: list[ItemRow]
+    ) -> dict[tuple[str, int | None], list[Evidence]]:
+        """Sentences about the topic: per (doc_id, item_index), item None for summaries."""
+        stems = [_stem(w) for w in plan.topic]
+        need = len(stems) if len(stems) < 3 else -(-2 * len(stems) // 3)
+        found: dict[tuple[str, int | None], list[Evidence]] = {}
+        seen_summary: set[str] = set()
+        for r in rows:
+            lt = self.texts.letter(r.doc_id)
+            nt = self.texts.view(r.doc_id)
+            if lt is None or nt is None or r.item_index >= len(lt.items):
+                continue
+            it = lt.items[r.item_index]
+            spans = [("item", it.spans.get("rationale"))]
+            if plan.unit == "letters" and r.doc_id not in seen_summary:
+                seen_summary.add(r.doc_id)
+                spans.append(("summary", lt.spans.get("summary")))
+            for where, span in spans:
+                if span is None:
+                    continue
+                for ev in self._sentences_with(nt, lt, span.start, span.end, stems, need):
+                    key = (r.doc_id, r.item_index if where == "item" else None)
+                    found.setdefault(key, []).append(replace(ev, item_index=key[1]))
+        return found
+
+    @staticmethod
+    def _sentences_with(
+        nt: NormalizedText, lt: Letter, start: int, end: int, stems: list[str], need: int
+    ) -> list[Evidence]:
+        a = bisect.bisect_left(nt.offsets, start)
+        b = bisect.bisect_left(nt.offsets, end)
+        out = []
+        for sa, sb in sentences(nt, a, b):
+            words = {_stem(w) for w in re.findall(r"[A-Za-z]+", nt.flat[sa:sb])}
+            low = nt.flat[sa:sb].lower()
+            hits = sum(1 for s in stems if s in words or (len(s) >= 5 and s in low))
+            if hits >= need:
+                value, span = nt.field(sa, sb)
+                out.append(Evidence(lt.doc_id, None, span.start, span.end, value))
+        return out
+
+    # --- answers ---------------------------------------------------------------------
+    def answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
+        notices = [f"read '{a}' as {b}" for a, b in plan.corrections]
+        if plan.absent:
+            return self._refuse(
+                result,
+                notices
+                + [
+                    f"the letters do not contain {plan.absent}: names of the worker, the "
+                    "physicians and the employer are redacted, and IMR reviewers are anonymous"
+                ],
+            )
+        if result.filters.letter_refs_unmatched:
+            return self._refuse(result, notices + ["no indexed letter matches the one named"])
+        rows = self.rows(plan, result)
+        lead: list[str] = []
+        if plan.corrections:
+            lead.append("; ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
+        topic = None
+        if plan.topic and plan.kind not in ("fact",):
+            topic = self.topic_hits(plan, rows)
+            words = " ".join(plan.topic)
+            if not topic:
+                return self._refuse(
+                    result,
+                    notices
+                    + [f"no passage in the {len(rows)} matching decisions discusses '{words}'"],
+                )
+            keep = {(d, i) for d, i in topic if i is not None}
+            keep_docs = {d for d, _ in topic}
+            before = len(rows)
+            rows = [
+                r
+                for r in rows
+                if (r.doc_id, r.item_index) in keep
+                or (plan.unit == "letters" and r.doc_id in keep_docs)
+            ]
+            lead.append(
+                f"Read '{words}' as a topic: {len({r.doc_id for r in rows})} letters "
+                f"({len(rows)} of {before} matching decisions) discuss it."
+            )
+        kind = plan.kind
+        if kind == "general":
+            kind = "list" if (result.filters.restricted or plan.letter_restricted) else "general"
+        if kind == "fact":
+            return self._finish(result, plan, lead, self._fact, rows, notices)
+        if kind == "group":
+            return self._finish(result, plan, lead, self._group, rows, notices)
+        if topic is not None and (kind in ("topic", "general", "list") or plan.unit == "letters"):
+            return self._finish(
+                result, plan, lead, lambda p, rw, led: self._topic(p, rw, led, topic), rows, notices
+            )
+        if plan.unit == "letters" and kind in ("list", "count", "share", "topic"):
+            return self._finish(result, plan, lead, self._letters, rows, notices)
+        narrowed = replace(result, items=rows)
+        if plan.letter_restricted or topic is not None:
+            narrowed.filters = replace(result.filters, narrowed=True)
+        ans = self.extractive.write(narrowed, kind)
+        if lead and ans.answered:
+            ans.answer = "\n".join(lead) + "\n" + ans.answer
+        ans.notices = notices + ans.notices
+        ans.filters = plan.as_dict()["filters"] | {
+            k: v for k, v in plan.as_dict().items() if k not in ("filters",)
+        }
+        return ans
+
+    def _refuse(self, result: SearchResult, notices: list[str]) -> Answer:
+        ans = self.extractive.write(replace(result, items=[]), "general")
+        return Answer(
+            question=result.question,
+            answer=CANNOT_ANSWER,
+            answered=False,
+            mode="extractive",
+            filters=result.filters.as_dict(),
+            evidence=ans.evidence,
+            notices=notices,
+        )
+
+    def _finish(self, result, plan, lead, writer, rows, notices) -> Answer:  # type: ignore[no-untyped-def]
+        led = CitationLedger(self.texts)
+        lines = writer(plan, rows, led)
+        if not lines or not led.citations:
+            return self._refuse(result, notices)
+        d = plan.as_dict()
+        return Answer(
+            question=result.question,
+            answer="\n".join(lead + lines),
+            answered=True,
+            mode="extractive",
+            filters=d["filters"] | {k: v for k, v in d.items() if k != "filters"},
+            citations=led.citations,
+            notices=notices,
+        )
+
+    def _cite_line(self, row: ItemRow, led: CitationLedger) -> str:
+        lt = self.texts.letter(row.doc_id)
+        if lt is None or row.item_index >= len(lt.items):
+            return ""
+        return led.cite(decision_line(lt, lt.items[row.item_index]))
+
+    def _fact(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+        doc_ids = list(dict.fromkeys(r.doc_id for r in rows))
+        lines = []
+        for doc_id in doc_ids[:MAX_LISTED]:
+            lt = self.texts.letter(doc_id)
+            if lt is None:
+                continue
+            name = lt.case_number or lt.doc_id
+            value, keys = self._fact_value(lt, plan.fact or "")
+            if value is None:
+                lines.append(f"{name}: the letter does not state its {plan.fact}.")
+                continue
+            marks = ""
+            for holder, key in keys:
+                span = holder.spans.get(key)
+                if span is not None:
+                    quote = " ".join(lt.text[span.start : span.end].split())
+                    marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            label = _LETTER_FIELDS.get(plan.fact or "", (plan.fact or "").replace("_", " "))
+            lines.append(f"{name}: {label} {value} {marks}".rstrip())
+        if len(doc_ids) > MAX_LISTED:
+            lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
+        return lines
+
+    def _fact_value(self, lt: Letter, fact: str):  # type: ignore[no-untyped-def]
+        if fact in _LETTER_FIELDS:
+            return getattr(lt, fact, None), [(lt, fact)]
+        if fact == "specialty":
+            sp = lt.reviewer.specialties
+            keys = [(lt.reviewer, f"specialties.{i}") for i in range(len(sp))]
+            return (", ".join(sp) or None), keys
+        if fact == "licensure":
+            lic = lt.reviewer.licensure
+            keys = [(lt.reviewer, f"licensure.{i}") for i in range(len(lic))]
+            return (", ".join(lic) or None), keys
+        if fact == "age":
+            return lt.patient.age, [(lt.patient, "age")]
+        if fact == "sex":
+            return lt.patient.sex, [(lt.patient, "sex")]
+        if fact == "body_region":
+            text = lt.summary or ""
+            found = [rg for rg, rx in REGIONS.items() if rx.search(text)]
+            return (", ".join(found) or None), [(lt, "date_of_injury")]
+        return None, []
+
+    def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+        groups: dict[str, list[ItemRow]] = defaultdict(list)
+        for r in rows:
+            groups[self._group_key(plan.group_by or "", r)].append(r)
+        unit = plan.unit
+        lines = [
+            f"{len(rows)} decisions in {len({r.doc_id for r in rows})} letters, by {plan.group_by}:"
+        ]
+        for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
+            g = groups[key]
+            up = sum(1 for r in g if r.decision == UPHELD)
+            over = len(g) - up
+            mark = self._cite_line(g[0], led)
+            if unit == "letters":
+                docs = {r.doc_id for r in g}
+                over_docs = {r.doc_id for r in g if r.decision == OVERTURNED}
+                lines.append(
+                    f"- {key}: {len(docs)} letters, {len(over_docs)} with an overturned "
+                    f"decision ({len(g)} decisions: {up} upheld, {over} overturned) {mark}"
+                )
+            else:
+                rate = 100 * over / len(g)
+                lines.append(
+                    f"- {key}: {len(g)} decisions, {up} upheld, {over} overturned "
+                    f"({rate:.0f}% overturned) {mark}"
+                )
+        return lines
+
+    def _group_key(self, by: str, r: ItemRow) -> str:
+        lt = self.texts.letter(r.doc_id)
+        if by == "specialty":
+            return ", ".join(r.specialties) or "specialty not stated"
+        if by == "decision":
+            return r.decision
+        if by == "class":
+            return r.drug_class or "other"
+        if by == "treatment":
+            return r.canonical or r.treatment
+        if lt is None:
+            return "unknown"
+        if by == "month":
+            return (lt.decision_date or "no decision date")[:7]
+        if by == "year":
+            return (lt.decision_date or "no decision date")[:4]
+        if by == "sex":
+            return lt.patient.sex or "sex not stated"
+        if by == "licensure":
+            return (
+                "licensed in California"
+                if "california" in (s.lower() for s in lt.reviewer.licensure)
+                else "not licensed in California"
+            )
+        if by == "partial":
+            it = lt.items[r.item_index]
+            return "partial certification" if it.partial else "whole request denied by UR"
+        return "all"
+
+    def _letters(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+        by_doc: dict[str, list[ItemRow]] = defaultdict(list)
+        for r in rows:
+            by_doc[r.doc_id].append(r)
+        lines = [f"{len(by_doc)} letters ({len(rows)} decisions):"]
+        for doc_id, g in list(by_doc.items())[:MAX_LISTED]:
+            lt = self.texts.letter(doc_id)
+            name = (lt.case_number if lt else None) or doc_id
+            items = "; ".join(
+                f"{r.treatment}: {r.decision} {self._cite_line(r, led)}" for r in g[:3]
+            )
+            more = f"; and {len(g) - 3} more" if len(g) > 3 else ""
+            lines.append(f"- {name}: {items}{more}")
+        if len(by_doc) > MAX_LISTED:
+            lines.append(f"- and {len(by_doc) - MAX_LISTED} more letters")
+        return lines
+
+    def _topic(
+        self,
+        plan: QueryPlan,
+        rows: list[ItemRow],
+        led: CitationLedger,
+        topic: dict[tuple[str, int | None], list[Evidence]],
+    ) -> list[str]:
+        by_doc: dict[str, list[tuple[int | None, Evidence]]] = defaultdict(list)
+        for (doc_id, idx), evs in topic.items():
+            for ev in evs:
+                by_doc[doc_id].append((idx, ev))
+        rowmap = {(r.doc_id, r.item_index): r for r in rows}
+        lines = []
+        for doc_id, evs in list(by_doc.items())[:MAX_LISTED]:
+            lt = self.texts.letter(doc_id)
+            name = (lt.case_number if lt else None) or doc_id
+            parts = []
+            for idx, ev in evs[:TOPIC_QUOTES_PER_LETTER]:
+                row = rowmap.get((doc_id, idx)) if idx is not None else None
+                where = f"{row.treatment} ({row.decision})" if row else "case summary"
+                parts.append(f'{where}: "{ev.quote}" {led.cite(ev)}')
+            lines.append(f"- {name}: " + "; ".join(parts))
+        if len(by_doc) > MAX_LISTED:
+            lines.append(f"- and {len(by_doc) - MAX_LISTED} more letters")
+        return lines

@@ -1,0 +1,588 @@
+"""A question read once into a typed plan: filters, unit, aggregate, topic, and what was not used.
+
+``read_question`` is the one reader. It runs the filter reader (``query.parse_question``:
+treatments through the lexicon, decision words, case numbers, specialties, guidelines,
+patient references) on the question with its misspelt treatment names corrected, then
+adds what a plan needs beyond filters:
+
+- the **unit**: decisions (items) or letters ("how many letters", "which cases");
+- the **aggregate**: list, count, share, why, group-by, a letter fact, a decision lookup,
+  a summary, a comparison, or a topic;
+- letter-level restrictions the item filters do not hold: body region, partial
+  certification, age range, state of licensure, decision month or year;
+- the **topic**: every content word no filter used. A topic is answered from passages
+  (sentences of rationales and case summaries that discuss it) within the filters; it is
+  never dropped, so a question is never answered as a broader one;
+- ``absent``: a field the letters never hold (names are redacted, reviewers anonymous);
+- ``corrections``: misspelt names read as a lexicon entry ("norko" as Norco).
+
+Every content word of the question is accounted for: used by a filter, or in the topic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from imr_assist.parse.lexicon import get_lexicon
+from imr_assist.retrieve import query
+from imr_assist.retrieve.query import (
+    QueryFilters,
+    decision_asked,
+    fact_asked,
+    parse_question,
+    question_kind,
+)
+
+_I = re.IGNORECASE
+
+# Body regions a question can restrict to; matched in the item's treatment and, for
+# letters, in the case summary. Each region lists the words letters use for it.
+REGIONS: dict[str, re.Pattern[str]] = {
+    name: re.compile(rx, _I)
+    for name, rx in {
+        "lumbar spine": r"\blumbar\w*|\blumbosacral\b|\blow(?:er)?[\s-]+back\b|\bL[1-5](?:-[L]?[1-5S]\d?)?\b",
+        "cervical spine": r"\bcervical\b|\bneck\b|\bc-?spine\b",
+        "thoracic spine": r"\bthoracic\b|\bmid[\s-]+back\b|\bupper[\s-]+back\b",
+        "shoulder": r"\bshoulders?\b|\brotator\s+cuff\b",
+        "knee": r"\bknees?\b|\bmenisc\w*|\bpatell\w*",
+        "hip": r"\bhips?\b",
+        "wrist and hand": r"\bwrists?\b|\bhands?\b|\bfingers?\b|\bcarpal\b|\bthumbs?\b",
+        "elbow": r"\belbows?\b|\bepicondyl\w*",
+        "ankle and foot": r"\bankles?\b|\bfoot\b|\bfeet\b|\bheel\b|\bplantar\b|\btoes?\b",
+        "head": r"\bhead\b|\bconcussion\b|\bhead\s+injur\w*",
+    }.items()
+}
+# Region words that only mean a region (not part of a treatment name, not a phrase like
+# "hands-on"): the question side. "back" alone is lumbar in everyday use.
+_REGION_Q = re.compile(
+    r"\b(?:lumbar|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
+    r"thoracic|shoulders?|knees?|hips?|wrists?|hands?|elbows?|ankles?|foot|feet|head)\b",
+    _I,
+)
+_REGION_OF_WORD = {
+    "back": "lumbar spine",
+    "l-spine": "lumbar spine",
+    "lspine": "lumbar spine",
+    "lumbar": "lumbar spine",
+    "lumbosacral": "lumbar spine",
+}
+
+_SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
+_PARTIAL = re.compile(
+    r"\bpartial(?:ly)?\b|\bpartly\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
+    r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b",
+    _I,
+)
+_AGE_OVER = re.compile(r"\b(?:over|older\s+than|above|more\s+than)\s+(?P<n>\d{2})\b", _I)
+_AGE_UNDER = re.compile(r"\b(?:under|younger\s+than|below|less\s+than)\s+(?P<n>\d{2})\b", _I)
+_AGE_RANGE = re.compile(r"\b(?:aged?|ages)\s+(?P<a>\d{2})\s*(?:-|to|and)\s*(?P<b>\d{2})\b", _I)
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+_DECIDED_IN = re.compile(
+    r"\b(?:decided|decisions?\s+(?:made\s+)?|determined|issued|letters?\s+)?\s*(?:in|during)\s+"
+    r"(?:(?P<month>" + "|".join(_MONTH_NAMES) + r")\s+)?(?P<year>20\d{2})\b",
+    _I,
+)
+_STATES = (
+    "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia "
+    "hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts "
+    "michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon "
+    "pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming"
+).split() + [
+    "new york",
+    "new jersey",
+    "new mexico",
+    "new hampshire",
+    "north carolina",
+    "south carolina",
+    "north dakota",
+    "south dakota",
+    "rhode island",
+    "west virginia",
+]
+_LICENSED = re.compile(
+    r"\blicen[cs]ed\s+(?:to\s+practice\s+)?in\s+(?P<state>" + "|".join(_STATES) + r")\b", _I
+)
+
+# Group-by: "by reviewer specialty", "differ by specialty", "per month", "for each drug".
+_GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "specialty",
+        re.compile(
+            r"\b(?:by|per|for\s+each|across|differ\w*\s+(?:by|across|between))\s+(?:the\s+)?(?:reviewer'?s?\s+)?(?:specialt\w*|board\s+certification|reviewer\s+type)\b",
+            _I,
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            r"\b(?:by|per|each|for\s+each)\s+(?:the\s+)?month\b|\bmonthly\b|\bmonth\s+of\s+(?:the\s+)?decision",
+            _I,
+        ),
+    ),
+    (
+        "year",
+        re.compile(
+            r"\b(?:by|per|each|for\s+each)\s+(?:the\s+)?year\b|\bletters\s+per\s+year\b|\byearly\b",
+            _I,
+        ),
+    ),
+    (
+        "sex",
+        re.compile(
+            r"\b(?:by|per|across)\s+(?:the\s+)?(?:patient'?s?\s+|worker'?s?\s+|injured\s+worker'?s?\s+)?(?:sex|gender)\b|\bsex\s+of\s+the\b|\bmen\s+(?:vs\.?|versus|and)\s+women\b",
+            _I,
+        ),
+    ),
+    (
+        "class",
+        re.compile(
+            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:drug\s+class|class|category|type\s+of\s+(?:treatment|service|request)|treatment\s+type|service\s+type)\b|\bbreak\s*down\b.*\b(?:type|category|class)\b",
+            _I,
+        ),
+    ),
+    (
+        "treatment",
+        re.compile(
+            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:treatment|drug|medication|service|request)s?\b",
+            _I,
+        ),
+    ),
+    (
+        "decision",
+        re.compile(r"\b(?:by|per)\s+(?:the\s+)?(?:decision|outcome)\b|\bbreak\s*down\b", _I),
+    ),
+    (
+        "licensure",
+        re.compile(
+            r"\blicen[cs]ed\s+in\b.*\b(?:vs\.?|versus|differ\w*|not\s+licen[cs]ed)\b|\bby\s+(?:state\s+of\s+)?licen[cs]ure\b",
+            _I,
+        ),
+    ),
+    (
+        "partial",
+        re.compile(r"\bpartial\w*\b.*\b(?:vs\.?|versus)\b.*\b(?:full|whole|denials?)\b", _I),
+    ),
+]
+
+# Fields no letter holds: the names of the worker, the physicians, the employer and the
+# insurer are redacted; IMR reviewers are anonymous.
+_ABSENT: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "the injured worker's name",
+        re.compile(
+            r"\b(?:name\s+of\s+(?:the\s+)?(?:injured\s+worker|patient|claimant|applicant|employee|worker)|(?:injured\s+worker|patient|claimant|applicant|employee|worker)'?s?\s+name|who\s+is\s+the\s+(?:patient|claimant|applicant|injured\s+worker))\b",
+            _I,
+        ),
+    ),
+    (
+        "the physician's name",
+        re.compile(
+            r"\b(?:name\s+of\s+(?:the\s+)?(?:treating\s+|requesting\s+|primary\s+)?(?:physician|doctor|provider|surgeon)|(?:treating|requesting)\s+(?:physician|doctor|provider)'?s?\s+name|who\s+(?:is|was)\s+the\s+(?:treating|requesting|primary)\s+(?:physician|doctor|provider|surgeon))\b",
+            _I,
+        ),
+    ),
+    (
+        "the reviewer's name",
+        re.compile(
+            r"\b(?:name\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+|medical\s+)*reviewer|reviewer'?s\s+name|who\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+|medical\s+)*reviewer)\b",
+            _I,
+        ),
+    ),
+    (
+        "the employer",
+        re.compile(
+            r"\b(?:which|what|who\s+(?:is|was))\s+(?:the\s+|was\s+the\s+|is\s+the\s+)?employer\b|\bemployer'?s?\s+name\b|\bname\s+of\s+the\s+employer\b|\bwho\s+(?:did|does)\s+(?:the\s+)?(?:worker|patient|claimant)\s+work\s+for\b",
+            _I,
+        ),
+    ),
+    (
+        "the insurer or claims administrator's name",
+        re.compile(
+            r"\b(?:which|what)\s+(?:insurance\s+(?:company|carrier)|insurer|carrier)\b|\bname\s+of\s+the\s+(?:insurer|carrier|claims\s+administrator)\b",
+            _I,
+        ),
+    ),
+    (
+        "the worker's address or contact details",
+        re.compile(
+            r"\b(?:address|phone\s+number|social\s+security|date\s+of\s+birth|birth\s*date|birthday)\b",
+            _I,
+        ),
+    ),
+]
+
+# Letter facts beyond query.FACT_RULES, each the Letter attribute it reads.
+FACTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "ur_denial_date",
+        re.compile(
+            r"\bUR\s+(?:denial|decision)\s+date\b|\b(?:when|what\s+date)\b[^?]{0,40}\b(?:UR|utilization\s+review)\b[^?]{0,20}\b(?:den\w+|decid\w+|decision)\b|\bdate\s+of\s+(?:the\s+)?UR\b",
+            _I,
+        ),
+    ),
+    (
+        "date_assigned",
+        re.compile(
+            r"\b(?:date\s+assigned|assigned\s+(?:to\s+(?:the|a)\s+reviewer|on|date)|(?:when|what\s+date)\b[^?]{0,40}\bassigned)\b",
+            _I,
+        ),
+    ),
+    (
+        "application_received",
+        re.compile(
+            r"\bapplication\s+(?:was\s+)?received\b|\b(?:when|what\s+date)\b[^?]{0,40}\bapplication\b|\bIMR\s+application\b",
+            _I,
+        ),
+    ),
+    (
+        "specialty",
+        re.compile(
+            r"\b(?:specialt\w*|board\s+certif\w*|certification)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
+            _I,
+        ),
+    ),
+    (
+        "licensure",
+        re.compile(r"\blicen[cs]\w*\b|\bwhich\s+states?\b|\bwhere\s+is\s+the\s+reviewer\b", _I),
+    ),
+    (
+        "age",
+        re.compile(
+            r"\bhow\s+old\b|\bage\s+of\s+the\b|\b(?:patient|worker|claimant)'?s?\s+age\b|^\s*age\b",
+            _I,
+        ),
+    ),
+    (
+        "sex",
+        re.compile(
+            r"\bmale\s+or\s+female\b|\bfemale\s+or\s+male\b|\b(?:sex|gender)\s+of\b|\bman\s+or\s+(?:a\s+)?woman\b|\bwhat\s+(?:sex|gender)\b",
+            _I,
+        ),
+    ),
+    (
+        "body_region",
+        re.compile(
+            r"\bwhat\s+(?:body\s+part|part\s+of\s+the\s+body)\b|\bbody\s+parts?\b|\bwhat\s+was\s+injured\b|\bwhere\s+was\s+(?:the\s+)?(?:worker|patient)\s+injured\b",
+            _I,
+        ),
+    ),
+]
+
+# Words that carry no content of their own in a question about these letters.
+_STOP = frozenset(
+    """a an the of for to in on at by with from and or but not no nor is are was were be been
+    being do does did done have has had having what which who whom whose why how when where
+    whether if than then that this these those there their them they it its i me my we our you
+    your he she his her any all each every some much many more most other such only own same so
+    too very can could should would will shall may might must about as into over under again
+    further once here also just both either neither per vs versus among between across within
+    give show tell list find get please let s t re ve ll d m name names named
+    imr request requests requested requesting decision decisions decided decide deciding letter
+    letters case cases item items treatment treatments reviewer reviewers review reviewed
+    reviewing expert determination determinations ruling rulings rule ruled ruling outcome
+    outcomes result results upheld uphold upholding upholds overturned overturn overturning
+    overturns denied deny denies denying denial denials approved approve approves approval
+    approvals certified certify noncertified non certification certifications medically
+    necessary necessity rate rates percentage percent share proportion number count counts
+    total totals often say says said discuss discussed discusses discussing mention mentioned
+    mentions mentioning involve involved involves involving regarding concerning concern
+    concerned about related relate reason reasons grounds basis based because due why
+    patient patients worker workers injured claimant claimants applicant employee ones one
+    there kind type types sort did happen happened what's whats were_ anything something
+    mtus odg acoem before after during since until went go going sent made make ever still
+    injury injuries injured""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
+
+
+# What the filter reader (query.parse_question) consumes besides treatments: ages,
+# injury dates, decision words, case numbers, guidelines, specialties, sex words.
+_USED_ELSEWHERE: tuple[re.Pattern[str], ...] = (
+    query._AGE,
+    query._INJURED,
+    query._INJURED_NUMERIC,
+    query._DECISION_WORD,
+    query._DENIAL_NOUN,
+    query._CASE,
+    *query._GUIDELINES.values(),
+    *query.SPECIALTY_PATTERNS.values(),
+    query._PERSON_SPECIALTY,
+    re.compile(r"\b(?:woman|women|female|lady|man|men|male|gentleman)\b", _I),
+    re.compile(r"\b\d+[- ]?(?:year|yr)s?[- ]?old\b", _I),
+)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a question asks, read once. ``filters`` select items; the rest shapes the answer."""
+
+    question: str
+    corrected: str
+    filters: QueryFilters
+    kind: str
+    unit: str = "decisions"
+    group_by: str | None = None
+    fact: str | None = None
+    regions: tuple[str, ...] = ()
+    partial: bool = False
+    age_min: int | None = None
+    age_max: int | None = None
+    licensed_in: str | None = None
+    sex: str | None = None
+    measure: str | None = None  # group-by: the decision whose rate is asked
+    decided_in: str | None = None  # "YYYY" or "YYYY-MM"
+    topic: tuple[str, ...] = ()
+    absent: str | None = None
+    corrections: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def letter_restricted(self) -> bool:
+        return bool(
+            self.regions
+            or self.partial
+            or self.age_min is not None
+            or self.age_max is not None
+            or self.licensed_in
+            or self.decided_in
+            or self.sex
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "unit": self.unit}
+        out["filters"] = self.filters.as_dict()
+        for key in ("group_by", "measure", "fact", "licensed_in", "sex", "decided_in", "absent"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.regions:
+            out["regions"] = list(self.regions)
+        if self.partial:
+            out["partial"] = True
+        if self.age_min is not None:
+            out["age_min"] = self.age_min
+        if self.age_max is not None:
+            out["age_max"] = self.age_max
+        if self.topic:
+            out["topic"] = list(self.topic)
+        if self.corrections:
+            out["corrections"] = [{"asked": a, "read_as": b} for a, b in self.corrections]
+        return out
+
+
+def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Misspelt treatment names read as the lexicon entry they are one edit from."""
+    lex = get_lexicon()
+    found = lex.find_all(question)
+    covered = [(m.start, m.end) for m in found]
+    covered += [(a, b) for _, a, b in lex.classes_for_group_word(question)]
+    out, fixes = question, []
+    for m in _WORD.finditer(question):
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in _STOP or _is_english(low):
+            continue
+        if any(a <= m.start() < b for a, b in covered):
+            continue
+        hit = lex.find(word)
+        if hit is None or not hit.fuzzy:
+            continue
+        canonical = hit.entry.canonical
+        if canonical.lower() == low:
+            continue
+        fixes.append((word, canonical))
+        out = out.replace(word, canonical, 1)
+    # Misspelt words of multi-word names and of the question's own vocabulary
+    # ("phyiscal therapy", "overturnd", "decisons"): the closest word of the lexicon's
+    # aliases or of the domain words, when it is very close and starts alike.
+    vocab = _vocabulary()
+    for m in list(_WORD.finditer(out)):
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in vocab or low in _STOP or _is_english(low):
+            continue
+        close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.86)
+        if close and close[0][0] == low[0]:
+            fixes.append((word, close[0]))
+            out = out.replace(word, close[0], 1)
+    return out, tuple(fixes)
+
+
+_DOMAIN_WORDS = """overturned upheld decisions decision requests request denied approved
+letters letter reviewer reviewers specialty treatment treatments medication medications
+physical therapy sessions injection injections surgery imaging lumbar cervical thoracic
+shoulder knee elbow wrist ankle partially certified certification modified functional
+improvement documentation workers injured injury injuries reasons because discuss
+involve which overturn percentage""".split()
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    words = set(_DOMAIN_WORDS) | set(_STOP)
+    for entry in get_lexicon().entries:
+        for alias in (entry.canonical, *entry.aliases):
+            words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", alias))
+    return frozenset(words)
+
+
+# Everyday words that are one edit from a treatment name ("some" / "Soma", "norm").
+_ENGLISH = frozenset(
+    """some same sore soma+ norm more core none nose note rose hose pose lose dose doses
+    done tone bone cone zone lone gone home come came name game fame dame lame tame
+    tram team term from form farm firm film fill mill pill pills kill hill till will well
+    wall tall call fall hall ball mall cast last past fast vast mast rest test best west
+    nest pest jest lift left gift soft loft oft often patch match catch watch batch latch
+    hatch pain gain main rain vain train brain chain drain plain stain grain strain
+    sprain back pack rack sack hack lack tack track crack stack black knee free tree
+    three hips lips tips dips rips ship chip whip trip grip drip slip hand band land sand
+    wand brand grand stand strand scan scans plan plans span clan than then when what""".split()
+)
+
+
+def _is_english(word: str) -> bool:
+    return word in _ENGLISH
+
+
+def read_question(question: str) -> QueryPlan:
+    """Read a question into its plan (see module docstring)."""
+    corrected, fixes = correct_names(question)
+    q = corrected
+    filters = parse_question(q)
+    kind = question_kind(q)
+    used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
+
+    def use(m: re.Match[str] | None) -> re.Match[str] | None:
+        if m is not None:
+            used.append((m.start(), m.end()))
+        return m
+
+    absent = None
+    for what, rx in _ABSENT:
+        if use(rx.search(q)):
+            absent = what
+            break
+    group_by = None
+    for name, rx in _GROUP_BY:
+        if use(rx.search(q)):
+            group_by = name
+            break
+    fact = None
+    letter_fact = fact_asked(q)
+    if group_by is None and letter_fact and letter_fact != "reviewer_name":
+        fact = letter_fact
+    if fact is None and group_by is None:
+        for name, rx in FACTS:
+            if use(rx.search(q)):
+                fact = name
+                break
+    unit = "decisions"
+    if re.search(
+        r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?)\b|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b",
+        q,
+        _I,
+    ):
+        unit = "letters"
+    regions = []
+    for m in _REGION_Q.finditer(q):
+        word = m.group(0).lower()
+        region = _REGION_OF_WORD.get(word) or next(
+            (r for r, rx in REGIONS.items() if rx.search(word)), None
+        )
+        if region and region not in regions:
+            regions.append(region)
+            used.append((m.start(), m.end()))
+    partial_m = use(_PARTIAL.search(q))
+    partial = partial_m is not None
+    if partial_m is not None:
+        # "partially certified", "modified by UR": not a decision word.
+        blanked = q[: partial_m.start()] + " " * (partial_m.end() - partial_m.start())
+        blanked += q[partial_m.end() :]
+        blanked = re.sub(r"\bcertified\b|\bapproved\b", "        ", blanked, flags=_I)
+        filters = replace(filters, decision=decision_asked(blanked))
+    sex = None
+    if fact != "sex" and (m := use(_SEX_Q.search(q))):
+        sex = "female" if m.group(0).lower().startswith(("f", "w")) else "male"
+    age_min = age_max = None
+    if m := use(_AGE_OVER.search(q)):
+        age_min = int(m["n"]) + 1
+    if m := use(_AGE_UNDER.search(q)):
+        age_max = int(m["n"]) - 1
+    if m := use(_AGE_RANGE.search(q)):
+        age_min, age_max = int(m["a"]), int(m["b"])
+    licensed = None
+    if group_by != "licensure" and (m := use(_LICENSED.search(q))):
+        licensed = m["state"].title()
+    decided_in = None
+    if m := _DECIDED_IN.search(q):
+        if not re.search(r"\binjur", q[max(0, m.start() - 30) : m.start()], _I):
+            used.append((m.start(), m.end()))
+            decided_in = m["year"]
+            if m["month"]:
+                decided_in += f"-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+    measure = None
+    if fact:
+        kind = "fact"
+    if group_by:
+        kind = "group"
+        # "How do overturn rates differ by specialty": the decision word names the rate.
+        measure, filters = filters.decision, replace(filters, decision=None)
+    if absent:
+        kind = "absent"
+    for rx in _USED_ELSEWHERE:
+        used.extend((m.start(), m.end()) for m in rx.finditer(q))
+    topic = _topic(q, used, filters)
+    if kind == "general" and topic:
+        kind = "topic"
+    return QueryPlan(
+        question=question,
+        corrected=corrected,
+        filters=filters,
+        kind=kind,
+        unit=unit,
+        group_by=group_by,
+        fact=fact,
+        regions=tuple(regions),
+        partial=partial,
+        age_min=age_min,
+        age_max=age_max,
+        licensed_in=licensed,
+        sex=sex,
+        measure=measure,
+        decided_in=decided_in,
+        topic=topic,
+        absent=absent,
+        corrections=fixes,
+    )
+
+
+def _topic(q: str, used: list[tuple[int, int]], f: QueryFilters) -> tuple[str, ...]:
+    """Content words that no filter used, in question order."""
+    lex = get_lexicon()
+    spent = list(used)
+    for m in lex.find_all(q):
+        spent.append((m.start, m.end))
+    mentions = [w.lower() for w in f.mentions]
+    for _cls, a, b in lex.classes_for_group_word(q):
+        spent.append((a, b))
+    spec = (f.specialty or "").lower().split()
+    words = []
+    for m in _WORD.finditer(q):
+        w = m.group(0).lower().strip("'")
+        if w in _STOP or len(w) < 3 or w.isdigit():
+            continue
+        if any(a <= m.start() < b for a, b in spent):
+            continue
+        if any(w in mention.split() for mention in mentions) or w in spec:
+            continue
+        if f.case_number and w in f.case_number.lower():
+            continue
+        if f.guideline and w.upper() == f.guideline:
+            continue
+        if w not in words:
+            words.append(w)
+    return tuple(words)
