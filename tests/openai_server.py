@@ -17,6 +17,13 @@ Usage from a test::
 A conftest can expose the fixture with::
 
     from tests.openai_server import openai_server  # noqa: F401
+
+Scripted behaviours stand in for what real models do: ``Reply(behaviour=follow_facts)``
+answers from the prompt's own facts (in JSON when the request asks for JSON, as a
+grammar-constrained server would), ``refuse`` gives the fixed refusal, ``no_markers``
+writes prose without ``[n]``, ``Reply(reasoning_content=...)`` and ``think(...)`` add
+a reasoning model's thinking, and ``OpenAITestServer.reject_formats`` makes the
+server refuse ``response_format`` types it "does not know", with HTTP 400.
 """
 
 from __future__ import annotations
@@ -25,11 +32,12 @@ import base64
 import hashlib
 import json
 import math
+import re
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,7 +52,11 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "embedding_for",
+    "follow_facts",
+    "no_markers",
     "openai_server",
+    "refuse",
+    "think",
 ]
 
 #: Bearer key the fixture's server accepts unless a test configures another one.
@@ -74,6 +86,10 @@ class Reply:
         finish_reason: ``finish_reason`` of the (last) choice.
         chunk_delay: For streaming requests, seconds to wait before each text piece after
             the first (for mid-stream timeout tests).
+        reasoning_content: A reasoning model's thinking, sent beside the content (and
+            streamed before it), as vLLM and llama.cpp reasoning parsers do.
+        behaviour: Compute the reply from the request instead (see the module docstring);
+            it returns a ``Reply``, a dict of its fields or the content string.
     """
 
     content: str = DEFAULT_CONTENT
@@ -87,6 +103,8 @@ class Reply:
     error_message: str | None = None
     finish_reason: str = "stop"
     chunk_delay: float = 0.0
+    reasoning_content: str | None = None
+    behaviour: Callable[[RecordedRequest], Reply | dict[str, Any] | str] | None = None
 
     @classmethod
     def coerce(cls, value: Reply | dict[str, Any] | str) -> Reply:
@@ -98,6 +116,11 @@ class Reply:
         if isinstance(value, dict):
             return cls(**value)
         raise TypeError(f"cannot use {type(value).__name__} as a scripted Reply")
+
+    @classmethod
+    def json(cls, value: Any, **fields: Any) -> Reply:
+        """A reply whose content is ``value`` as JSON."""
+        return cls(content=json.dumps(value), **fields)
 
     @property
     def text(self) -> str:
@@ -159,6 +182,8 @@ class OpenAITestServer:
     def __init__(self, api_key: str = DEFAULT_API_KEY, default_content: str = DEFAULT_CONTENT):
         self.api_key = api_key
         self.default_content = default_content
+        #: ``response_format`` types answered with HTTP 400, like a server without them.
+        self.reject_formats: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -361,7 +386,18 @@ def _make_handler(server: OpenAITestServer) -> type[BaseHTTPRequestHandler]:
         # -- endpoints -----------------------------------------------------------
 
         def _chat(self, body: Any) -> None:
+            fmt = body.get("response_format") if isinstance(body, dict) else None
+            if isinstance(fmt, dict) and fmt.get("type") in server.reject_formats:
+                # Refused before any scripted reply is used, as a real server would.
+                message = f"response_format type {fmt.get('type')!r} is not supported"
+                self._send_error(400, message, "invalid_request_error")
+                return
             reply = server._next_reply()
+            if reply.behaviour is not None:
+                if reply.delay and not server._wait(reply.delay):
+                    self.close_connection = True
+                    return
+                reply = Reply.coerce(reply.behaviour(server.chat_requests[-1]))
             if reply.delay and not server._wait(reply.delay):
                 self.close_connection = True
                 return
@@ -472,7 +508,15 @@ def _completion(reply: Reply, model: str, usage: dict[str, int]) -> dict[str, An
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": reply.text},
+                "message": {
+                    "role": "assistant",
+                    "content": reply.text,
+                    **(
+                        {"reasoning_content": reply.reasoning_content}
+                        if reply.reasoning_content is not None
+                        else {}
+                    ),
+                },
                 "finish_reason": reply.finish_reason,
                 "logprobs": None,
             }
@@ -498,6 +542,8 @@ def _stream_events(reply: Reply, model: str, usage: dict[str, int] | None) -> It
         )
 
     yield chunk({"role": "assistant", "content": ""}, None)
+    if reply.reasoning_content:
+        yield chunk({"reasoning_content": reply.reasoning_content}, None)
     for piece in reply.pieces():
         yield chunk({"content": piece}, None)
     yield chunk({}, reply.finish_reason)
@@ -513,6 +559,70 @@ def _stream_events(reply: Reply, model: str, usage: dict[str, int] | None) -> It
                 "usage": usage,
             }
         )
+
+
+# -- scripted behaviours: what real models were seen to do ---------------------------
+
+_FACTS = re.compile(r"Facts from the structured records[^\n]*\n(.*?)</evidence>", re.S)
+_MARKS = re.compile(r"\[(\d+)\]")
+#: The fixed refusal sentence (as imr_assist.constants.CANNOT_ANSWER).
+REFUSAL = "The indexed letters do not answer this question."
+
+
+def _user_prompt(request: RecordedRequest) -> str:
+    users = [m for m in request.messages if m.get("role") == "user"]
+    return str(users[0].get("content", "")) if users else ""
+
+
+def _wants_json(request: RecordedRequest) -> bool:
+    return isinstance(request.body, dict) and request.body.get("response_format") is not None
+
+
+def prompt_facts(request: RecordedRequest) -> list[tuple[str, list[int]]]:
+    """The fact lines of an answer prompt, without their markers, and the [n] they cite."""
+    m = _FACTS.search(_user_prompt(request))
+    out = []
+    for line in (m.group(1) if m else "").splitlines():
+        nums = [int(n) for n in _MARKS.findall(line)]
+        text = _MARKS.sub("", line).strip(" -")
+        if text and nums:
+            out.append((text, nums))
+    return out
+
+
+def follow_facts(request: RecordedRequest) -> Reply:
+    """A model that follows the rules: one sentence per fact, citing the fact's excerpts;
+    JSON when JSON was asked for, else prose with ``[n]``."""
+    facts = prompt_facts(request)
+    if _wants_json(request):
+        return Reply.json({"sentences": [{"text": t, "excerpts": n} for t, n in facts]})
+    return Reply(content="\n".join(t + " " + "".join(f"[{i}]" for i in n) for t, n in facts))
+
+
+def no_markers(request: RecordedRequest) -> Reply:
+    """Prose restating the facts with no ``[n]`` at all, as the 1.5B model wrote."""
+    return Reply(content=" ".join(t.rstrip(".") + "." for t, _ in prompt_facts(request)))
+
+
+def refuse(request: RecordedRequest) -> Reply:
+    """The fixed refusal, in the form asked for."""
+    if _wants_json(request):
+        return Reply.json({"sentences": [{"text": REFUSAL, "excerpts": [1]}]})
+    return Reply(content=REFUSAL)
+
+
+def think(
+    inner: Callable[[RecordedRequest], Reply], thought: str = "Let me look at excerpt 99."
+) -> Callable[[RecordedRequest], Reply]:
+    """``inner``'s reply after a ``<think>`` block, as a reasoning model writes it."""
+
+    def behaviour(request: RecordedRequest) -> Reply:
+        reply = inner(request)
+        reply.content = f"<think>\n{thought}\n</think>\n\n{reply.text}"
+        reply.chunks = None
+        return reply
+
+    return behaviour
 
 
 @pytest.fixture

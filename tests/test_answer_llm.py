@@ -1,7 +1,10 @@
 """LLM answers over the sample index, through the real openai client and a local server.
 
 Nothing is mocked: the answers come from ``tests/openai_server.py`` over HTTP, the
-evidence from the Chroma index of the five sample letters.
+evidence from the Chroma index of the five sample letters. Scripted behaviours stand
+in for what a real small model did (refusing, leaving out ``[n]``, thinking aloud,
+JSON under a grammar); the real-model figures are a benchmark (evals/results/), not
+a test.
 """
 
 from __future__ import annotations
@@ -15,8 +18,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imr_assist.answer.llm import check_answer
+from imr_assist.answer.evidence import build_evidence, header_excerpts
+from imr_assist.answer.llm import (
+    LLM_COVERAGE_NOTICE,
+    LLM_REFUSAL_NOTICE,
+    check_answer,
+    read_reply,
+)
 from imr_assist.answer.service import Assistant
+from imr_assist.answer.support import quote_in, support
 from imr_assist.cli import _register, app
 from imr_assist.constants import CANNOT_ANSWER, LLM_FALLBACK_NOTICE
 from imr_assist.index.index import Index
@@ -24,15 +34,26 @@ from imr_assist.models import Answer, Citation
 from imr_assist.retrieve.hybrid import SearchResult
 from imr_assist.settings import Settings
 from imr_assist.text import clean
-from tests.openai_server import OpenAITestServer, Reply
+from tests.openai_server import (
+    OpenAITestServer,
+    RecordedRequest,
+    Reply,
+    follow_facts,
+    no_markers,
+    prompt_facts,
+    refuse,
+    think,
+)
 
 _register()
 
 QUESTION = "Why are Norco requests upheld?"
+UNANSWERABLE = "Why was Lyrica denied?"
 SENTINEL = "sk-test-SENTINEL-99"
 _EXCERPT = re.compile(r'<excerpt n="(\d+)" letter="([^"]+)"[^>]*>\n(.*?)\n</excerpt>', re.S)
 
 MakeAssistant = Callable[..., Assistant]
+GOOD = Reply(behaviour=follow_facts)
 
 
 # -- fixtures and helpers ------------------------------------------------------------
@@ -70,19 +91,6 @@ def make(sample_index: Path, index: Index, openai_server: OpenAITestServer) -> M
     return make
 
 
-def expected_excerpts(extractive: tuple[Answer, SearchResult]) -> list[tuple[str, str]]:
-    """(doc_id, text) of every excerpt: the extractive citations, then the other top hits."""
-    answer, result = extractive
-    out = [(c.doc_id, c.quote) for c in answer.citations]
-    seen = {(c.doc_id, c.start, c.end) for c in answer.citations}
-    for h in result.hits:
-        key = (h.chunk.doc_id, h.chunk.start, h.chunk.end)
-        if key not in seen:
-            seen.add(key)
-            out.append((h.chunk.doc_id, h.chunk.text))
-    return out
-
-
 def prompt_excerpts(server: OpenAITestServer, request: int = 0) -> list[tuple[int, str, str]]:
     user = server.chat_requests[request].messages[1]["content"]
     return [(int(n), doc, text) for n, doc, text in _EXCERPT.findall(user)]
@@ -100,205 +108,410 @@ def assert_fallback(answer: Answer, extractive: Answer, problem: str) -> None:
     assert answer.answered == extractive.answered
     assert answer.answer == extractive.answer
     assert answer.citations == extractive.citations
-    assert len(answer.notices) == len(extractive.notices) + 1
-    notice = answer.notices[-1]
-    assert notice.startswith(LLM_FALLBACK_NOTICE)
-    assert problem in notice
+    assert answer.notices, "a fallback always says why"
+    assert any(problem in n for n in answer.notices), answer.notices
 
 
-def good_reply(extractive: Answer) -> str:
-    """Cites [2], then [1] with a verbatim quote from citation 1."""
-    q1 = extractive.citations[0].quote
-    words = q1.rstrip(".").split()
-    part = " ".join(words[3:14])  # a phrase from the middle of the sentence
-    assert len(part) > 20 and part in q1
-    return (
-        "Norco requests are upheld when the records do not address the 4 A's domains [2]. "
-        f'One reviewer found "{part}" [1].'
-    )
+def with_sentence(extra: dict[str, object]) -> Callable[[RecordedRequest], Reply]:
+    """The rule-following reply plus one more sentence."""
 
+    def behaviour(request: RecordedRequest) -> Reply:
+        sentences = [{"text": t, "excerpts": n} for t, n in prompt_facts(request)]
+        return Reply.json({"sentences": [*sentences, extra]})
 
-def renumbered_good(extractive: Answer) -> str:
-    return good_reply(extractive).replace("[2]", "[#]").replace("[1]", "[2]").replace("[#]", "[1]")
+    return behaviour
 
 
 # -- the prompt ----------------------------------------------------------------------
 
 
-def test_prompt_holds_the_extractive_citations_then_top_passages(
+def test_prompt_is_deduplicated_whole_words_in_budget_and_question_last(
     make: MakeAssistant,
     openai_server: OpenAITestServer,
+    index: Index,
     extractive: tuple[Answer, SearchResult],
 ) -> None:
     ex = extractive[0]
-    openai_server.script([good_reply(ex)])
-    make().ask(QUESTION)
-    assert len(openai_server.chat_requests) == 1
-    request = openai_server.chat_requests[0]
-    assert request.body["model"] == "test-model"
+    openai_server.script([GOOD])
+    make(llm_evidence_tokens=1500, llm_max_tokens=321).ask(QUESTION)
+    (request,) = openai_server.chat_requests
     messages = request.messages
     assert [m["role"] for m in messages] == ["system", "user"]
-
     got = prompt_excerpts(openai_server)
-    want = expected_excerpts(extractive)
-    assert len(want) > len(ex.citations) > 2
-    assert [n for n, _, _ in got] == list(range(1, len(want) + 1))
-    assert [(doc, text) for _, doc, text in got] == want
+    assert [n for n, _, _ in got] == list(range(1, len(got) + 1))
+    # The extractive answer's citations come first, with their numbers.
+    assert [(doc, text) for _, doc, text in got[: len(ex.citations)]] == [
+        (c.doc_id, c.quote) for c in ex.citations
+    ]
+    assert len(got) > len(ex.citations)
+    for n, doc, text in got:
+        letter = index.catalog.letter(doc)
+        assert letter is not None
+        flat = clean(letter.text)
+        at = flat.find(text)
+        assert at >= 0, f"excerpt {n} is not verbatim"
+        # Nothing cut mid-word.
+        assert at == 0 or not (flat[at - 1].isalnum() and text[0].isalnum()), text[:40]
+        after = flat[at + len(text) : at + len(text) + 1]
+        assert not (after.isalnum() and text[-1].isalnum()), text[-40:]
+        # No excerpt inside another.
+        for m, doc2, other in got:
+            if m != n and doc2 == doc:
+                assert text not in other, (n, m)
+    evidence_chars = sum(len(t) for _, _, t in got[len(ex.citations) :])
+    assert evidence_chars <= 1500 * 4
+    user = messages[1]["content"]
+    # Evidence first, then the question and the rules, then a neutral example.
+    assert user.index("</evidence>") < user.index(f"Question: {QUESTION}") < user.index("Rules:")
+    example = user[user.index("Reply with JSON") :]
+    assert "Drug A" in example and "Norco" not in example
+    assert CANNOT_ANSWER in user
+    # Facts keep their [n]: the extractive answer's lines, markers and all.
+    assert ex.answer.splitlines()[1] in user
+    assert request.body["max_tokens"] == 321
+    fmt = request.body["response_format"]
+    assert fmt["type"] == "json_schema"
+    numbers = fmt["json_schema"]["schema"]["properties"]["sentences"]["items"]["properties"]
+    assert numbers["excerpts"]["items"]["enum"] == list(range(1, len(got) + 1))
 
-    # Letter text is only ever inside the <evidence> block of the user message.
-    system, user = messages[0]["content"], messages[1]["content"]
-    assert user.count("<evidence>") == 1 and user.count("</evidence>") == 1
-    start, end = user.index("<evidence>"), user.index("</evidence>")
-    before, inside, after = user[:start], user[start:end], user[end:]
-    assert before.strip() == f"Question: {QUESTION}"
-    assert "<excerpt" not in after and "Facts" not in after
-    assert CANNOT_ANSWER in system
-    for _, doc, text in got:
-        assert text in inside
-        for outside in (system, before, after):
-            assert text not in outside
-            assert doc not in outside
-    # The extractive answer's counts are given as facts, without its [n] markers.
-    fact = ex.answer.splitlines()[0]
-    assert f"- {fact}" in inside
-    assert "Facts from the structured records:" in inside
-    facts_part = inside.split("Excerpts:", 1)[0]
-    assert not re.search(r"\[\d+\]", facts_part)
+
+def test_smaller_budget_means_fewer_passages(
+    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
+) -> None:
+    openai_server.script([GOOD, GOOD])
+    make(llm_evidence_tokens=1500).ask(QUESTION)
+    make(llm_evidence_tokens=200).ask(QUESTION)
+    big, small = prompt_excerpts(openai_server, 0), prompt_excerpts(openai_server, 1)
+    assert len(small) == len(extractive[0].citations) < len(big)
+
+
+def test_header_facts_are_citable_excerpts(
+    make: MakeAssistant, index: Index, extractive: tuple[Answer, SearchResult]
+) -> None:
+    letter = index.catalog.letter(extractive[0].citations[0].doc_id)
+    assert letter is not None
+    texts = [c.quote for c in header_excerpts(letter)]
+    assert any(t.startswith("The injured worker is a 47 year old male") for t in texts), texts
+    assert "State(s) of Licensure: New Jersey, Michigan, California" in texts
+    assert "Certification(s)/Specialty: Neurology, Neuromuscular Medicine" in texts
+    # And they are part of the evidence when a question is about a letter.
+    ev = build_evidence(extractive[1], extractive[0], make().texts, 1500, headers=True)
+    assert {"header"} <= set(ev.kinds.values())
+    assert "State(s) of Licensure: New Jersey, Michigan, California" in [
+        c.quote for c in ev.excerpts
+    ]
 
 
 # -- verified answers ----------------------------------------------------------------
 
 
-def test_good_answer_is_verified_and_renumbered(
+def test_json_answer_is_verified_with_markers_written_by_code(
     make: MakeAssistant,
     openai_server: OpenAITestServer,
     index: Index,
     extractive: tuple[Answer, SearchResult],
 ) -> None:
     ex = extractive[0]
-    first_hit = len(ex.citations) + 1
-    reply = good_reply(ex) + f" The reviewers applied the MTUS opioid criteria [{first_hit}]."
-    openai_server.script([reply])
-    answer, _ = make().ask(QUESTION)
-
-    assert answer.mode == "llm"
-    assert answer.answered
-    assert answer.notices == []
-    assert answer.question == QUESTION
-    assert answer.filters == ex.filters
-    assert (
-        answer.answer
-        == renumbered_good(ex) + " The reviewers applied the MTUS opioid criteria [3]."
-    )
-    assert [c.n for c in answer.citations] == [1, 2, 3]
-    excerpts = {n: (doc, text) for n, doc, text in prompt_excerpts(openai_server)}
-    for c, old in zip(answer.citations, (2, 1, first_hit), strict=True):
-        assert (c.doc_id, c.quote) == excerpts[old]
-        assert_verbatim(index, c)
-    assert answer.citations[0] == ex.citations[1].model_copy(update={"n": 1})
-    assert answer.citations[1] == ex.citations[0].model_copy(update={"n": 2})
-    # The quoted phrase is verbatim in the letter of the excerpt it cites.
-    quoted = re.findall(r'"([^"]+)"', answer.answer)
-    assert quoted and all(q in answer.citations[1].quote for q in quoted)
-    assert len(openai_server.chat_requests) == 1
-
-
-def test_quote_with_abbreviation_is_accepted(
-    make: MakeAssistant,
-    openai_server: OpenAITestServer,
-    index: Index,
-    extractive: tuple[Answer, SearchResult],
-) -> None:
-    ex = extractive[0]
-    # A verbatim quote with "e.g. CURES" in it must not be split into two sentences.
-    cite = next(c for c in ex.citations if "e.g. " in c.quote)
-    reply = f'A reviewer wrote that "{cite.quote}" [{cite.n}].'
-    openai_server.script([reply])
+    openai_server.script([GOOD])
     answer, _ = make().ask(QUESTION)
     assert answer.mode == "llm", answer.notices
-    assert answer.answer == f'A reviewer wrote that "{cite.quote}" [1].'
-    assert answer.citations == [cite.model_copy(update={"n": 1})]
-    assert_verbatim(index, answer.citations[0])
+    assert answer.answered and answer.notices == []
+    assert answer.filters == ex.filters
+    facts = prompt_facts(openai_server.chat_requests[0])
+    sentences = re.split(r"(?<=\]\.) ", answer.answer)
+    assert len(sentences) == len(facts)
+    for line, (text, _) in zip(sentences, facts, strict=True):
+        assert line.startswith(text.rstrip(".")) and re.search(r"\[\d+\]\.?$", line)
+    # Every citation of the extractive answer, renumbered in order of first use.
+    assert sorted((c.doc_id, c.start) for c in answer.citations) == sorted(
+        (c.doc_id, c.start) for c in ex.citations
+    )
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert_verbatim(index, c)
     assert len(openai_server.chat_requests) == 1
 
 
-def test_bad_citation_twice_falls_back(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
+def test_quote_is_taken_by_id_never_retyped(
+    make: MakeAssistant,
+    openai_server: OpenAITestServer,
+    index: Index,
+    extractive: tuple[Answer, SearchResult],
 ) -> None:
     ex = extractive[0]
-    bad = "Norco requests are upheld for lack of documented improvement [99]."
-    openai_server.script([bad, bad])
-    answer, _ = make().ask(QUESTION)
-    assert_fallback(answer, ex, "citation [99] does not exist")
-    assert len(openai_server.chat_requests) == 2
-    first, retry = (r.messages for r in openai_server.chat_requests)
-    assert retry[:2] == first
-    assert retry[2] == {"role": "assistant", "content": bad}
-    assert retry[3]["role"] == "user"
-    n_excerpts = len(prompt_excerpts(openai_server))
-    assert "- citation [99] does not exist" in retry[3]["content"]
-    assert f"Cite only excerpt numbers from 1 to {n_excerpts}" in retry[3]["content"]
-    # Usage of both attempts is kept, even on fallback.
-    assert answer.usage and answer.usage["completion_tokens"] > 0
-
-
-def test_bad_then_good_is_answered_by_the_retry(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
-) -> None:
-    ex = extractive[0]
-    usage = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+    cite = next(c for c in ex.citations if "4 A's" in c.quote or "aberrant" in c.quote.lower())
     openai_server.script(
         [
-            Reply(content="Norco requests are upheld because doctors say so.", usage=usage),
-            Reply(content=good_reply(ex), usage=usage),
+            Reply(
+                behaviour=with_sentence(
+                    {
+                        "text": "One reviewer found no documentation addressing the 4 A's domains.",
+                        "excerpts": [],
+                        "quote": cite.n,
+                    }
+                )
+            )
         ]
     )
     answer, _ = make().ask(QUESTION)
-    assert answer.mode == "llm"
-    assert answer.answered
-    assert answer.answer == renumbered_good(ex)
-    assert len(openai_server.chat_requests) == 2
-    retry = openai_server.chat_requests[1].messages[-1]["content"]
-    assert "sentence without a citation: 'Norco requests are upheld because doctors say so.'" in (
-        retry
-    )
-    assert answer.usage == {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220}
+    assert answer.mode == "llm", answer.notices
+    last = answer.answer[answer.answer.index("One reviewer found") :]
+    quoted = re.findall(r'"([^"]+)"', last)
+    assert quoted and quoted[0] in cite.quote
+    assert last.startswith("One reviewer found no documentation addressing the 4 A's domains: \"")
+
+
+def test_prose_without_markers_is_attributed_by_support(
+    make: MakeAssistant, openai_server: OpenAITestServer, index: Index
+) -> None:
+    """The 1.5B model never wrote [n]; sentences its excerpts back still count."""
+    openai_server.reject_formats = {"json_schema", "json_object"}
+    openai_server.script([Reply(behaviour=no_markers)])
+    answer, _ = make().ask(QUESTION)
+    assert answer.mode == "llm", answer.notices
+    assert answer.citations and all(re.search(r"\[\d+\]", s) for s in answer.answer.split(". "))
+    for c in answer.citations:
+        assert_verbatim(index, c)
+    formats = [
+        (r.body.get("response_format") or {}).get("type") for r in openai_server.chat_requests
+    ]
+    assert formats == ["json_schema", "json_object", None]
+
+
+def test_json_object_schema_form_for_older_llama_cpp(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    openai_server.reject_formats = {"json_schema"}
+    openai_server.script([GOOD, GOOD])
+    assistant = make()
+    assert assistant.ask(QUESTION)[0].mode == "llm"
+    assert assistant.ask(QUESTION)[0].mode == "llm"
+    formats = [r.body["response_format"]["type"] for r in openai_server.chat_requests]
+    # The rejected form is tried once, then remembered.
+    assert formats == ["json_schema", "json_object", "json_object"]
+    assert "schema" in openai_server.chat_requests[1].body["response_format"]
 
 
 @pytest.mark.parametrize(
-    "reply, problem",
+    "behaviour",
     [
-        # Not in any letter.
-        (
-            'The reviewer noted "the patient ran a marathon while on Norco" [1].',
-            "quote not found in the cited letters: 'the patient ran a marathon while on Norco'",
+        pytest.param(think(follow_facts), id="think-block"),
+        pytest.param(
+            lambda r: Reply(content=follow_facts(r).content, reasoning_content="cite [42]"),
+            id="reasoning-content",
         ),
-        # Verbatim in letter 001, but the sentence cites only excerpt 2 (letter 003).
-        (
-            'The reviewer noted "there is no objective documentation of pain" [2].',
-            "quote not found in the cited letters",
+        pytest.param(
+            lambda r: Reply(content="```json\n" + follow_facts(r).content + "\n```"),
+            id="code-fence",
         ),
-        # A sentence with no citation at all.
-        ("Norco requests are upheld. Everyone knows that [1].", "sentence without a citation"),
     ],
-    ids=["invented-quote", "quote-from-another-letter", "uncited-sentence"],
 )
-def test_unverifiable_answer_is_rejected(
+def test_real_model_wrappings_are_read(
+    make: MakeAssistant, openai_server: OpenAITestServer, behaviour: Callable[..., Reply]
+) -> None:
+    openai_server.script([Reply(behaviour=behaviour)])
+    answer, _ = make().ask(QUESTION)
+    assert answer.mode == "llm", answer.notices
+    assert "42" not in answer.answer and "think" not in answer.answer.lower()
+
+
+def test_heading_lines_need_no_citation(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    def behaviour(request: RecordedRequest) -> Reply:
+        body = follow_facts(request).content
+        return Reply(content="**Why Norco is upheld:**\n" + body)
+
+    openai_server.reject_formats = {"json_schema", "json_object"}
+    openai_server.script([Reply(behaviour=behaviour)])
+    answer, _ = make().ask(QUESTION)
+    assert answer.mode == "llm", answer.notices
+    assert answer.answer.splitlines()[0] == "**Why Norco is upheld:**"
+
+
+# -- never worse than extractive ---------------------------------------------------------
+
+
+def test_refusal_does_not_replace_a_cited_extractive_answer(
+    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
+) -> None:
+    openai_server.script([Reply(behaviour=refuse)])
+    answer, _ = make().ask(QUESTION)
+    assert_fallback(answer, extractive[0], LLM_REFUSAL_NOTICE)
+    assert answer.answered
+    assert len(openai_server.chat_requests) == 1
+
+
+@pytest.mark.parametrize("reply", [Reply(behaviour=refuse), Reply(content=f"{CANNOT_ANSWER}\n")])
+def test_refusal_is_accepted_when_extractive_found_nothing(
+    make: MakeAssistant,
+    openai_server: OpenAITestServer,
+    sample_index: Path,
+    index: Index,
+    reply: Reply,
+) -> None:
+    plain = Assistant(Settings(index_dir=sample_index, llm_enabled=False), index=index)
+    ex, _ = plain.ask(UNANSWERABLE)
+    assert not ex.answered
+    openai_server.script([reply])
+    answer, _ = make().ask(UNANSWERABLE)
+    if answer.mode == "llm":
+        assert answer.answer == CANNOT_ANSWER and not answer.answered
+        assert answer.evidence == ex.evidence
+    else:  # no evidence to send: the model is not asked
+        assert answer.answer == ex.answer and not openai_server.chat_requests
+
+
+def test_answer_covering_fewer_items_is_not_preferred(
+    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
+) -> None:
+    def first_fact_only(request: RecordedRequest) -> Reply:
+        text, nums = prompt_facts(request)[1]
+        return Reply.json({"sentences": [{"text": text, "excerpts": nums}]})
+
+    openai_server.script([Reply(behaviour=first_fact_only)])
+    answer, _ = make().ask(QUESTION)
+    assert_fallback(answer, extractive[0], LLM_COVERAGE_NOTICE)
+    assert re.search(r"\d+ of \d+ decisions, \d+ of \d+ reasons", answer.notices[-1])
+
+
+# -- support, quotes and decisions ---------------------------------------------------------
+
+
+def test_unsupported_sentence_is_named_in_the_reask_and_fixed(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    invented = {
+        "text": "Norco was denied because the patient ran a marathon weekly.",
+        "excerpts": [1],
+    }
+    openai_server.script([Reply(behaviour=with_sentence(invented)), GOOD])
+    answer, _ = make().ask(QUESTION)
+    assert answer.mode == "llm"
+    assert "marathon" not in answer.answer
+    retry = openai_server.chat_requests[1]
+    assert retry.messages[2]["role"] == "assistant"
+    reask = retry.messages[3]["content"]
+    assert "'Norco was denied because the patient ran a marathon weekly.'" in reask
+    assert "'marathon'" in reask and "is not backed by excerpt(s) [1]" in reask
+    assert retry.body["temperature"] > 0  # temperature 0 repeated the reply word for word
+
+
+def test_sentence_still_unsupported_is_left_out_with_a_notice(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    invented = {
+        "text": "Norco was denied because the patient ran a marathon weekly.",
+        "excerpts": [1],
+    }
+    openai_server.script([Reply(behaviour=with_sentence(invented))] * 2)
+    answer, _ = make().ask(QUESTION)
+    assert answer.mode == "llm"
+    assert "marathon" not in answer.answer
+    assert any("left out" in n and "marathon" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize(
+    "sentence, problem",
+    [
+        pytest.param(
+            {"text": "Norco requests are upheld for lack of improvement.", "excerpts": [99]},
+            "cites excerpt [99], which does not exist",
+            id="no-such-excerpt",
+        ),
+        pytest.param(
+            {
+                "text": 'The reviewer noted "the patient ran a marathon while on Norco".',
+                "excerpts": [1],
+            },
+            "quotes words not in excerpt(s) [1]",
+            id="invented-quote",
+        ),
+        pytest.param(
+            {"text": "The Norco request was overturned.", "excerpts": [1]},
+            "says overturned but cites no overturned decision",
+            id="decision-backwards",
+        ),
+        pytest.param(
+            {"text": "Norco 10/325mg #240 was upheld.", "excerpts": [1]},
+            "'240' not in them",
+            id="wrong-number",
+        ),
+    ],
+)
+def test_unverifiable_only_answer_falls_back(
     make: MakeAssistant,
     openai_server: OpenAITestServer,
     extractive: tuple[Answer, SearchResult],
-    reply: str,
+    sentence: dict[str, object],
     problem: str,
 ) -> None:
-    ex = extractive[0]
-    assert ex.citations[0].doc_id.startswith("001") and ex.citations[1].doc_id.startswith("003")
-    openai_server.script([reply, reply])
+    openai_server.script([Reply.json({"sentences": [sentence]})] * 2)
     answer, _ = make().ask(QUESTION)
-    assert_fallback(answer, ex, problem)
+    assert_fallback(answer, extractive[0], LLM_FALLBACK_NOTICE)
+    assert problem in answer.notices[-1]
     assert problem in openai_server.chat_requests[1].messages[-1]["content"]
 
 
-def test_check_answer_uses_the_cited_letter(
+@pytest.mark.parametrize(
+    "quote, source, found",
+    [
+        pytest.param("long-term use", "Long term use of opioids", True, id="hyphen-vs-space"),
+        pytest.param("4 A's", "the 4 A\u2019s domains", True, id="curly-apostrophe"),
+        pytest.param("pain \u2013 function", "pain - function", True, id="en-dash"),
+        pytest.param("NO FUNCTIONAL improvement", "no functional improvement", True, id="case"),
+        pytest.param(
+            "there is no ... of pain",
+            "there is no objective documentation of pain",
+            True,
+            id="ellipsis",
+        ),
+        pytest.param(
+            "no \u2026 pain", "no objective documentation of pain", True, id="ellipsis-char"
+        ),
+        pytest.param(
+            "pain of no", "no objective documentation of pain", False, id="ellipsis-order"
+        ),
+        pytest.param("functional impro", "functional improvement", False, id="partial-word"),
+        pytest.param(
+            "documented improvement", "no documentation of improvement", False, id="other-words"
+        ),
+    ],
+)
+def test_quote_matching_is_tolerant_but_verbatim(quote: str, source: str, found: bool) -> None:
+    assert quote_in(quote, source) is found
+
+
+@pytest.mark.parametrize(
+    "sentence, ok",
+    [
+        pytest.param(
+            "Norco was not supported because long-term use is not recommended.", True, id="restated"
+        ),
+        pytest.param(
+            "The reviewer said long-term opioid use is not recommended by MTUS.",
+            True,
+            id="inflections",
+        ),
+        pytest.param(
+            "Norco was stopped because the patient developed liver failure and jaundice.",
+            False,
+            id="new-claim",
+        ),
+        pytest.param(
+            "Norco 10/325mg #240 use is not recommended long-term.", False, id="wrong-number"
+        ),
+    ],
+)
+def test_support_check_table(sentence: str, ok: bool) -> None:
+    source = (
+        "The MTUS guidelines do not recommend long-term use of opioids for chronic pain; "
+        "the request for Norco 10/325mg #30 is not medically necessary."
+    )
+    assert support(sentence, [source]).ok is ok
+
+
+def test_check_answer_reads_prose_with_markers(
     make: MakeAssistant, extractive: tuple[Answer, SearchResult]
 ) -> None:
     ex = extractive[0]
@@ -311,20 +524,57 @@ def test_check_answer_uses_the_cited_letter(
     assert check_answer("   ", ex.citations, texts).problems == ["the answer is empty"]
 
 
+@pytest.mark.parametrize(
+    "raw, sentences, refused",
+    [
+        pytest.param(
+            '{"sentences": [{"text": "A [2].", "excerpts": ["1", 3]}]}',
+            [("A.", [1, 3])],
+            False,
+            id="json",
+        ),
+        pytest.param(
+            'Here you go: {"sentences": [{"text": "A", "excerpts": [1],},]}',
+            [("A", [1])],
+            False,
+            id="trailing-comma",
+        ),
+        pytest.param('{"sentences": []}', [], True, id="empty-is-refusal"),
+        pytest.param(
+            "Norco is upheld [1][2]. It is [3, 4].",
+            [("Norco is upheld.", [1, 2]), ("It is.", [3, 4])],
+            False,
+            id="prose",
+        ),
+        pytest.param(f'"{CANNOT_ANSWER}"', [], True, id="quoted-refusal"),
+    ],
+)
+def test_read_reply_table(raw: str, sentences: list[tuple[str, list[int]]], refused: bool) -> None:
+    draft = read_reply(raw)
+    assert [(s.text, s.excerpts) for s in draft.sentences] == sentences
+    assert draft.refused is refused
+
+
 # -- transport failures --------------------------------------------------------------
 
 
-def test_rate_limit_then_good(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
-) -> None:
-    ex = extractive[0]
-    openai_server.script([Reply(status=429, headers={"Retry-After": "0"}), good_reply(ex)])
+def test_rate_limit_then_good(make: MakeAssistant, openai_server: OpenAITestServer) -> None:
+    openai_server.script([Reply(status=429, headers={"Retry-After": "0"}), GOOD])
     started = time.monotonic()
     answer, _ = make().ask(QUESTION)
     assert time.monotonic() - started < 5
     assert answer.mode == "llm"
-    assert answer.answer == renumbered_good(ex)
     assert len(openai_server.chat_requests) == 2
+    assert any("sent 2 times" in n and "HTTP 429" in n for n in answer.notices)
+
+
+def test_timeout_then_good_is_reported(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    openai_server.script([Reply(delay=3), GOOD])
+    answer, _ = make(llm_timeout=1.0).ask(QUESTION)
+    assert answer.mode == "llm"
+    assert any("sent 2 times (timed out after 1s)" in n for n in answer.notices), answer.notices
 
 
 def test_server_errors_exhaust_retries_and_fall_back(
@@ -332,11 +582,10 @@ def test_server_errors_exhaust_retries_and_fall_back(
 ) -> None:
     ex = extractive[0]
     error = Reply(status=500, headers={"Retry-After": "0"})
-    openai_server.script([error, error, good_reply(ex)])
+    openai_server.script([error, error, GOOD])
     answer, _ = make().ask(QUESTION)
     assert_fallback(answer, ex, "HTTP 500")
     assert "(2 attempts)" in answer.notices[-1]
-    # max_retries=1: one retry, and a failed request is not re-asked by the writer.
     assert len(openai_server.chat_requests) == 2
     assert openai_server.pending == 1
     assert answer.usage is None
@@ -345,12 +594,11 @@ def test_server_errors_exhaust_retries_and_fall_back(
 def test_timeout_falls_back_in_bounded_time(
     make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
 ) -> None:
-    ex = extractive[0]
-    openai_server.script([Reply(content=good_reply(ex), delay=3)] * 2)
+    openai_server.script([Reply(behaviour=follow_facts, delay=3)] * 2)
     started = time.monotonic()
     answer, _ = make(llm_timeout=1.0).ask(QUESTION)
     elapsed = time.monotonic() - started
-    assert_fallback(answer, ex, "timed out after 1s")
+    assert_fallback(answer, extractive[0], "timed out after 1s")
     assert elapsed < 5, elapsed
     assert len(openai_server.chat_requests) == 2
 
@@ -360,11 +608,7 @@ def test_timeout_falls_back_in_bounded_time(
     [
         ([Reply(content="")], "returned an empty reply", 1),
         ([Reply(raw=b'{"choices": [ not json')], "malformed reply", 1),
-        (
-            ["诺可的请求被维持，因为没有记录功能改善 [1]。"] * 2,
-            "the answer cites no excerpt",
-            2,
-        ),
+        (["诺可的请求被维持，因为没有记录功能改善 [1]。"] * 2, "not in English", 2),
     ],
     ids=["empty", "malformed-json", "chinese"],
 )
@@ -376,93 +620,38 @@ def test_unusable_replies_fall_back(
     problem: str,
     requests: int,
 ) -> None:
-    ex = extractive[0]
     openai_server.script(replies)
     answer, _ = make().ask(QUESTION)
-    assert_fallback(answer, ex, problem)
+    assert_fallback(answer, extractive[0], problem)
     assert len(openai_server.chat_requests) == requests
 
 
-def test_chinese_answer_is_reported_as_not_english(
+def test_usage_of_every_attempt_is_reported(
     make: MakeAssistant, openai_server: OpenAITestServer
 ) -> None:
-    reply = "诺可的请求被维持，因为没有记录功能改善 [1]。"
-    openai_server.script([reply, reply])
-    make().ask(QUESTION)
-    assert (
-        "- the answer is not in English" in openai_server.chat_requests[1].messages[-1]["content"]
+    usage = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+    invented = {
+        "text": "Norco was denied because the patient ran a marathon weekly.",
+        "excerpts": [1],
+    }
+    openai_server.script(
+        [Reply(behaviour=lambda r: Reply(content=with_sentence(invented)(r).content, usage=usage))]
+        + [Reply(behaviour=lambda r: Reply(content=follow_facts(r).content, usage=usage))]
     )
-
-
-def test_model_says_cannot_answer(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
-) -> None:
-    openai_server.script([f"{CANNOT_ANSWER}\n"])
     answer, _ = make().ask(QUESTION)
     assert answer.mode == "llm"
-    assert answer.answered is False
-    assert answer.answer == CANNOT_ANSWER
-    assert answer.citations == []
-    assert answer.notices == []
-    assert answer.filters == extractive[0].filters
-    assert len(openai_server.chat_requests) == 1
-
-
-# -- streaming and usage --------------------------------------------------------------
-
-
-def test_streaming_deltas_and_verified_answer(
-    make: MakeAssistant,
-    openai_server: OpenAITestServer,
-    index: Index,
-    extractive: tuple[Answer, SearchResult],
-) -> None:
-    ex = extractive[0]
-    raw = good_reply(ex)
-    chunks = [raw[:10], raw[10:40], raw[40:85], raw[85:120], raw[120:]]
-    assert all(chunks) and "".join(chunks) == raw
-    usage = {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
-    openai_server.script([Reply(chunks=chunks, usage=usage)])
-    pieces: list[str] = []
-    answer, _ = make().ask(QUESTION, on_delta=pieces.append)
-
-    assert pieces == chunks
-    assert "".join(pieces) == raw
-    body = openai_server.chat_requests[0].body
-    assert body["stream"] is True
-    assert body["stream_options"] == {"include_usage": True}
-    assert answer.mode == "llm"
-    assert answer.answer == renumbered_good(ex)
-    for c in answer.citations:
-        assert_verbatim(index, c)
-    assert answer.usage == usage
-
-
-def test_streamed_draft_failing_verification_is_retried_without_streaming(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
-) -> None:
-    ex = extractive[0]
-    bad = "Norco is upheld [42]."
-    openai_server.script([bad, good_reply(ex)])
-    pieces: list[str] = []
-    answer, _ = make().ask(QUESTION, on_delta=pieces.append)
-    assert "".join(pieces) == bad
-    assert answer.mode == "llm"
-    assert answer.answer == renumbered_good(ex)
-    assert [r.body.get("stream", False) for r in openai_server.chat_requests] == [True, False]
-
-
-def test_usage_is_reported(
-    make: MakeAssistant, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
-) -> None:
-    openai_server.script([good_reply(extractive[0])])
-    answer, _ = make().ask(QUESTION)
-    assert answer.usage is not None
-    assert answer.usage["prompt_tokens"] > 100
-    assert answer.usage["completion_tokens"] > 0
-    total = answer.usage["prompt_tokens"] + answer.usage["completion_tokens"]
-    assert answer.usage["total_tokens"] == total
+    assert answer.usage == {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220}
     assert json.loads(answer.model_dump_json())["usage"] == answer.usage
+
+
+def test_on_delta_gets_only_the_verified_text(
+    make: MakeAssistant, openai_server: OpenAITestServer
+) -> None:
+    openai_server.script([Reply(behaviour=think(follow_facts))])
+    pieces: list[str] = []
+    answer, _ = make().ask(QUESTION, on_delta=pieces.append)
+    assert pieces == [answer.answer]
+    assert not openai_server.chat_requests[0].body.get("stream")
 
 
 # -- the API key never leaks ---------------------------------------------------------
@@ -492,7 +681,7 @@ def test_api_key_never_appears_in_answers(
     problem: str | None,
 ) -> None:
     openai_server.api_key = accepts
-    openai_server.script([reply or good_reply(extractive[0])] * 2)
+    openai_server.script([reply or GOOD] * 2)
     assistant = make(openai_api_key=SENTINEL)
     answer, _ = assistant.ask(QUESTION)
     assert openai_server.chat_requests[0].headers["authorization"] == f"Bearer {SENTINEL}"
@@ -517,32 +706,28 @@ def run_ask(sample_index: Path, server: OpenAITestServer, *extra: str, key: str 
 
 
 def test_cli_ask_json_llm(
-    sample_index: Path, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
+    sample_index: Path, openai_server: OpenAITestServer, make: MakeAssistant
 ) -> None:
-    ex = extractive[0]
-    openai_server.script([good_reply(ex)])
+    openai_server.script([GOOD, GOOD])
+    library, _ = make().ask(QUESTION)
     result = run_ask(sample_index, openai_server, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["mode"] == "llm"
     assert data["answered"] is True
-    assert data["answer"] == renumbered_good(ex)
-    assert [c["doc_id"] for c in data["citations"]] == [
-        ex.citations[1].doc_id,
-        ex.citations[0].doc_id,
-    ]
+    assert data["answer"] == library.answer
+    assert [c["quote"] for c in data["citations"]] == [c.quote for c in library.citations]
     assert data["usage"]["prompt_tokens"] > 0 and data["usage"]["completion_tokens"] > 0
-    assert openai_server.chat_requests[0].body["model"] == "test-model"
+    assert openai_server.chat_requests[1].body["model"] == "test-model"
 
 
 def test_cli_ask_plain_llm_prints_sources_and_tokens(
     sample_index: Path, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
 ) -> None:
     ex = extractive[0]
-    openai_server.script([good_reply(ex)])
+    openai_server.script([GOOD])
     result = run_ask(sample_index, openai_server)
     assert result.exit_code == 0, result.output
-    assert renumbered_good(ex) in result.stdout
     assert ex.citations[0].quote in result.stdout
     assert re.search(r"tokens: \d+ in, \d+ out", result.stderr)
 
@@ -550,13 +735,7 @@ def test_cli_ask_plain_llm_prints_sources_and_tokens(
 def test_cli_ask_prints_bracketed_text_literally(
     sample_index: Path, openai_server: OpenAITestServer, extractive: tuple[Answer, SearchResult]
 ) -> None:
-    """Model text and server messages are data, not rich markup: no crash, nothing eaten."""
-    reply = "Norco requests are upheld for lack of [bold]documented improvement [1] [/INST]"
-    openai_server.script([reply])
-    result = run_ask(sample_index, openai_server)
-    assert result.exit_code == 0, result.output
-    assert reply in result.stdout
-
+    """Server messages are data, not rich markup: no crash, nothing eaten."""
     openai_server.script([Reply(status=404, error_message="no route [/v1/chat/completions]")] * 2)
     result = run_ask(sample_index, openai_server)
     assert result.exit_code == 0, result.output
@@ -587,7 +766,7 @@ def test_cli_never_prints_the_api_key(
     as_json: bool,
 ) -> None:
     openai_server.api_key = accepts
-    openai_server.script([reply or good_reply(extractive[0])] * 2)
+    openai_server.script([reply or GOOD] * 2)
     result = run_ask(sample_index, openai_server, *(["--json"] if as_json else []), key=SENTINEL)
     assert result.exit_code == 0, result.output
     assert openai_server.chat_requests[0].headers["authorization"] == f"Bearer {SENTINEL}"

@@ -72,6 +72,7 @@ def test_complete_returns_text_usage_and_sends_prompt(
     assert reply == LLMReply(
         text="Yes, approved.",
         usage={"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
+        finish_reason="stop",
     )
     (request,) = openai_server.chat_requests
     assert request.messages == MESSAGES
@@ -453,3 +454,112 @@ def test_server_base64_embedding_layout(openai_server: OpenAITestServer) -> None
         payload = json.loads(response.read())
     packed = base64.b64decode(payload["data"][0]["embedding"])
     assert struct.unpack(f"<{EMBEDDING_DIM}f", packed) == pytest.approx(embedding_for("x"))
+
+
+# -- real-model habits: reasoning, request options, re-sends, local timeouts ----------
+
+
+@pytest.mark.parametrize(
+    "reply, text",
+    [
+        pytest.param(
+            Reply(content="<think>\nThe answer is [9].\n</think>\n\nThe MRI was approved."),
+            "The MRI was approved.",
+            id="think-block",
+        ),
+        pytest.param(
+            Reply(content="The MRI was approved.", reasoning_content="Maybe it was denied?"),
+            "The MRI was approved.",
+            id="reasoning-content",
+        ),
+        pytest.param(
+            Reply(content="<THINK>unfinished thought, cut off by max_tokens"),
+            None,
+            id="unclosed-think-is-empty",
+        ),
+    ],
+)
+def test_reasoning_is_never_part_of_the_text(
+    openai_server: OpenAITestServer,  # noqa: F811
+    reply: Reply,
+    text: str | None,
+) -> None:
+    openai_server.script([reply])
+    with make_client(openai_server) as client:
+        if text is None:
+            with pytest.raises(LLMRequestError) as info:
+                client.complete(MESSAGES)
+            assert info.value.kind == "empty"
+        else:
+            assert client.complete(MESSAGES).text == text
+
+
+def test_think_block_is_never_streamed(openai_server: OpenAITestServer) -> None:  # noqa: F811
+    # The tags are split across chunks, as a tokenizer splits them.
+    chunks = ["<thi", "nk>I should cite", " [7].</th", "ink>\n\nThe MRI ", "was approved."]
+    openai_server.script([Reply(chunks=chunks, reasoning_content="more thinking")])
+    pieces: list[str] = []
+    with make_client(openai_server) as client:
+        reply = client.stream(MESSAGES, pieces.append)
+    assert "".join(pieces) == "The MRI was approved."
+    assert reply.text == "The MRI was approved."
+    assert not any("think" in p or "cite" in p for p in pieces)
+
+
+def test_response_format_and_max_tokens_are_sent_only_when_given(
+    openai_server: OpenAITestServer,  # noqa: F811
+) -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+    openai_server.script(['{"a": 1}', "plain"])
+    with make_client(openai_server) as client:
+        assert client.complete(MESSAGES, response_format=fmt, max_tokens=64, temperature=0.3)
+        client.complete(MESSAGES)
+    first, second = (r.body for r in openai_server.chat_requests)
+    assert first["response_format"] == fmt
+    assert first["max_tokens"] == 64
+    assert first["temperature"] == 0.3
+    assert "response_format" not in second and "max_tokens" not in second
+    assert second["temperature"] == 0.0
+
+
+def test_reply_says_why_it_was_resent(openai_server: OpenAITestServer) -> None:  # noqa: F811
+    openai_server.script([Reply(delay=2), Reply(status=503, headers={"Retry-After": "0"}), "ok"])
+    with make_client(openai_server, timeout=0.5) as client:
+        reply = client.complete(MESSAGES)
+    assert reply.text == "ok"
+    assert reply.attempts == 3
+    assert reply.resent == [
+        "timed out after 0.5s",
+        "had a server error (HTTP 503: scripted HTTP 503)",
+    ]
+
+
+def test_reply_reports_a_cut_off(openai_server: OpenAITestServer) -> None:  # noqa: F811
+    openai_server.script([Reply(content="The MRI was", finish_reason="length")])
+    with make_client(openai_server) as client:
+        reply = client.complete(MESSAGES)
+    assert reply.finish_reason == "length" and reply.attempts == 1 and reply.resent == []
+
+
+@pytest.mark.parametrize(
+    "base_url, timeout",
+    [
+        pytest.param("http://127.0.0.1:8765/v1", 300.0, id="ipv4-loopback"),
+        pytest.param("http://localhost:11434/v1", 300.0, id="localhost"),
+        pytest.param("http://[::1]:8000/v1", 300.0, id="ipv6-loopback"),
+        pytest.param("http://127.3.4.5:8000/v1", 300.0, id="loopback-range"),
+        pytest.param("https://api.example.com/v1", 60.0, id="remote"),
+        pytest.param("http://10.0.0.7:8000/v1", 60.0, id="private-but-not-local"),
+        pytest.param(None, 60.0, id="openai"),
+    ],
+)
+def test_default_timeout_is_longer_for_local_servers(base_url: str | None, timeout: float) -> None:
+    from imr_assist.answer.llm_client import client_from_settings
+    from imr_assist.settings import Settings
+
+    settings = Settings(llm_model="m", openai_base_url=base_url, openai_api_key="k")
+    with client_from_settings(settings) as client:
+        assert client.config.timeout == timeout
+    with client_from_settings(settings.model_copy(update={"llm_timeout": 7.0})) as client:
+        assert client.config.timeout == 7.0

@@ -13,20 +13,28 @@ non-streaming calls:
 * not retried: malformed or empty replies, authentication and other 4xx errors - the
   caller decides what to do (it may re-ask once with the problem named, then fall back).
 
+A reply says how many requests it took and why earlier ones were re-sent, so callers
+can tell the user ("timed out after 60s; sent again"). Reasoning models' thinking
+(``<think>...</think>`` in the content, or a separate ``reasoning_content`` field) is
+never part of a reply's text and is never streamed.
+
 The API key never appears in a message, a ``repr`` or a log line.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import math
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from urllib.parse import urlsplit
 
 import openai
 
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "LOCAL_TIMEOUT",
+    "REMOTE_TIMEOUT",
     "LLMClient",
     "LLMConfig",
     "LLMReply",
@@ -52,6 +62,11 @@ log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 #: Key sent to local servers that need none: ``openai`` refuses to start without a key.
 PLACEHOLDER_KEY = "not-needed"
+#: Default seconds per request to a hosted API.
+REMOTE_TIMEOUT = 60.0
+#: Default seconds per request to a server on this machine: a 1.5B model on two CPU
+#: cores took 97 s over its first 2.5k-token prompt, so 60 s cut it off and re-sent it.
+LOCAL_TIMEOUT = 300.0
 
 _T = TypeVar("_T")
 
@@ -90,12 +105,20 @@ class LLMConfig:
 
 @dataclass
 class LLMReply:
-    """The model's whole text and token usage (zeros when the server reported none)."""
+    """The model's whole text and token usage (zeros when the server reported none).
+
+    ``text`` has any reasoning block removed. ``attempts`` counts the requests this
+    reply took; ``resent`` names why each earlier one failed (e.g. "timed out after
+    60s"). ``finish_reason`` is the server's, "length" meaning max_tokens cut it short.
+    """
 
     text: str
     usage: dict[str, int] = field(
         default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     )
+    attempts: int = 1
+    resent: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
 
 
 class LLMRequestError(LLMError):
@@ -140,6 +163,28 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
+def is_loopback(url: str | None) -> bool:
+    """Whether ``url`` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    if not url:
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_timeout(base_url: str | None) -> float:
+    """Seconds per request when none is configured: longer for a model on this machine."""
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    return LOCAL_TIMEOUT if is_loopback(url) else REMOTE_TIMEOUT
+
+
 def client_from_settings(settings: Settings) -> LLMClient:
     """The LLM client the settings describe (model, endpoint, key, timeout, retries)."""
     return LLMClient(
@@ -147,7 +192,7 @@ def client_from_settings(settings: Settings) -> LLMClient:
             model=settings.resolved_llm_model,
             base_url=settings.openai_base_url,
             api_key=settings.api_key(),
-            timeout=settings.llm_timeout,
+            timeout=settings.llm_timeout or default_timeout(settings.openai_base_url),
             max_retries=settings.llm_max_retries,
         )
     )
@@ -200,30 +245,53 @@ class LLMClient:
 
     # -- public API ------------------------------------------------------------
 
-    def complete(self, messages: list[dict[str, str]]) -> LLMReply:
-        """Send ``messages`` and return the whole reply once it is complete."""
-        return self._call(lambda: self._complete_once(messages), can_retry=lambda: True)
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        response_format: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> LLMReply:
+        """Send ``messages`` and return the whole reply once it is complete.
 
-    def stream(self, messages: list[dict[str, str]], on_delta: Callable[[str], None]) -> LLMReply:
+        ``response_format`` (e.g. a JSON schema) and ``max_tokens`` are sent only when
+        given, so servers that do not know them are not bothered with them;
+        ``temperature`` overrides the configured one for this request.
+        """
+        extra = _extra(response_format, max_tokens)
+        if temperature is not None:
+            extra["temperature"] = temperature
+        return self._call(lambda: self._complete_once(messages, extra), can_retry=lambda: True)
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        on_delta: Callable[[str], None],
+        *,
+        max_tokens: int | None = None,
+    ) -> LLMReply:
         """Send ``messages``, call ``on_delta`` with each text piece as it arrives.
 
         Returns the whole text and usage. A failure after some text was already passed
-        to ``on_delta`` is not retried, because a retry would repeat that text.
+        to ``on_delta`` is not retried, because a retry would repeat that text. Text
+        inside a ``<think>`` block is held back, never passed to ``on_delta``.
         """
         state = _StreamState()
+        extra = _extra(None, max_tokens)
         return self._call(
-            lambda: self._stream_once(messages, on_delta, state),
+            lambda: self._stream_once(messages, on_delta, state, extra),
             can_retry=lambda: not state.emitted,
         )
 
     # -- one attempt each ------------------------------------------------------
 
-    def _complete_once(self, messages: list[dict[str, str]]) -> LLMReply:
+    def _complete_once(self, messages: list[dict[str, str]], extra: dict[str, Any]) -> LLMReply:
         try:
             response: Any = self._client.chat.completions.create(
                 model=self.config.model,
                 messages=_as_params(messages),
-                temperature=self.config.temperature,
+                **{"temperature": self.config.temperature, **extra},
             )
         except Exception as err:
             self._fail(err)
@@ -237,23 +305,32 @@ class LLMClient:
         text = getattr(message, "content", None)
         if text is not None and not isinstance(text, str):
             raise _malformed("the reply's content is not text")
-        if not text or not text.strip():
+        # reasoning_content (DeepSeek, vLLM and llama.cpp reasoning parsers) is not read.
+        text = strip_reasoning(text or "")
+        if not text.strip():
             raise _empty(getattr(message, "refusal", None))
-        return LLMReply(text=text, usage=_usage(getattr(response, "usage", None)))
+        return LLMReply(
+            text=text,
+            usage=_usage(getattr(response, "usage", None)),
+            finish_reason=getattr(choices[0], "finish_reason", None),
+        )
 
     def _stream_once(
         self,
         messages: list[dict[str, str]],
         on_delta: Callable[[str], None],
         state: _StreamState,
+        extra: dict[str, Any],
     ) -> LLMReply:
         try:
-            stream = self._open_stream(messages, state)
+            stream = self._open_stream(messages, state, extra)
         except Exception as err:
             self._fail(err)
         pieces: list[str] = []
         usage: Any = None
         saw_chunk = False
+        finish: str | None = None
+        thinking = _ThinkFilter()
         try:
             iterator = iter(stream)
             while True:
@@ -267,22 +344,33 @@ class LLMClient:
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
                 for choice in getattr(chunk, "choices", None) or []:
+                    finish = getattr(choice, "finish_reason", None) or finish
                     piece = getattr(getattr(choice, "delta", None), "content", None)
                     if isinstance(piece, str) and piece:
-                        pieces.append(piece)
+                        shown = thinking.feed(piece)
+                        if not shown:
+                            continue
+                        pieces.append(shown)
                         state.emitted = True
                         # Outside any try: a callback error is the caller's, not the LLM's.
-                        on_delta(piece)
+                        on_delta(shown)
         finally:
             stream.close()
         if not saw_chunk:
             raise _malformed("the stream carried no completion chunks")
+        rest = thinking.flush()
+        if rest:
+            pieces.append(rest)
+            state.emitted = True
+            on_delta(rest)
         text = "".join(pieces)
         if not text.strip():
             raise _empty(None)
-        return LLMReply(text=text, usage=_usage(usage))
+        return LLMReply(text=text, usage=_usage(usage), finish_reason=finish)
 
-    def _open_stream(self, messages: list[dict[str, str]], state: _StreamState) -> Any:
+    def _open_stream(
+        self, messages: list[dict[str, str]], state: _StreamState, extra: dict[str, Any]
+    ) -> Any:
         """Start a streamed completion, asking for usage when the server allows it."""
         if state.include_usage:
             try:
@@ -292,6 +380,7 @@ class LLMClient:
                     temperature=self.config.temperature,
                     stream=True,
                     stream_options={"include_usage": True},
+                    **extra,
                 )
             except openai.BadRequestError as err:
                 # Some older compatible servers reject stream_options; usage is a nicety,
@@ -305,6 +394,7 @@ class LLMClient:
             messages=_as_params(messages),
             temperature=self.config.temperature,
             stream=True,
+            **extra,
         )
 
     # -- retry loop and errors -------------------------------------------------
@@ -312,13 +402,19 @@ class LLMClient:
     def _call(self, attempt: Callable[[], _T], can_retry: Callable[[], bool]) -> _T:
         """Run ``attempt`` with retries on transient failures; raise LLMRequestError."""
         attempts = 0
+        resent: list[str] = []
         while True:
             attempts += 1
             try:
-                return attempt()
+                result = attempt()
+                if isinstance(result, LLMReply):
+                    result.attempts = attempts
+                    result.resent = resent
+                return result
             except _Failure as failure:
                 retries_used = attempts - 1
                 if failure.retryable and can_retry() and retries_used < self.config.max_retries:
+                    resent.append(self._scrub(failure.problem))
                     delay = self._backoff(retries_used, failure.retry_after)
                     log.info(
                         "%s (model %s): %s; retry %d of %d in %.2fs",
@@ -482,6 +578,80 @@ class _StreamState:
 
     emitted: bool = False
     include_usage: bool = True
+
+
+def _extra(response_format: dict[str, Any] | None, max_tokens: int | None) -> dict[str, Any]:
+    """Optional request fields, present only when set."""
+    extra: dict[str, Any] = {}
+    if response_format is not None:
+        extra["response_format"] = response_format
+    if max_tokens is not None:
+        extra["max_tokens"] = max_tokens
+    return extra
+
+
+_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def strip_reasoning(text: str) -> str:
+    """``text`` without ``<think>...</think>`` blocks (an unclosed one runs to the end).
+
+    Reasoning models (Qwen3, DeepSeek-R1 and their distillations) write their thinking
+    into the content this way when the server has no reasoning parser; it is not the
+    answer and quotes in it must not be checked or shown.
+    """
+    if "<think" not in text.lower():
+        return text
+    return _THINK_BLOCK.sub("", text).lstrip()
+
+
+class _ThinkFilter:
+    """Holds back streamed text inside ``<think>`` blocks, across chunk boundaries."""
+
+    _OPEN, _CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._inside = False
+        self._started = False  # some visible text was passed on already
+
+    def feed(self, piece: str) -> str:
+        self._buf += piece
+        out: list[str] = []
+        while self._buf:
+            low = self._buf.lower()
+            if self._inside:
+                end = low.find(self._CLOSE)
+                if end < 0:
+                    # Keep only what could be the start of "</think>".
+                    self._buf = self._buf[-(len(self._CLOSE) - 1) :]
+                    break
+                self._buf = self._buf[end + len(self._CLOSE) :]
+                self._inside = False
+                continue
+            start = low.find(self._OPEN)
+            if start >= 0:
+                out.append(self._buf[:start])
+                self._buf = self._buf[start + len(self._OPEN) :]
+                self._inside = True
+                continue
+            # Hold back a tail that may be the beginning of "<think>".
+            keep = next(
+                (k for k in range(len(self._OPEN) - 1, 0, -1) if low.endswith(self._OPEN[:k])), 0
+            )
+            out.append(self._buf[: len(self._buf) - keep])
+            self._buf = self._buf[len(self._buf) - keep :]
+            break
+        shown = "".join(out)
+        if not self._started:
+            shown = shown.lstrip()  # the blank lines a think block leaves behind
+        self._started = self._started or bool(shown)
+        return shown
+
+    def flush(self) -> str:
+        rest = "" if self._inside else self._buf
+        self._buf = ""
+        return rest
 
 
 def _as_params(messages: list[dict[str, str]]) -> list[ChatCompletionMessageParam]:

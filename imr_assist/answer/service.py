@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import ExtractiveWriter
+from imr_assist.answer.planned import PlanRunner
 from imr_assist.index.index import Index
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import SearchResult, search
+from imr_assist.retrieve.plan import QueryPlan, read_question
 from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
 from imr_assist.settings import Settings
 
@@ -21,6 +23,7 @@ class Assistant:
         self.index = index or Index.open(settings)
         self.texts = LetterTexts(self.index.catalog)
         self.extractive = ExtractiveWriter(self.texts)
+        self.planner = PlanRunner(self.index, self.texts, self.extractive)
         self._llm = None
 
     def llm_writer(self):  # type: ignore[no-untyped-def]
@@ -29,7 +32,12 @@ class Assistant:
             from imr_assist.answer.llm_client import client_from_settings
 
             client = client_from_settings(self.settings)
-            self._llm = LLMWriter(client, self.texts)
+            self._llm = LLMWriter(
+                client,
+                self.texts,
+                evidence_tokens=self.settings.llm_evidence_tokens,
+                max_tokens=self.settings.llm_max_tokens,
+            )
         return self._llm
 
     def search(self, question: str, filters: QueryFilters | None = None) -> SearchResult:
@@ -41,8 +49,21 @@ class Assistant:
         filters: QueryFilters | None = None,
         on_delta: Callable[[str], None] | None = None,
     ) -> tuple[Answer, SearchResult]:
-        result = self.search(question, filters)
-        return self.answer(result, on_delta=on_delta), result
+        if filters is not None:  # a caller's own filters (chat): no plan to read
+            result = self.search(question, filters)
+            return self.answer(result, on_delta=on_delta), result
+        plan = read_question(question)
+        result = self.search(plan.corrected, plan.filters)
+        result.question = question
+        answer = self.planner.answer(plan, result)
+        if self.settings.use_llm and answer.answered:
+            kind = plan.kind if plan.kind in ("why", "count", "share", "list") else "general"
+            answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
+        return answer, result
+
+    def plan(self, question: str) -> QueryPlan:
+        """How ``ask`` reads ``question`` (``ask --json`` shows it as ``plan``)."""
+        return read_question(question)
 
     def answer(
         self,
@@ -51,9 +72,10 @@ class Assistant:
         on_delta: Callable[[str], None] | None = None,
     ) -> Answer:
         """Write the answer for a search result: extractive, then the LLM if configured."""
-        answer = self.extractive.write(result, kind or question_kind(result.question))
+        kind = kind or question_kind(result.question)
+        answer = self.extractive.write(result, kind)
         if self.settings.use_llm:
-            answer = self.llm_writer().write(result, answer, on_delta=on_delta)
+            answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
         return answer
 
 
