@@ -16,6 +16,7 @@ from imr_assist.cli.common import err, print_letter_warnings
 from imr_assist.errors import LetterError
 from imr_assist.models import Letter
 from imr_assist.parse import parse_paths
+from imr_assist.parse.coverage import coverage
 
 
 class Format(StrEnum):
@@ -94,6 +95,12 @@ def extract(
     paths: list[str] = typer.Argument(..., help="Letter files (.txt, .pdf), folders or globs"),
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="Output format"),
     out_file: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout"),
+    report: bool = typer.Option(
+        False,
+        "--report",
+        help="Instead of the records, list the treatments that matched no lexicon entry, "
+        "with counts, and the share that matched (--format json: one JSON object)",
+    ),
 ) -> None:
     """Parse letters into grounded records (one per letter; CSV: one row per item).
 
@@ -110,7 +117,14 @@ def extract(
     for lt in letters:
         print_letter_warnings(lt)
     buf = io.StringIO()
-    if fmt is Format.json:
+    if report:
+        rep = coverage(letters)
+        if fmt is Format.json:
+            json.dump(rep.as_dict(), buf, indent=2, ensure_ascii=False)
+            buf.write("\n")
+        else:
+            buf.write("\n".join(rep.lines()) + "\n")
+    elif fmt is Format.json:
         json.dump([lt.public_dict() for lt in letters], buf, indent=2, ensure_ascii=False)
         buf.write("\n")
     elif fmt is Format.jsonl:
