@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 
 import imr_assist
@@ -72,7 +73,9 @@ def test_installed_package_reads_only_its_own_prompts_and_gold(
     seen = json.loads(res.stdout)
     assert Path(seen["package"]).is_relative_to(site / "imr_assist")
     assert Path(seen["prompts"]) == site / "imr_assist" / "prompts"
-    assert STRAY not in seen["system"] and "CANNOT" in seen["system"]
+    # The package's own copy of the checkout's template, rendered the same way.
+    assert seen["system"] == render("answer_system.j2", cannot_answer="CANNOT")
+    assert STRAY not in seen["system"]
     assert seen["gold"] == sorted(sample_corpus().gold) and len(seen["gold"]) == 5
     assert seen["questions"] == len(sample_corpus().questions) > 0
 
@@ -83,7 +86,10 @@ def test_checkout_reads_the_project_folders() -> None:
     assert Path(str(sample_gold_dir())) == PROJECT / "evals" / "gold"
     assert Path(str(sample_questions_path())) == PROJECT / "evals" / "questions.jsonl"
     assert template_names() == sorted(p.name for p in (PROJECT / "prompts").glob("*.j2"))
-    assert "CANNOT" in render("answer_system.j2", cannot_answer="CANNOT")
+    source = (PROJECT / "prompts" / "answer_system.j2").read_text(encoding="utf-8")
+    assert render("answer_system.j2", cannot_answer="CANNOT") == jinja2.Template(
+        source, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    ).render(cannot_answer="CANNOT")
 
 
 def test_a_prompts_folder_in_the_working_directory_is_ignored(
