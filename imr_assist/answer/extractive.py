@@ -101,7 +101,9 @@ def rationale_evidence(letter: Letter, item: Item) -> Evidence | None:
 
 
 def subject(filters: QueryFilters) -> str:
-    names = filters.canonicals + [f"{c}" for c in filters.classes]
+    # A group word meaning many classes ("medications") is said as one word.
+    classes = filters.classes if len(filters.classes) <= 4 else ["drug"]
+    names = filters.canonicals + classes
     if not names:
         return ""
     return " / ".join(names) + " "
@@ -307,6 +309,22 @@ class ExtractiveWriter:
         return [r for r in rows if item_matches(r, g)]
 
     @staticmethod
+    def _partial_note(x: Found, led: CitationLedger) -> str:
+        """For a partial certification: what was first asked and what UR had authorized."""
+        lt, it = x.letter, x.item
+        if lt is None or it is None or not it.partial:
+            return ""
+        parts = []
+        for name, say in (("original_request", "original request"), ("authorized_portion", "")):
+            span = it.spans.get(name)
+            value = getattr(it, name)
+            if span is None or not value:
+                continue
+            mark = led.cite(Evidence(lt.doc_id, it.index, span.start, span.end, value))
+            parts.append(f"{say} {value} {mark}" if say else f"{value} already authorized {mark}")
+        return f" (the part IMR decided; {'; '.join(p.strip() for p in parts)})" if parts else ""
+
+    @staticmethod
     def _cite_decision(x: Found, led: CitationLedger) -> str:
         ev = x.decision_evidence()
         return led.cite(ev) if ev else ""
@@ -323,6 +341,7 @@ class ExtractiveWriter:
         lines = []
         for x in found[:MAX_LISTED]:
             line = f"- {x.label}: {x.decision} {self._cite_decision(x, led)}"
+            line += self._partial_note(x, led)
             if reason:
                 line += self._cite_reason(x, led)
             lines.append(line)

@@ -169,6 +169,16 @@ class PlanRunner:
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
         rows = self.rows(plan, result)
+        if not rows and plan.discusses and result.filters.has_treatment:
+            # "What do reviewers say about urine drug screens?": no such request was
+            # decided, so the treatment words become the topic, searched in every rationale.
+            words = tuple(w.lower() for m in result.filters.mentions for w in m.split())
+            f = replace(
+                result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
+            )
+            plan = replace(plan, topic=tuple(dict.fromkeys(words + plan.topic)), filters=f)
+            result = replace(result, filters=f, items=[])
+            rows = self.rows(plan, result)
         lead: list[str] = []
         if plan.corrections:
             lead.append("; ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))

@@ -71,6 +71,11 @@ _REGION_OF_WORD = {
     "lumbosacral": "lumbar spine",
 }
 
+_DISCUSS = re.compile(
+    r"\b(?:say|says|said|discuss\w*|mention\w*|talk\w*\s+about|comment\w*|write|wrote|"
+    r"address\w*|refer\w*\s+to|cite[sd]?)\b",
+    _I,
+)
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"\bpartial(?:ly)?\b|\bpartly\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
@@ -296,7 +301,9 @@ _STOP = frozenset(
     patient patients worker workers injured claimant claimants applicant employee ones one
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
-    injury injuries injured""".split()
+    injury injuries injured spine spinal collection corpus dataset altogether overall
+    part portion remainder remaining authorized authorize authorization rest utilization
+    noting note noted notes""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 
@@ -340,6 +347,9 @@ class QueryPlan:
     topic: tuple[str, ...] = ()
     absent: str | None = None
     corrections: tuple[tuple[str, str], ...] = ()
+    # "What do reviewers say about X", "which letters discuss X": X may be a passage
+    # topic even where it is also a treatment name.
+    discusses: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -524,6 +534,9 @@ def read_question(question: str) -> QueryPlan:
             decided_in = m["year"]
             if m["month"]:
                 decided_in += f"-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+    if fact and not (filters.case_number or filters.names_letter):
+        fact = None  # a letter fact needs a letter: "which requests ... body part" is not one
+    discusses = _DISCUSS.search(q) is not None
     measure = None
     if fact:
         kind = "fact"
@@ -557,6 +570,7 @@ def read_question(question: str) -> QueryPlan:
         topic=topic,
         absent=absent,
         corrections=fixes,
+        discusses=discusses,
     )
 
 
