@@ -73,6 +73,14 @@ def eval_command(
         max=256,
         help="Pad the baseline's inputs to this many tokens, as Chroma's default embedder does",
     ),
+    llm: str | None = typer.Option(
+        None,
+        "--llm",
+        metavar="MODEL",
+        help="Instead: answer every question with MODEL's verified LLM answers and with the "
+        "extractive writer, side by side (OpenAI-compatible endpoint: OPENAI_BASE_URL, "
+        "OPENAI_API_KEY); --json and --markdown write that report",
+    ),
 ) -> None:
     """Score extraction, retrieval, answers and citations against gold, beside a naive baseline."""
     from imr_assist.evaluate import evaluate, load_corpus, parse_gate, sample_corpus
@@ -84,6 +92,9 @@ def eval_command(
     loaded = (
         load_corpus(corpus, questions=questions) if corpus else sample_corpus(questions=questions)
     )
+    if llm:
+        _eval_llm(loaded, settings, llm, json_out, markdown)
+        return
     citation_judge = None
     if judge:
         from imr_assist.answer.llm_client import client_from_settings
@@ -127,6 +138,38 @@ def eval_command(
         err.print(f"[red]fail:[/] {_esc(line)}", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _eval_llm(
+    loaded: object, settings: object, model: str, json_out: str | None, markdown: Path | None
+) -> None:
+    from imr_assist.evaluate.llm_eval import ROWS, evaluate_llm, to_markdown
+
+    quiet = json_out == "-"
+    with progress_bar("eval --llm", disable=quiet) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=STAGE_LABELS[stage])
+
+        report = evaluate_llm(loaded, settings, model, progress=progress)  # type: ignore[arg-type]
+    data = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if quiet:
+        sys.stdout.write(data)
+    else:
+        table = Table(title=f"{model} against extractive, {len(report.questions)} questions")
+        for col in ("metric", "LLM", "extractive"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for key, label in ROWS:
+            a, b = report.metrics["llm"].get(key), report.metrics["extractive"].get(key)
+            table.add_row(label, "-" if a is None else str(a), "-" if b is None else str(b))
+        out.print(table)
+        for reason, count in report.fallback_reasons.items():
+            out.print(f"fell back: {_esc(reason)}: {count}", highlight=False)
+        if json_out:
+            Path(json_out).write_text(data, encoding="utf-8")
+    if markdown:
+        markdown.write_text(to_markdown(report), encoding="utf-8")
 
 
 def _esc(text: str) -> str:
