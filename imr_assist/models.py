@@ -163,6 +163,9 @@ class Answer(BaseModel):
     answered: bool
     mode: str = Field(description="'extractive' or 'llm'")
     filters: dict[str, Any] = Field(default_factory=dict)
+    plan: dict[str, Any] | None = Field(
+        default=None, description="How the question was read (QueryPlan.as_dict())"
+    )
     citations: list[Citation] = Field(default_factory=list)
     evidence: list[Citation] = Field(
         default_factory=list, description="Closest passages when the question is not answered"

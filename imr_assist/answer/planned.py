@@ -156,6 +156,11 @@ class PlanRunner:
 
     # --- answers ---------------------------------------------------------------------
     def answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
+        ans = self._answer(plan, result)
+        ans.plan = plan.as_dict()
+        return ans
+
+    def _answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
         notices = [f"read '{a}' as {b}" for a, b in plan.corrections]
         if plan.absent:
             return self._refuse(

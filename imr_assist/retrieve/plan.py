@@ -503,9 +503,10 @@ def read_question(question: str) -> QueryPlan:
         region = _REGION_OF_WORD.get(word) or next(
             (r for r, rx in REGIONS.items() if rx.search(word)), None
         )
-        if region and region not in regions:
-            regions.append(region)
+        if region:
             used.append((m.start(), m.end()))
+            if region not in regions:
+                regions.append(region)
     partial_m = use(_PARTIAL.search(q))
     partial = partial_m is not None
     if partial_m is not None:

@@ -271,6 +271,8 @@ CLASS_FAMILY: dict[str, str] = {
     "benzodiazepine": "benzodiazepine",
     "sleep aid": "sleep",
     "topical analgesic": "topical",
+    "compounded topical": "topical",
+    "compounded oral suspension": "adjuvant",
     "proton pump inhibitor": "gastro",
     "H2 blocker": "gastro",
     "antiemetic": "adjuvant",
