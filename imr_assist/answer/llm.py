@@ -484,6 +484,19 @@ def coverage(citations: list[Citation], texts: LetterTexts) -> tuple[set[Any], s
 
 
 @dataclass
+class Run:
+    """What asking the model produced, after checking: text, or why there is none."""
+
+    text: str = ""
+    used: list[int] = field(default_factory=list)
+    refused: bool = False
+    error: str | None = None  # the request failed
+    problem: str | None = None  # no sentence could be verified: the first problem
+    usage: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Outcome:
     """What one round of asking produced."""
 
@@ -547,19 +560,17 @@ class LLMWriter:
                 ),
             },
         ]
-        usage: dict[str, int] = {}
-        notes: list[str] = []
+        run = self.run(messages, ev)
+        usage, notes = run.usage, run.notes
 
         def fallback(notice: str) -> Answer:
             return extractive.model_copy(
                 update={"notices": [*extractive.notices, *notes, notice], "usage": usage or None}
             )
 
-        try:
-            first = self._ask(messages, ev, usage, notes)
-        except LLMError as err:
-            return fallback(f"{LLM_FALLBACK_NOTICE} ({err})")
-        if first.draft.refused:
+        if run.error is not None:
+            return fallback(f"{LLM_FALLBACK_NOTICE} ({run.error})")
+        if run.refused:
             if extractive.answered:
                 return fallback(LLM_REFUSAL_NOTICE)
             return Answer(
@@ -572,33 +583,9 @@ class LLMWriter:
                 notices=notes,
                 usage=usage,
             )
-        outcome = first
-        problems = _problems(first)
-        if problems:
-            messages += [
-                {"role": "assistant", "content": first.reply.text},
-                {
-                    "role": "user",
-                    "content": render(
-                        "answer_retry.j2", problems=problems[:6], n_excerpts=len(ev.excerpts)
-                    ),
-                },
-            ]
-            try:
-                second = self._ask(messages, ev, usage, notes, temperature=0.3)
-            except LLMError as err:
-                second = None
-                notes.append(f"The re-ask failed ({err}).")
-            if second is not None and not second.draft.refused:
-                if _score(second) >= _score(first):
-                    outcome = second
-        good = [c for c in outcome.checked if c.ok]
-        if not any(not c.draft.heading for c in good):
-            left = _problems(outcome) or ["the answer cites no excerpt"]
-            return fallback(f"{LLM_FALLBACK_NOTICE} ({left[0]})")
-        dropped = [c for c in outcome.checked if not c.ok]
-        text, used = compose(good, outcome.draft.form)
-        text, cites = renumber(text, used, ev.excerpts)
+        if run.problem is not None:
+            return fallback(f"{LLM_FALLBACK_NOTICE} ({run.problem})")
+        text, cites = renumber(run.text, run.used, ev.excerpts)
         if extractive.answered:
             want_items, want_reasons = coverage(extractive.citations, self.texts)
             got_items, got_reasons = coverage(cites, self.texts)
@@ -608,11 +595,6 @@ class LLMWriter:
                     f"{len(want_items)} decisions, {len(want_reasons & got_reasons)} of "
                     f"{len(want_reasons)} reasons)."
                 )
-        if dropped:
-            notes.append(
-                f"{len(dropped)} sentence(s) of the language model's answer could not be "
-                f"verified against the letters and were left out ({dropped[0].problem})."
-            )
         if on_delta is not None:
             on_delta(text)
         return Answer(
@@ -625,6 +607,55 @@ class LLMWriter:
             notices=notes,
             usage=usage,
         )
+
+    def run(self, messages: list[dict[str, str]], ev: EvidenceSet) -> Run:
+        """Ask, check every sentence, re-ask once naming the failures, keep what holds.
+
+        The result's text uses the prompt's excerpt numbers. ``problem`` is set when no
+        sentence could be verified; sentences left out are said in ``notes``.
+        """
+        run = Run()
+        try:
+            first = self._ask(messages, ev, run.usage, run.notes)
+        except LLMError as err:
+            run.error = str(err)
+            return run
+        if first.draft.refused:
+            run.refused = True
+            return run
+        outcome = first
+        problems = _problems(first)
+        if problems:
+            messages = [
+                *messages,
+                {"role": "assistant", "content": first.reply.text},
+                {
+                    "role": "user",
+                    "content": render(
+                        "answer_retry.j2", problems=problems[:6], n_excerpts=len(ev.excerpts)
+                    ),
+                },
+            ]
+            try:
+                second = self._ask(messages, ev, run.usage, run.notes, temperature=0.3)
+            except LLMError as err:
+                second = None
+                run.notes.append(f"The re-ask failed ({err}).")
+            if second is not None and not second.draft.refused:
+                if _score(second) >= _score(first):
+                    outcome = second
+        good = [c for c in outcome.checked if c.ok]
+        if not any(not c.draft.heading for c in good):
+            run.problem = (_problems(outcome) or ["the answer cites no excerpt"])[0]
+            return run
+        dropped = [c for c in outcome.checked if not c.ok]
+        if dropped:
+            run.notes.append(
+                f"{len(dropped)} sentence(s) of the language model's answer could not be "
+                f"verified against the letters and were left out ({dropped[0].problem})."
+            )
+        run.text, run.used = compose(good, outcome.draft.form)
+        return run
 
     def _ask(
         self,
