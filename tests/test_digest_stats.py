@@ -31,7 +31,7 @@ from imr_assist.parse import parse_file, parse_text
 from imr_assist.settings import ENV, Settings
 from imr_assist.stats import stats, stats_total
 from imr_assist.text import clean, collapse_ws
-from tests.openai_server import OpenAITestServer
+from tests.openai_server import OpenAITestServer, Reply
 
 _register()
 runner = CliRunner()
@@ -359,9 +359,10 @@ def test_llm_summary_with_valid_citations_is_shown(
     cites = letter_quotes(letter_004).citations
     norco = next(c for c in cites if c.quote.startswith("Norco"))
     butrans = next(c for c in cites if c.quote.startswith("Butrans"))
+    # Plain words, each backed by the cited quote: the summary is checked like an answer.
     text = (
-        f"The reviewer agreed that Norco was not medically necessary [{norco.n}]. "
-        f"The Butrans patch was found medically necessary [{butrans.n}]."
+        f"The reviewer upheld the denial of Norco [{norco.n}]. "
+        f"Butrans was found medically necessary [{butrans.n}]."
     )
     openai_server.script([text])
     summary = summarize(letter_004, _llm_settings(openai_server))
@@ -384,14 +385,14 @@ def test_llm_summary_citing_a_missing_excerpt_is_omitted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bad = "The reviewer approved everything the doctor asked for [99]."
-    openai_server.script([bad])
+    openai_server.script([bad, bad])  # the draft, and the re-ask naming its problem
     summary = summarize(letter_004, _llm_settings(openai_server))
     assert not summary.answered
     md = digest(letter_004, "md", summary=summary)
     assert "approved everything" not in md
     assert "could not be verified" in md
     # The same through the CLI, with the endpoint taken from the environment.
-    openai_server.script([bad])
+    openai_server.script([bad, bad])
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", openai_server.api_key)
     result = runner.invoke(
@@ -400,4 +401,41 @@ def test_llm_summary_citing_a_missing_excerpt_is_omitted(
     assert result.exit_code == 0, result.output
     assert "approved everything" not in result.stdout
     assert "could not be verified" in result.stdout
-    assert len(openai_server.chat_requests) == 2
+    assert len(openai_server.chat_requests) == 4
+
+
+def test_llm_summary_with_the_decision_backwards_is_omitted(
+    openai_server: OpenAITestServer, letter_004: Letter
+) -> None:
+    """The 1.5B model's summary said "upheld" of a treatment found medically necessary."""
+    butrans = next(c for c in letter_quotes(letter_004).citations if c.quote.startswith("Butrans"))
+    bad = {
+        "sentences": [{"text": "The reviewer upheld the Butrans denial.", "excerpts": [butrans.n]}]
+    }
+    openai_server.script([Reply.json(bad)] * 2)
+    summary = summarize(letter_004, _llm_settings(openai_server))
+    assert not summary.answered and summary.answer == ""
+    assert "says upheld but cites no upheld decision" in summary.notices[-1]
+    md = digest(letter_004, "md", summary=summary)
+    assert "Butrans denial" not in md and SUMMARY_UNVERIFIED_NOTE in md
+
+
+def test_extractive_case_summary_is_grounded(letter_004: Letter) -> None:
+    quotes = letter_quotes(letter_004)
+    topics = {line.topic: c for line, c in quotes.summary}
+    assert set(topics) >= {"injury", "diagnoses", "treatment", "request", "finding"}
+    assert topics["treatment"].quote == "Treatment to date has included medication."
+    assert topics["diagnoses"].quote.startswith(
+        "The injured worker was diagnosed as having lumbago"
+    )
+    for _, c in quotes.summary:
+        assert clean(letter_004.text[c.start : c.end]).strip() == c.quote
+    findings = [line for line, _ in quotes.summary if line.topic == "finding"]
+    assert [f.item_index for f in findings] == [it.index for it in letter_004.items]
+    md = digest(letter_004, "md")
+    assert (
+        "## Case summary" in md
+        and "- Treatment to date: Treatment to date has included medication." in md
+    )
+    data = json.loads(digest(letter_004, "json"))
+    assert {e["topic"] for e in data["case_summary"]} == set(topics)

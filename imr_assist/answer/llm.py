@@ -646,13 +646,14 @@ class LLMWriter:
                     outcome = second
         good = [c for c in outcome.checked if c.ok]
         if not any(not c.draft.heading for c in good):
-            run.problem = (_problems(outcome) or ["the answer cites no excerpt"])[0]
+            run.problem = unquoted((_problems(outcome) or ["the answer cites no excerpt"])[0])
             return run
         dropped = [c for c in outcome.checked if not c.ok]
         if dropped:
             run.notes.append(
                 f"{len(dropped)} sentence(s) of the language model's answer could not be "
-                f"verified against the letters and were left out ({dropped[0].problem})."
+                f"verified against the letters and were left out "
+                f"({unquoted(dropped[0].problem or '')})."
             )
         run.text, run.used = compose(good, outcome.draft.form)
         return run
@@ -722,6 +723,15 @@ def transport_notes(reply: LLMReply) -> list[str]:
     if reply.finish_reason == "length":
         notes.append("The language model's reply was cut off at its max_tokens limit.")
     return notes
+
+
+_NAMED_SENTENCE = re.compile(r"""^sentence (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") """)
+
+
+def unquoted(problem: str) -> str:
+    """A problem without the sentence it names: the re-ask names it to the model, but
+    an unverified sentence is never shown to the user, not even in a notice."""
+    return _NAMED_SENTENCE.sub("a sentence ", problem)
 
 
 def _problems(outcome: Outcome) -> list[str]:

@@ -6,8 +6,10 @@ each backed by its verbatim sentence. Every quote passes
 equals the quote); a quote that does not is left out rather than shown unchecked.
 
 Quotes are numbered once per letter, decision lines and reasons in letter order,
-and the same numbers serve the digest's markers, the HTML highlights (``q<n>``)
-and the excerpts an LLM summary cites, so ``[3]`` means one sentence everywhere.
+then each item's decisive finding and the case summary's sentences
+(``imr_assist.digest.summary``), and the same numbers serve the digest's markers,
+the HTML highlights (``q<n>``) and the excerpts an LLM summary cites, so ``[3]``
+means one sentence everywhere.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import jinja2
 
 from imr_assist.answer.citations import LetterTexts, verify
 from imr_assist.answer.extractive import decision_line
-from imr_assist.constants import CANNOT_ANSWER, REASON_LABELS
-from imr_assist.errors import ConfigError, LLMError
+from imr_assist.constants import REASON_LABELS
+from imr_assist.digest.summary import SummaryLine, case_summary, decisive_sentence
+from imr_assist.errors import ConfigError
 from imr_assist.index.catalog import Catalog
 from imr_assist.models import Answer, Citation, Item, Letter
 from imr_assist.settings import Settings
@@ -65,6 +68,8 @@ class DigestItem:
     item: Item
     decision_citation: Citation | None
     reasons: list[ReasonQuote] = field(default_factory=list)
+    #: The reviewer's decisive sentence when no reason category was verified.
+    finding: Citation | None = None
 
     @property
     def quantity(self) -> str:
@@ -92,6 +97,11 @@ class LetterQuotes:
     letter: Letter
     citations: list[Citation]
     items: list[DigestItem]
+    #: The case summary's lines with their citations (``case_summary``).
+    summary: list[tuple[SummaryLine, Citation]] = field(default_factory=list)
+
+    def topic(self, name: str) -> Citation | None:
+        return next((c for line, c in self.summary if line.topic == name), None)
 
 
 class _OneLetterCatalog:
@@ -119,13 +129,13 @@ def letter_quotes(letter: Letter, texts: LetterTexts | None = None) -> LetterQuo
     citations: list[Citation] = []
     by_span: dict[tuple[int, int], Citation] = {}
 
-    def cite(item: Item, quote: str, start: int, end: int) -> Citation | None:
+    def cite(item: Item | None, quote: str, start: int, end: int) -> Citation | None:
         candidate = Citation(
             n=len(citations) + 1,
             doc_id=letter.doc_id,
             source=letter.source,
-            treatment=item.treatment,
-            decision=item.decision,
+            treatment=item.treatment if item else None,
+            decision=item.decision if item else None,
             quote=quote,
             start=start,
             end=end,
@@ -152,7 +162,16 @@ def letter_quotes(letter: Letter, texts: LetterTexts | None = None) -> LetterQuo
                 label = REASON_LABELS.get(r.category, r.category)
                 reasons.append(ReasonQuote(r.category, label, c))
         items.append(DigestItem(item, decision_cite, reasons))
-    return LetterQuotes(letter, citations, items)
+    for d in items:
+        if not d.reasons and (found := decisive_sentence(letter, d.item)) is not None:
+            d.finding = cite(d.item, found[0], found[1].start, found[1].end)
+    summary = []
+    for line in case_summary(letter):
+        item = letter.items[line.item_index] if line.item_index is not None else None
+        c = cite(item, line.quote, line.span.start, line.span.end)
+        if c is not None:
+            summary.append((line, c))
+    return LetterQuotes(letter, citations, items, summary)
 
 
 # --- LLM summary --------------------------------------------------------------------
@@ -166,54 +185,64 @@ def llm_client(settings: Settings) -> LLMClient:
 
 
 def summarize(letter: Letter, settings: Settings, client: LLMClient | None = None) -> Answer:
-    """A plain-language summary written by the LLM, kept only if every claim is cited.
+    """A plain-language summary written by the LLM, kept only if its sentences hold up.
 
-    The excerpts are the digest's own numbered quotes. On any verification problem
-    or LLM error the result has ``answered=False``, no text, and a notice.
+    The excerpts are the digest's own numbered quotes, and each sentence is checked as
+    an answer's is (``LLMWriter.run``: cited excerpts exist, words and decisions backed
+    by them); sentences that fail are left out with a notice. With none left, or on an
+    LLM error, the result has ``answered=False``, no text, and a notice.
     ``client`` is an ``LLMClient``; by default one is built from ``settings``.
     """
-    from imr_assist.answer.llm import check_answer
+    from imr_assist.answer.evidence import EvidenceSet
+    from imr_assist.answer.llm import LLMWriter
     from imr_assist.prompts import render
 
     texts = letter_texts(letter)
-    excerpts = letter_quotes(letter, texts).citations
+    quotes = letter_quotes(letter, texts)
+    excerpts = quotes.citations
     question = f"Plain-language summary of {letter.case_number or letter.doc_id}"
 
-    def unverified(problem: str) -> Answer:
+    def unverified(problem: str, notes: list[str] | None = None, usage=None) -> Answer:  # type: ignore[no-untyped-def]
         return Answer(
             question=question,
             answer="",
             answered=False,
             mode="llm",
-            notices=[f"{SUMMARY_UNVERIFIED_NOTE} ({problem})"],
+            notices=[*(notes or []), f"{SUMMARY_UNVERIFIED_NOTE} ({problem})"],
+            usage=usage or None,
         )
 
     if not excerpts:
         return unverified("the letter has no verifiable quotes to cite")
+    facts = [
+        f"{d.item.treatment}: {d.item.decision} [{d.decision_citation.n}]"
+        for d in quotes.items
+        if d.decision_citation is not None
+    ]
+    ev = EvidenceSet(excerpts, facts)
+    prompt = render("digest_summary.j2", excerpts=excerpts, facts=facts)
     own = client is None
     llm = client or llm_client(settings)
     try:
-        reply = llm.complete(
-            [{"role": "user", "content": render("digest_summary.j2", excerpts=excerpts)}]
-        )
-    except LLMError as err:
-        return unverified(str(err))
+        writer = LLMWriter(llm, texts, max_tokens=settings.llm_max_tokens)
+        run = writer.run([{"role": "user", "content": prompt}], ev)
     finally:
         if own:
             llm.close()
-    text = reply.text.strip()
-    if text == CANNOT_ANSWER:
-        return unverified("the model gave no summary")
-    check = check_answer(text, excerpts, texts)
-    if not check.ok:
-        return unverified(check.problems[0])
+    if run.error is not None:
+        return unverified(run.error, run.notes, run.usage)
+    if run.refused:
+        return unverified("the model gave no summary", run.notes, run.usage)
+    if run.problem is not None:
+        return unverified(run.problem, run.notes, run.usage)
     return Answer(
         question=question,
-        answer=text,
+        answer=run.text,
         answered=True,
         mode="llm",
-        citations=[c for c in excerpts if c.n in check.used],
-        usage=reply.usage,
+        citations=[c for c in excerpts if c.n in run.used],
+        notices=run.notes,
+        usage=run.usage or None,
     )
 
 
@@ -334,6 +363,9 @@ def _context(letter: Letter, summary: Answer | None) -> dict[str, Any]:
         "age": p.age if p.age is not None else NOT_STATED,
         "sex": p.sex or NOT_STATED,
         "items": quotes.items,
+        "case_summary": [(line, c) for line, c in quotes.summary if line.topic != "finding"],
+        "findings": [(line, c) for line, c in quotes.summary if line.topic == "finding"],
+        "diagnoses_quote": quotes.topic("diagnoses"),
         "citations": quotes.citations,
         "anchor": anchor,
         "segments": segments,
@@ -373,6 +405,7 @@ def digest_json(letter: Letter, *, summary: Answer | None = None) -> dict[str, A
                 "guidelines": d.item.guidelines,
                 "pages": d.item.pages,
                 "decision_citation": d.decision_citation.n if d.decision_citation else None,
+                "finding": d.finding.n if d.finding else None,
                 "reasons": [
                     {
                         "category": r.category,
@@ -384,6 +417,16 @@ def digest_json(letter: Letter, *, summary: Answer | None = None) -> dict[str, A
                 ],
             }
             for d in quotes.items
+        ],
+        "case_summary": [
+            {
+                "topic": line.topic,
+                "label": line.label,
+                "quote": c.quote,
+                "citation": c.n,
+                "item_index": line.item_index,
+            }
+            for line, c in quotes.summary
         ],
         "citations": [c.model_dump(mode="json") for c in quotes.citations],
         "summary": (
