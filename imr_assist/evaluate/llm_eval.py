@@ -1,8 +1,7 @@
 """``eval --llm MODEL``: the LLM writer and the extractive writer on the same questions.
 
-Both write from the same search result; the LLM writer is given the extractive answer
-as it is in ``ask``, so what is compared is what a user would see with and without the
-model. Per writer: answers right (the eval's own ``grade``), and for the LLM: how often
+Both are ``Assistant.ask`` over the same index, once without the model and once with
+it, so what is compared is what a user would see with and without the model. Per writer: answers right (the eval's own ``grade``), and for the LLM: how often
 its answer was verified and shown, how often the extractive answer was shown instead
 (a fallback, with the notice's reason), how often the model refused and whether a
 refusal ever replaced a right extractive answer, latency and tokens.
@@ -22,7 +21,6 @@ from typing import Any, cast
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.llm import LLM_COVERAGE_NOTICE, LLM_REFUSAL_NOTICE, LLMWriter
-from imr_assist.answer.llm_client import client_from_settings
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import LLM_FALLBACK_NOTICE
 from imr_assist.evaluate.corpus import Corpus
@@ -32,8 +30,6 @@ from imr_assist.index.catalog import Catalog
 from imr_assist.index.index import Index
 from imr_assist.index.ingest import ingest
 from imr_assist.models import Answer, Letter
-from imr_assist.retrieve.hybrid import search
-from imr_assist.retrieve.query import question_kind
 from imr_assist.settings import Settings
 
 
@@ -122,17 +118,13 @@ def evaluate_llm(
             }
         )
         index = Index.open(s, create=True)
-        client = client_from_settings(s)
+        writer: LLMWriter | None = None
         try:
             paths = [str(f.path) for f in corpus.letters]
             ingest(paths, s, index=index, progress=lambda d, t, _: notify("ingest", d, t))
-            assistant = Assistant(s, index=index)
-            writer = LLMWriter(
-                client,
-                assistant.texts,
-                evidence_tokens=s.llm_evidence_tokens,
-                max_tokens=s.llm_max_tokens,
-            )
+            plain = Assistant(s, index=index)
+            with_llm = Assistant(s.model_copy(update={"llm_enabled": True}), index=index)
+            writer = with_llm.llm_writer()
             keys = ItemKeys(corpus, index.catalog)
             texts = LetterTexts(cast(Catalog, _LetterSource(keys.files, index.catalog)))
             predicted: dict[str, Letter | None] = {}
@@ -151,12 +143,10 @@ def evaluate_llm(
             rows = []
             total = len(corpus.questions)
             for n, q in enumerate(corpus.questions, 1):
-                result = search(index, q.question, k=s.k)
-                kind = question_kind(q.question)
                 ta = time.perf_counter()
-                ex = assistant.extractive.write(result, kind)
+                ex, _ = plain.ask(q.question)
                 tb = time.perf_counter()
-                llm = writer.write(result, ex, kind=kind)
+                llm, _ = with_llm.ask(q.question)
                 tc = time.perf_counter()
                 g_ex = grade(q, _observe(ex, key_of, texts, by_doc))
                 g_llm = grade(q, _observe(llm, key_of, texts, by_doc))
@@ -188,12 +178,14 @@ def evaluate_llm(
                     }
                 )
                 notify("questions", n, total)
+            endpoint = writer.client.endpoint
         finally:
-            client.close()
+            if writer is not None:
+                writer.client.close()
             index.close()
     return LLMEvalReport(
         model=model,
-        endpoint=client.endpoint,
+        endpoint=endpoint,
         corpus={**corpus.describe()},
         metrics=_metrics(rows),
         fallback_reasons=dict(
