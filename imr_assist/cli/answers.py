@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,8 +18,10 @@ from imr_assist.cli.common import (
     print_json,
     settings_from,
 )
-from imr_assist.models import Answer
-from imr_assist.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: --help and extract need no pydantic models
+    from imr_assist.models import Answer
+    from imr_assist.settings import Settings
 
 LlmOpt = typer.Option(
     None, "--llm", help="Model to write answers, or 'none' for extractive [IMR_ASSIST_MODEL]"

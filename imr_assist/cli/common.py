@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
-from imr_assist.models import Letter
-from imr_assist.settings import Settings
+# Imported where used: ``--help`` and ``extract`` load only what they need (the
+# settings and records bring pydantic, the progress bar most of rich).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from imr_assist.models import Letter
+    from imr_assist.settings import Settings
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -39,6 +42,14 @@ def llm_flags(llm: str | None) -> dict[str, Any]:
 
 def progress_bar(label: str, *, disable: bool = False) -> Progress:
     """The progress bar long commands show on stderr (hidden when it is not a terminal)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
@@ -54,6 +65,8 @@ def progress_bar(label: str, *, disable: bool = False) -> Progress:
 def settings_from(
     index: Path | None = None, chroma_url: str | None = None, **more: Any
 ) -> Settings:
+    from imr_assist.settings import Settings
+
     return Settings.load(index_dir=index, chroma_url=chroma_url, **more)
 
 
@@ -63,6 +76,8 @@ def print_json(data: Any) -> None:
 
 def print_letter_warnings(letter: Letter) -> None:
     """One stderr line per part of a letter that could not be read (the record is kept)."""
+    from rich.text import Text
+
     for w in letter.warnings:
         where = f" (item {w.item_index + 1})" if w.item_index is not None else ""
         err.print(

@@ -7,16 +7,16 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.text import Text
 
 from imr_assist.cli import app
 from imr_assist.cli.common import err, print_letter_warnings
-from imr_assist.errors import LetterError
-from imr_assist.models import Letter
-from imr_assist.parse import parse_paths
-from imr_assist.parse.coverage import coverage
+
+if TYPE_CHECKING:  # the parser loads when a command runs, not for --help
+    from imr_assist.errors import LetterError
+    from imr_assist.models import Letter
 
 
 class Format(StrEnum):
@@ -107,6 +107,11 @@ def extract(
     What a letter has that could not be read is a warning on stderr and in the
     record's ``warnings``; the letter is still extracted.
     """
+    from rich.text import Text
+
+    from imr_assist.parse import parse_paths
+    from imr_assist.parse.coverage import coverage
+
     failures: list[LetterError] = []
 
     def on_error(e: LetterError) -> None:

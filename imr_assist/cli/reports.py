@@ -26,10 +26,10 @@ from imr_assist.cli.common import (
     settings_from,
 )
 from imr_assist.errors import IndexStateError, LetterError
-from imr_assist.settings import Settings
 
 if TYPE_CHECKING:
     from imr_assist.models import Answer, Letter
+    from imr_assist.settings import Settings
 
 
 class DigestFormat(StrEnum):
@@ -57,6 +57,8 @@ class StatsFormat(StrEnum):
 
 def _settings(index: Path | None, llm: str | None) -> Settings:
     """Settings from the flags; ``--llm none`` turns the summary off, a model name on."""
+    from imr_assist.settings import Settings
+
     return Settings.load(index_dir=index, **llm_flags(llm))
 
 

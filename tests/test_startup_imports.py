@@ -1,0 +1,84 @@
+"""What one-shot commands import: ``--help`` and ``extract`` never load the vector store,
+the model runtime or the answer code (start-up time is mostly imports).
+
+Each command runs in a fresh interpreter through the real entry point; the wrapper then
+lists which of the heavy packages ended up in ``sys.modules``. Nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imr_assist.samples import sample_paths
+
+HEAVY = ("chromadb", "onnxruntime", "bm25s", "imr_assist.answer", "imr_assist.index")
+
+WRAPPER = """
+import json, sys
+from imr_assist.cli import main
+sys.argv = ["imr-assist", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+sys.stdout.flush()
+print("\\nMODULES " + json.dumps(loaded))
+"""
+
+
+def loaded_modules(
+    args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY
+) -> tuple[list[str], str]:
+    """Modules under ``heavy`` loaded by ``imr-assist ARGS``, and what the command printed."""
+    code = f"HEAVY = {heavy!r}\n" + WRAPPER
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    out, _, tail = proc.stdout.rpartition("\nMODULES ")
+    assert tail, f"wrapper printed no module list; stderr:\n{proc.stderr}"
+    return json.loads(tail), out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--help"], id="help"),
+        pytest.param(["ask", "--help"], id="ask-help"),
+        pytest.param(["ingest", "--help"], id="ingest-help"),
+    ],
+)
+def test_help_loads_no_store_model_or_answer_code(args: list[str], tmp_path: Path) -> None:
+    loaded, out = loaded_modules(args, tmp_path)
+    assert "Usage" in out  # the help was really printed
+    assert loaded == []
+
+
+def test_help_loads_no_parser_or_records(tmp_path: Path) -> None:
+    """The parser's hundreds of regexes and the pydantic records wait for a command."""
+    loaded, _ = loaded_modules(["--help"], tmp_path, heavy=("imr_assist.parse", "pydantic"))
+    assert loaded == []
+
+
+def test_extract_loads_no_store_model_or_answer_code(tmp_path: Path) -> None:
+    letter = sample_paths()[0]
+    loaded, out = loaded_modules(["extract", str(letter), "--format", "jsonl"], tmp_path)
+    record = json.loads(out.strip().splitlines()[0])
+    assert record["items"]  # the letter was really parsed
+    assert loaded == []
+
+
+def test_the_check_sees_an_import_when_there_is_one(tmp_path: Path) -> None:
+    """``search`` needs the index code: the wrapper reports it, so an empty list above
+    means the modules were absent, not that the check cannot see them."""
+    loaded, _ = loaded_modules(["search", "norco", "--index", str(tmp_path / "none")], tmp_path)
+    assert "imr_assist.index" in loaded
