@@ -49,6 +49,22 @@ _LETTER_FIELDS = {
 }
 
 
+# Sentences that describe the case rather than argue the decision.
+_CASE_WORDS = re.compile(
+    r"\b(?:diagnos\w*|injur\w*|sustain\w*|fell|fall|accident|trauma|history\s+of|"
+    r"impression|fractur\w*|sprain\w*|strain\w*|tear|contusion|derangement)\b",
+    re.IGNORECASE,
+)
+
+
+def _case_sentences(lt: Letter) -> list[str]:
+    """The diagnoses, the requested treatments and the summary's case-describing sentences."""
+    out = list(lt.diagnoses) + [it.treatment for it in lt.items]
+    if lt.summary:
+        out += [s for s in re.split(r"(?<=[.!?])\s+", lt.summary) if _CASE_WORDS.search(s)]
+    return out
+
+
 def _stem(word: str) -> str:
     w = word.lower()
     for suf in ("ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s"):
@@ -69,6 +85,9 @@ class PlanRunner:
     def rows(self, plan: QueryPlan, result: SearchResult) -> list[ItemRow]:
         f = result.filters
         rows = result.items if f.restricted else matching_items(self.index, f)
+        return self._narrow(plan, rows)
+
+    def _narrow(self, plan: QueryPlan, rows: list[ItemRow]) -> list[ItemRow]:
         if not plan.letter_restricted:
             return rows
         out = []
@@ -77,6 +96,14 @@ class PlanRunner:
             if lt is not None and self._letter_ok(plan, lt) and self._item_ok(plan, lt, r):
                 out.append(r)
         return out
+
+    def _base(self, plan: QueryPlan, result: SearchResult, topic_keys: set | None) -> list[ItemRow]:
+        """The plan's rows whatever their decision: the denominator of a share."""
+        f = replace(result.filters, decision=None)
+        rows = self._narrow(plan, matching_items(self.index, f))
+        if topic_keys is not None:
+            rows = [r for r in rows if (r.doc_id, r.item_index) in topic_keys]
+        return rows
 
     def _letter_ok(self, plan: QueryPlan, lt: Letter) -> bool:
         p = lt.patient
@@ -92,6 +119,12 @@ class PlanRunner:
             return False
         if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
             return False
+        if plan.all_decided and any(it.decision != plan.all_decided for it in lt.items):
+            return False
+        if plan.letter_regions:
+            case = " ".join(_case_sentences(lt))
+            if not any(REGIONS[rg].search(case) for rg in plan.letter_regions):
+                return False
         return True
 
     def _item_ok(self, plan: QueryPlan, lt: Letter, row: ItemRow) -> bool:
@@ -119,23 +152,37 @@ class PlanRunner:
         stems = [_stem(w) for w in plan.topic]
         need = len(stems) if len(stems) < 3 else -(-2 * len(stems) // 3)
         found: dict[tuple[str, int | None], list[Evidence]] = {}
-        seen_summary: set[str] = set()
+        summaries: dict[str, list[Evidence]] = {}
         for r in rows:
             lt = self.texts.letter(r.doc_id)
             nt = self.texts.view(r.doc_id)
             if lt is None or nt is None or r.item_index >= len(lt.items):
                 continue
+            if r.doc_id not in summaries:
+                span = lt.spans.get("summary")
+                summaries[r.doc_id] = (
+                    self._sentences_with(nt, lt, span.start, span.end, stems, need)
+                    if span is not None
+                    else []
+                )
+                if plan.about_case:  # "letters involving a fracture": how the case is described
+                    summaries[r.doc_id] = [
+                        e for e in summaries[r.doc_id] if _CASE_WORDS.search(e.quote)
+                    ]
+                if summaries[r.doc_id]:
+                    found[(r.doc_id, None)] = summaries[r.doc_id]
             it = lt.items[r.item_index]
-            spans = [("item", it.spans.get("rationale"))]
-            if plan.unit == "letters" and r.doc_id not in seen_summary:
-                seen_summary.add(r.doc_id)
-                spans.append(("summary", lt.spans.get("summary")))
-            for where, span in spans:
-                if span is None:
-                    continue
-                for ev in self._sentences_with(nt, lt, span.start, span.end, stems, need):
-                    key = (r.doc_id, r.item_index if where == "item" else None)
-                    found.setdefault(key, []).append(replace(ev, item_index=key[1]))
+            evs = []
+            for name in ("treatment",) if plan.about_case else ("treatment", "rationale"):
+                span = it.spans.get(name)
+                if span is not None and not evs:
+                    evs = self._sentences_with(nt, lt, span.start, span.end, stems, need)
+            if evs:
+                found[(r.doc_id, r.item_index)] = [replace(e, item_index=r.item_index) for e in evs]
+            elif summaries[r.doc_id]:
+                # The case the decision was made in is what the topic describes ("for
+                # the 47-year-old man with the L4-L5 disc protrusion").
+                found[(r.doc_id, r.item_index)] = []
         return found
 
     @staticmethod
@@ -162,6 +209,10 @@ class PlanRunner:
 
     def _answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
         notices = [f"read '{a}' as {b}" for a, b in plan.corrections]
+        if plan.terms:
+            notices.append(
+                f"not used as a restriction: {', '.join(plan.terms)} (they only rank passages)"
+            )
         if plan.absent:
             return self._refuse(
                 result,
@@ -223,6 +274,24 @@ class PlanRunner:
             )
         if plan.unit == "letters" and kind in ("list", "count", "share", "topic"):
             return self._finish(result, plan, lead, self._letters, rows, notices)
+        if (
+            kind in ("count", "share")
+            and result.filters.decision
+            and (plan.letter_restricted or topic is not None)
+        ):
+            keys = None
+            if topic is not None:
+                # the topic's own matches, found again over every decision
+                keys = set(self.topic_hits(plan, self._base(plan, result, None)))
+            base = self._base(plan, result, keys)
+            return self._finish(
+                result,
+                plan,
+                lead,
+                lambda p, rw, led: self._share(p, rw, base, led, result.filters.decision),
+                rows,
+                notices,
+            )
         narrowed = replace(result, items=rows)
         if plan.letter_restricted or topic is not None:
             narrowed.filters = replace(result.filters, narrowed=True)
@@ -313,6 +382,30 @@ class PlanRunner:
             found = [rg for rg, rx in REGIONS.items() if rx.search(text)]
             return (", ".join(found) or None), [(lt, "date_of_injury")]
         return None, []
+
+    def _share(
+        self,
+        plan: QueryPlan,
+        rows: list[ItemRow],
+        base: list[ItemRow],
+        led: CitationLedger,
+        decision: str,
+    ) -> list[str]:
+        n, total = len(rows), len(base)
+        if not total:
+            return []
+        shown = rows or base
+        marks = "".join(self._cite_line(r, led) for r in shown[:3])
+        scope = ", ".join(f"{k}={v}" for k, v in _restrictions(plan).items())
+        lines = [
+            f"{n} of {total} matching decisions ({scope}) {'was' if n == 1 else 'were'} "
+            f"{decision} ({100 * n / total:.0f}%). {marks}".rstrip()
+        ]
+        for r in rows[:MAX_LISTED]:
+            lines.append(f"- {r.treatment} ({r.doc_id}): {r.decision} {self._cite_line(r, led)}")
+        if n > MAX_LISTED:
+            lines.append(f"- and {n - MAX_LISTED} more")
+        return lines
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         groups: dict[str, list[ItemRow]] = defaultdict(list)
@@ -413,3 +506,25 @@ class PlanRunner:
         if len(by_doc) > MAX_LISTED:
             lines.append(f"- and {len(by_doc) - MAX_LISTED} more letters")
         return lines
+
+
+def _restrictions(plan: QueryPlan) -> dict[str, object]:
+    """The plan's restrictions, said in an answer."""
+    d = plan.as_dict()
+    out: dict[str, object] = dict(d.get("filters", {}))
+    out.pop("decision", None)
+    for key in (
+        "regions",
+        "letter_regions",
+        "partial",
+        "sex",
+        "age_min",
+        "age_max",
+        "licensed_in",
+        "decided_in",
+        "all_decided",
+        "topic",
+    ):
+        if key in d:
+            out[key] = d[key]
+    return out

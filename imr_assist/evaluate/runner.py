@@ -45,6 +45,7 @@ from imr_assist.index.index import Index
 from imr_assist.index.ingest import ingest
 from imr_assist.models import Answer, Item, Letter, Span
 from imr_assist.retrieve.hybrid import search
+from imr_assist.retrieve.plan import read_question
 from imr_assist.settings import Settings
 
 #: Passages retrieved per question for the retrieval metrics (recall@10, MRR@10).
@@ -271,12 +272,17 @@ def evaluate(
             return keys.of(naive.doc_sha(doc_id) if naive else None, doc_id)
 
         def run_imr(question: str) -> _Run:
-            # Assistant.ask in two timed stages; the search
+            # Assistant.ask in two timed stages (the question read into its plan, then
+            # searched, then answered by the plan runner); the search
             # goes RETRIEVAL_DEPTH deep and the writer sees the first k hits, as ask does.
             ta = time.perf_counter()
-            result = search(index, question, k=max(RETRIEVAL_DEPTH, s.k))
+            plan = read_question(question)
+            result = search(
+                index, plan.corrected, k=max(RETRIEVAL_DEPTH, s.k), filters=plan.filters
+            )
+            result.question = question
             tb = time.perf_counter()
-            answer = assistant.answer(replace(result, hits=result.hits[: s.k]))
+            answer = assistant.planner.answer(plan, replace(result, hits=result.hits[: s.k]))
             tc = time.perf_counter()
             passages = [
                 Passage(imr_key(h.chunk.doc_id), h.chunk.start, h.chunk.end, h.chunk.item_index)

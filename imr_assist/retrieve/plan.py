@@ -76,6 +76,20 @@ _DISCUSS = re.compile(
     r"address\w*|refer\w*\s+to|cite[sd]?)\b",
     _I,
 )
+# "letters where every item was upheld", "all requests denied"
+_EVERY = re.compile(
+    r"\b(?:every|all|each)\s+(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
+    r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b",
+    _I,
+)
+# Where the words that restrict the answer begin (see ``_topic``).
+_CUE = re.compile(
+    r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
+    r"on\s+the\s+grounds?\s+(?:of|that)|citing|cited|about|regarding|concerning|"
+    r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
+    r"(?:had|have|has|were|was|mention|discuss|cite|lack)\w*|lacking|faulted|diagnosed)\b",
+    _I,
+)
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"\bpartial(?:ly)?\b|\bpartly\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
@@ -303,7 +317,7 @@ _STOP = frozenset(
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
     part portion remainder remaining authorized authorize authorization rest utilization
-    noting note noted notes""".split()
+    noting note noted notes least one any""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 
@@ -336,7 +350,10 @@ class QueryPlan:
     unit: str = "decisions"
     group_by: str | None = None
     fact: str | None = None
-    regions: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # the item's own region (in its treatment)
+    letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
+    all_decided: str | None = None  # letters whose every decision went this way
+    about_case: bool = False  # "letters involving a fracture": the case, not the rationale
     partial: bool = False
     age_min: int | None = None
     age_max: int | None = None
@@ -345,6 +362,7 @@ class QueryPlan:
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
     topic: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # other unused words: they rank passages, restrict nothing
     absent: str | None = None
     corrections: tuple[tuple[str, str], ...] = ()
     # "What do reviewers say about X", "which letters discuss X": X may be a passage
@@ -372,6 +390,10 @@ class QueryPlan:
                 out[key] = getattr(self, key)
         if self.regions:
             out["regions"] = list(self.regions)
+        if self.letter_regions:
+            out["letter_regions"] = list(self.letter_regions)
+        if self.all_decided:
+            out["all_decided"] = self.all_decided
         if self.partial:
             out["partial"] = True
         if self.age_min is not None:
@@ -380,6 +402,8 @@ class QueryPlan:
             out["age_max"] = self.age_max
         if self.topic:
             out["topic"] = list(self.topic)
+        if self.terms:
+            out["terms"] = list(self.terms)
         if self.corrections:
             out["corrections"] = [{"asked": a, "read_as": b} for a, b in self.corrections]
         return out
@@ -417,7 +441,8 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         if len(low) < 5 or low in vocab or low in _STOP or _is_english(low):
             continue
         close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.86)
-        if close and close[0][0] == low[0]:
+        # An inflection of a known word is no misspelling ("reversed", "screens").
+        if close and close[0][0] == low[0] and not low.startswith(close[0][:-1]):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
     return out, tuple(fixes)
@@ -497,16 +522,29 @@ def read_question(question: str) -> QueryPlan:
         _I,
     ):
         unit = "letters"
-    regions = []
+    regions: list[str] = []
+    letter_regions: list[str] = []
+    treatment_at = [(m.start, m.end) for m in get_lexicon().find_all(q)]
     for m in _REGION_Q.finditer(q):
         word = m.group(0).lower()
         region = _REGION_OF_WORD.get(word) or next(
             (r for r, rx in REGIONS.items() if rx.search(word)), None
         )
-        if region:
-            used.append((m.start(), m.end()))
-            if region not in regions:
-                regions.append(region)
+        if not region:
+            continue
+        used.append((m.start(), m.end()))
+        # Beside a treatment name ("MRI of the lumbar spine", "knee PT") the region is
+        # the item's; elsewhere, with a treatment named ("Relafen for the man with the
+        # L4-L5 disc protrusion"), it describes the case.
+        near = any(abs(m.start() - b) <= 25 or abs(a - m.end()) <= 25 for a, b in treatment_at)
+        target = letter_regions if (treatment_at and not near) or unit == "letters" else regions
+        if region not in target:
+            target.append(region)
+    all_decided = None
+    if m := use(_EVERY.search(q)):
+        all_decided = "overturned" if m["d"].lower().startswith(("overt", "appro")) else "upheld"
+        filters = replace(filters, decision=None)
+        unit = "letters"
     partial_m = use(_PARTIAL.search(q))
     partial = partial_m is not None
     if partial_m is not None:
@@ -549,8 +587,17 @@ def read_question(question: str) -> QueryPlan:
         kind = "absent"
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
-    topic = _topic(q, used, filters)
-    if kind == "general" and topic:
+    topic, terms = _topic(q, used, filters)
+    restricts = filters.restricted or regions or letter_regions or partial or sex or all_decided
+    restricts = restricts or age_min is not None or age_max is not None or licensed or decided_in
+    if not restricts and terms and kind not in ("fact", "absent", "group"):
+        # Nothing else narrows the question ("Which requests were retrospective?"): its
+        # remaining words are what it is about.
+        topic, terms = terms + topic, ()
+    if kind == "general" and not filters.restricted and (topic or terms):
+        # A question that names nothing to filter on is about its words.
+        topic, terms, kind = topic + terms, (), "topic"
+    elif kind == "general" and topic:
         kind = "topic"
     return QueryPlan(
         question=question,
@@ -561,6 +608,9 @@ def read_question(question: str) -> QueryPlan:
         group_by=group_by,
         fact=fact,
         regions=tuple(regions),
+        letter_regions=tuple(letter_regions),
+        all_decided=all_decided,
+        about_case=bool(re.search(r"\b(?:involv\w*|diagnos\w*|injur\w*|sustain\w*)\b", q, _I)),
         partial=partial,
         age_min=age_min,
         age_max=age_max,
@@ -569,14 +619,23 @@ def read_question(question: str) -> QueryPlan:
         measure=measure,
         decided_in=decided_in,
         topic=topic,
+        terms=terms,
         absent=absent,
         corrections=fixes,
         discusses=discusses,
     )
 
 
-def _topic(q: str, used: list[tuple[int, int]], f: QueryFilters) -> tuple[str, ...]:
-    """Content words that no filter used, in question order."""
+def _topic(
+    q: str, used: list[tuple[int, int]], f: QueryFilters
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Content words that no filter used, in question order: (topic, terms).
+
+    Words after a relational cue ("because", "for lack of", "about", "discuss",
+    "involve", "with", "noting") restrict the answer: they are the topic. Words before
+    any cue ("On what grounds were opioid *prescriptions* *found* ...") only describe
+    what is asked; they are kept as terms that rank the passages quoted.
+    """
     lex = get_lexicon()
     spent = list(used)
     for m in lex.find_all(q):
@@ -585,7 +644,7 @@ def _topic(q: str, used: list[tuple[int, int]], f: QueryFilters) -> tuple[str, .
     for _cls, a, b in lex.classes_for_group_word(q):
         spent.append((a, b))
     spec = (f.specialty or "").lower().split()
-    words = []
+    words: list[tuple[str, int]] = []
     for m in _WORD.finditer(q):
         w = m.group(0).lower().strip("'")
         if w in _STOP or len(w) < 3 or w.isdigit():
@@ -598,6 +657,10 @@ def _topic(q: str, used: list[tuple[int, int]], f: QueryFilters) -> tuple[str, .
             continue
         if f.guideline and w.upper() == f.guideline:
             continue
-        if w not in words:
-            words.append(w)
-    return tuple(words)
+        if all(w != x for x, _ in words):
+            words.append((w, m.start()))
+    cue = _CUE.search(q)
+    at = cue.start() if cue else len(q)
+    topic = tuple(dict.fromkeys(w for w, pos in words if pos >= at))
+    terms = tuple(dict.fromkeys(w for w, pos in words if pos < at))
+    return topic, terms
