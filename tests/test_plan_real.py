@@ -152,7 +152,8 @@ def test_topic_without_a_passage_is_refused_and_named(assistant: Assistant) -> N
 def test_unused_words_stay_in_the_topic() -> None:
     plan = read_question("List the requests denied because guideline criteria were not met")
     assert plan.filters.decision == "upheld" and "criteria" in plan.topic
-    assert read_question("Which letters involve a knee injury?").regions == ("knee",)
+    assert read_question("Which letters involve a knee injury?").letter_regions == ("knee",)
+    assert read_question("decisions about MRI of the lumbar spine").regions == ("lumbar spine",)
     assert read_question("overturnd decisons for men").corrections == (
         ("overturnd", "overturned"),
         ("decisons", "decisions"),

@@ -26,6 +26,8 @@ from imr_assist.answer.extractive import (
     Evidence,
     ExtractiveWriter,
     decision_line,
+    scope,
+    subject,
 )
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, UPHELD
 from imr_assist.index.catalog import ItemRow
@@ -396,10 +398,15 @@ class PlanRunner:
             return []
         shown = rows or base
         marks = "".join(self._cite_line(r, led) for r in shown[:3])
-        scope = ", ".join(f"{k}={v}" for k, v in _restrictions(plan).items())
+        f = plan.filters
+        extra = _extra_scope(plan)
+        where = scope(f)
+        if extra:
+            where = f"{where[:-1]}; {extra})" if where else f" ({extra})"
         lines = [
-            f"{n} of {total} matching decisions ({scope}) {'was' if n == 1 else 'were'} "
-            f"{decision} ({100 * n / total:.0f}%). {marks}".rstrip()
+            f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} in the index"
+            f"{where} {'was' if n == 1 else 'were'} {decision} ({100 * n / total:.0f}%). "
+            f"{marks}".rstrip()
         ]
         for r in rows[:MAX_LISTED]:
             lines.append(f"- {r.treatment} ({r.doc_id}): {r.decision} {self._cite_line(r, led)}")
@@ -508,23 +515,25 @@ class PlanRunner:
         return lines
 
 
-def _restrictions(plan: QueryPlan) -> dict[str, object]:
-    """The plan's restrictions, said in an answer."""
-    d = plan.as_dict()
-    out: dict[str, object] = dict(d.get("filters", {}))
-    out.pop("decision", None)
-    for key in (
-        "regions",
-        "letter_regions",
-        "partial",
-        "sex",
-        "age_min",
-        "age_max",
-        "licensed_in",
-        "decided_in",
-        "all_decided",
-        "topic",
-    ):
-        if key in d:
-            out[key] = d[key]
-    return out
+def _extra_scope(plan: QueryPlan) -> str:
+    """The plan's restrictions beyond the item filters, as the answer says them."""
+    parts = []
+    if plan.regions:
+        parts.append("about the " + " or ".join(plan.regions))
+    if plan.letter_regions:
+        parts.append("cases involving the " + " or ".join(plan.letter_regions))
+    if plan.partial:
+        parts.append("partial certifications")
+    if plan.sex and not plan.filters.patient_sex:
+        parts.append(f"{plan.sex} workers")
+    if plan.age_min is not None or plan.age_max is not None:
+        lo = plan.age_min if plan.age_min is not None else ""
+        hi = plan.age_max if plan.age_max is not None else ""
+        parts.append(f"aged {lo}-{hi}".replace("aged -", "aged up to ").rstrip("-"))
+    if plan.licensed_in:
+        parts.append(f"reviewer licensed in {plan.licensed_in}")
+    if plan.decided_in:
+        parts.append(f"decided in {plan.decided_in}")
+    if plan.topic:
+        parts.append(f"discussing '{' '.join(plan.topic)}'")
+    return "; ".join(parts)
