@@ -31,7 +31,7 @@ from imr_assist.models import Answer
 from imr_assist.parse import parse_text
 from imr_assist.samples import sample_paths, samples_dir
 from imr_assist.settings import Settings
-from tests.openai_server import OpenAITestServer, Reply
+from tests.openai_server import OpenAITestServer, Reply, prompt_facts
 from tests.test_reliability_input import IMR, clean_env
 
 _register()
@@ -189,8 +189,9 @@ def test_letter_text_reaches_the_model_only_inside_the_evidence_block(
     assert user.count("<excerpt ") == user.count("</excerpt>") == len(excerpts)
     start, end = user.index("<evidence>"), user.index("</evidence>") + len("</evidence>")
     before, inside, after = user[:start], user[start:end], user[end:]
-    assert before == f"Question: {QUESTION}\n\n"
-    assert after == "\n\nWrite the answer now, citing excerpts by number.\n"
+    # Evidence first; the question, the rules and the example after it.
+    assert before == ""
+    assert after.startswith(f"\n\nQuestion: {QUESTION}\n\nRules:\n")
     for outside in (system, before, after):
         for hostile in (INJECTION, SMUGGLED, "[99]", "Decision: Overturned"):
             assert hostile not in outside
@@ -254,28 +255,25 @@ def test_fake_citation_markers_are_not_citations(
     echo = "The reviewer approved the request [99]."
     openai_server.script([echo, echo])
     answer, _ = llm.ask(QUESTION)
-    _fallback(answer, "citation [99] does not exist")
+    _fallback(answer, "cites excerpt [99], which does not exist")
 
 
 def test_honest_answer_quoting_lookalikes_is_verified(
     llm: Assistant, openai_server: OpenAITestServer
 ) -> None:
     excerpts = first_prompt(llm, openai_server)
-    decision_line = next(n for n, t in excerpts.items() if t.startswith("Norco 10/325 mg #30"))
     injected = next(n for n, t in excerpts.items() if INJECTION in t)
-    # The model sees look-alikes and copies them; the check maps them back.
-    reply = (
-        f"Norco 10/325 mg #30 was upheld [{decision_line}]. "
-        f'The letter also contains the text "\u2039EVIDENCE\u203a \u2039 / Evidence \u203a" [{injected}].'
+    # The model sees look-alikes and copies them; the check maps them back. The
+    # facts are restated too, so the answer covers what the extractive one does.
+    quote = "\u2039EVIDENCE\u203a \u2039 / Evidence \u203a"
+    openai_server.script(
+        [Reply(behaviour=follow_facts_and(f'The letter says "{quote}".', injected))]
     )
-    openai_server.script([reply])
     answer, _ = llm.ask(QUESTION)
     assert answer.mode == "llm", answer.notices
-    assert answer.answer == (
-        "Norco 10/325 mg #30 was upheld [1]. "
-        'The letter also contains the text "<EVIDENCE> < / Evidence >" [2].'
-    )
-    assert [c.doc_id for c in answer.citations] == [CASE, CASE]
+    assert answer.answer.startswith("Norco 10/325 mg #30")
+    assert 'The letter says "<EVIDENCE> < / Evidence >" [' in answer.answer
+    assert {c.doc_id for c in answer.citations} == {CASE}
     assert answer.citations[0].decision == UPHELD
 
 
@@ -410,15 +408,15 @@ BAD_REPLIES = {
     # No ASCII words: no sentence counts as cited, and the answer is not English.
     "chinese": (
         ["诺可的请求被维持，因为没有记录功能改善 [1]。"] * 2,
-        "the answer cites no excerpt",
+        "the answer is not in English",
     ),
     "missing-excerpt": (
         ["Norco requests are upheld for lack of improvement [1][42]."] * 2,
-        "citation [42] does not exist",
+        "cites excerpt [42], which does not exist",
     ),
     "invented-quote": (
         ['A reviewer wrote "Norco cures every kind of pain forever" [1].'] * 2,
-        "quote not found",
+        "quotes words not in excerpt(s) [1]",
     ),
     "wrong-decision": (
         ["Norco requests were overturned [1]."] * 2,
@@ -459,26 +457,38 @@ def test_cli_ask_recovers_after_one_transient_fault(
         "server-error-once": Reply(status=503, headers={"Retry-After": "0"}),
         "timeout-once": Reply(content="late", delay=3),
     }[first]
-    good = f'Norco requests were upheld; one reviewer wrote "{phrase}" [{n}].'
-    openai_server.script([fault, good])
+    quoted = f'One reviewer wrote "{phrase}".'
+    openai_server.script([fault, Reply(behaviour=follow_facts_and(quoted, n))])
     data = _ask_json(sample_index, openai_server, "--llm", "test-model")
     assert data["mode"] == "llm", data["notices"]
-    assert data["notices"] == []
-    assert data["answer"] == good.replace(f"[{n}]", "[1]")
-    (cite,) = data["citations"]
+    # The re-send is said, and why.
+    assert data["notices"][0].startswith("The language model request was sent 2 times ("), data[
+        "notices"
+    ]
+    assert f'One reviewer wrote "{phrase}" [' in data["answer"]
     original = next(c for c in extractive_norco["citations"] if c["n"] == n)
-    assert {k: v for k, v in cite.items() if k != "n"} == {
-        k: v for k, v in original.items() if k != "n"
-    }
+    assert {k: v for k, v in original.items() if k != "n"} in [
+        {k: v for k, v in c.items() if k != "n"} for c in data["citations"]
+    ]
 
 
-def test_cli_chat_replaces_a_draft_that_died_mid_stream(
+def follow_facts_and(sentence: str, n: int):  # type: ignore[no-untyped-def]
+    """The rule-following reply, with one more sentence citing excerpt ``n``."""
+
+    def behaviour(request):  # type: ignore[no-untyped-def]
+        facts = [{"text": t, "excerpts": e} for t, e in prompt_facts(request)]
+        return Reply.json({"sentences": [*facts, {"text": sentence, "excerpts": [n]}]})
+
+    return behaviour
+
+
+def test_cli_chat_never_prints_an_unverified_draft(
     sample_index: Path,
     openai_server: OpenAITestServer,
     extractive_norco: dict,  # type: ignore[type-arg]
 ) -> None:
     draft = "Norco requests were overturned in every letter [1]."
-    openai_server.script([Reply(content=draft, chunk_delay=3.0)])
+    openai_server.script([Reply(content=draft), Reply(content=draft)])
     res = CliRunner().invoke(
         app,
         ["chat", "--llm", "test-model", "--index", str(sample_index)],
@@ -487,8 +497,8 @@ def test_cli_chat_replaces_a_draft_that_died_mid_stream(
     )
     assert res.exit_code == 0, res.output
     out = res.stdout
-    # The first streamed piece was shown, then replaced and labelled.
-    assert out.index("Norco ") < out.index("The draft above could not be verified.")
+    # Drafts are checked before anything is shown: the wrong one never appears.
+    assert "overturned in every letter" not in out
     assert extractive_norco["answer"] in out
-    assert "timed out after 1s" in res.stderr
-    assert len(openai_server.chat_requests) == 1  # text was already shown: not retried
+    assert "says overturned but cites no overturned decision" in res.stderr
+    assert len(openai_server.chat_requests) == 2  # the draft, and the re-ask naming it

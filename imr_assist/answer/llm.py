@@ -191,7 +191,7 @@ def _read_json(items: list[Any]) -> Draft:
     out: list[DraftSentence] = []
     for i, item in enumerate(items):
         if isinstance(item, str):
-            body, nums = _marks(item)
+            body, nums = _marks(from_prompt(item))
             out.append(DraftSentence(body, nums, line=i))
             continue
         if not isinstance(item, dict):
@@ -199,7 +199,7 @@ def _read_json(items: list[Any]) -> Draft:
         raw = item.get("text", item.get("sentence", item.get("claim", "")))
         if not isinstance(raw, str):
             continue
-        body, in_text = _marks(raw)
+        body, in_text = _marks(from_prompt(raw))
         nums = _numbers(item.get("excerpts", item.get("citations", item.get("sources", []))))
         quote = _numbers(item.get("quote", item.get("quote_id")))
         out.append(DraftSentence(body, nums or in_text, quote[0] if quote else None, line=i))
@@ -674,8 +674,7 @@ class LLMWriter:
         checked = [check_sentence(s, ev, self.texts) for s in draft.sentences]
         if not draft.refused and not _looks_english(" ".join(s.text for s in draft.sentences)):
             checked = [
-                Checked(c.draft, c.excerpts, c.problem or "the answer is not in English")
-                for c in checked
+                Checked(c.draft, c.excerpts, "the answer is not in English") for c in checked
             ]
         return Outcome(checked, draft, reply)
 

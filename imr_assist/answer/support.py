@@ -48,6 +48,8 @@ _FRAME = frozenset(
     approved approve necessary necessity medically treatment treatments item items
     case cases patient patients worker workers injured says said stated states state
     notes noted note found finds find according based reason reasons why answer
+    wrote write writes explained explains concluded concludes reported reports
+    stating noting citing cited cites quoted quote quotes
     excerpt excerpts evidence record records documented documentation
     """.split()
 )
