@@ -80,8 +80,11 @@ class ChatSession:
         return effective, merged
 
     def ask(self, question: str, on_delta: Callable[[str], None] | None = None) -> Answer:
-        effective, filters = self.resolve(question)
-        answer, _ = self.assistant.ask(effective, filters=filters, on_delta=on_delta)
+        # One snapshot for reading the question (its letter references) and answering
+        # it; letters ingested or changed since the last question are seen here.
+        with self.assistant.snapshot():
+            effective, filters = self.resolve(question)
+            answer, _ = self.assistant.ask(effective, filters=filters, on_delta=on_delta)
         answer = answer.model_copy(update={"question": question})
         self.filters = filters
         if effective == question:

@@ -22,22 +22,28 @@ class Located:
 
 
 class LetterTexts:
-    """Normalised views of letters, built once per letter per answer."""
+    """Normalised views of letters, built once per letter text.
+
+    Views are keyed by doc id and sha256, like the catalog's parsed records: a letter
+    re-ingested with a new text while an ``Assistant`` is open gets a new view, so a
+    quote is never checked against the text the letter had before.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._views: dict[str, NormalizedText] = {}
+        self._views: dict[str, tuple[str, NormalizedText]] = {}
 
     def letter(self, doc_id: str) -> Letter | None:
         return self.catalog.letter(doc_id)
 
     def view(self, doc_id: str) -> NormalizedText | None:
-        if doc_id not in self._views:
-            letter = self.catalog.letter(doc_id)
-            if letter is None:
-                return None
-            self._views[doc_id] = normalize(letter.text)
-        return self._views[doc_id]
+        letter = self.catalog.letter(doc_id)
+        if letter is None:
+            return None
+        cached = self._views.get(doc_id)
+        if cached is None or cached[0] != letter.sha256:
+            cached = self._views[doc_id] = (letter.sha256, normalize(letter.text))
+        return cached[1]
 
     def locate(self, doc_id: str, quote: str) -> Located | None:
         """Where ``quote`` stands verbatim in the letter, or None."""

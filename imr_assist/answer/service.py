@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import ExtractiveWriter
@@ -25,6 +26,30 @@ class Assistant:
         self.extractive = ExtractiveWriter(self.texts)
         self.planner = PlanRunner(self.index, self.texts, self.extractive)
         self._llm = None
+        self._loaded_state: tuple[int, str | None] | None = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read of the index for one answer, current as of its start.
+
+        Between questions (an ``Assistant`` or ``chat`` kept open while ``ingest``
+        runs elsewhere) the catalog's generation and the lexical index are checked;
+        if either changed, the loaded vector client and lexical index are dropped so
+        new and changed letters are found. Inside, every catalog read shares one
+        SQLite read transaction; search keeps only chunks that transaction holds, so
+        counts, listed items, decisions and quotes all come from the same state.
+        Nested calls share the outer snapshot.
+        """
+        catalog = self.index.catalog
+        if catalog.db.in_transaction:
+            yield
+            return
+        with catalog.snapshot():
+            state = self.index.reader_state()
+            if state != self._loaded_state:
+                self.index.forget_loaded()
+                self._loaded_state = state
+            yield
 
     def llm_writer(self):  # type: ignore[no-untyped-def]
         if self._llm is None:
@@ -41,13 +66,23 @@ class Assistant:
         return self._llm
 
     def search(self, question: str, filters: QueryFilters | None = None) -> SearchResult:
-        return search(self.index, question, k=self.settings.k, filters=filters)
+        with self.snapshot():
+            return search(self.index, question, k=self.settings.k, filters=filters)
 
     def ask(
         self,
         question: str,
         filters: QueryFilters | None = None,
         on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, SearchResult]:
+        with self.snapshot():
+            return self._ask(question, filters, on_delta)
+
+    def _ask(
+        self,
+        question: str,
+        filters: QueryFilters | None,
+        on_delta: Callable[[str], None] | None,
     ) -> tuple[Answer, SearchResult]:
         if filters is not None:  # a caller's own filters (chat): no plan to read
             result = self.search(question, filters)
@@ -73,9 +108,10 @@ class Assistant:
     ) -> Answer:
         """Write the answer for a search result: extractive, then the LLM if configured."""
         kind = kind or question_kind(result.question)
-        answer = self.extractive.write(result, kind)
-        if self.settings.use_llm:
-            answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
+        with self.snapshot():
+            answer = self.extractive.write(result, kind)
+            if self.settings.use_llm:
+                answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
         return answer
 
 

@@ -5,6 +5,12 @@ row is committed here, after its vectors are in Chroma; so a crash mid-ingest
 leaves at most invisible vectors (listed in ``pending`` and removed on the next
 ingest), never half a letter. SQLite in WAL mode lets readers query while one
 ingest writes.
+
+Readers that live across ingests (``chat``, an ``Assistant``) rely on two things:
+the ``generation`` in ``meta``, bumped in the same transaction as each commit of
+letters, tells them that the catalog changed since they last looked; and
+``snapshot()`` holds one read transaction, so every catalog read of one answer
+sees the same committed state even while an ingest commits batch after batch.
 """
 
 from __future__ import annotations
@@ -164,7 +170,8 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        self._letters_cache: dict[str, Letter] = {}
+        # doc_id -> (sha256, letter): a letter re-ingested with another text is read anew.
+        self._letters_cache: dict[str, tuple[str, Letter]] = {}
         self._backfill_facts()
 
     def _backfill_facts(self) -> None:
@@ -194,6 +201,31 @@ class Catalog:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[int]:
+        """One read transaction: every read inside sees the same committed catalog.
+
+        Yields the snapshot's generation. Nested calls share the outer snapshot. In
+        WAL mode a reader blocks no writer; the ingest's commits made meanwhile are
+        seen by the next snapshot.
+        """
+        if self.db.in_transaction:  # an outer snapshot (or a write) already holds one
+            yield self.generation()
+            return
+        self.db.execute("BEGIN DEFERRED")
+        try:
+            # A deferred transaction reads its snapshot at its first read: now.
+            generation = self.generation()
+            yield generation
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+
+    def generation(self) -> int:
+        """How many commits of letters this catalog has had (0 for a new one)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
 
     # --- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -230,9 +262,14 @@ class Catalog:
         self.db.execute("DELETE FROM pending")
 
     def commit_letters(self, batch: list[tuple[Letter, list[Chunk]]]) -> None:
-        """Replace each letter's rows (record, items, chunks) in one transaction."""
+        """Replace each letter's rows (record, items, chunks) in one transaction, which
+        also bumps the catalog's generation."""
         now = time.time()
         with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            )
             for letter, chunks in batch:
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (letter.doc_id,))
                 db.execute("DELETE FROM items WHERE doc_id=?", (letter.doc_id,))
@@ -287,7 +324,6 @@ class Catalog:
                         for c in chunks
                     ],
                 )
-                self._letters_cache.pop(letter.doc_id, None)
 
     # --- reads -----------------------------------------------------------------
     def count_letters(self) -> int:
@@ -297,16 +333,26 @@ class Catalog:
         return [r[0] for r in self.db.execute("SELECT doc_id FROM letters ORDER BY doc_id")]
 
     def letter(self, doc_id: str) -> Letter | None:
-        if doc_id in self._letters_cache:
-            return self._letters_cache[doc_id]
-        row = self.db.execute(
-            "SELECT record, text FROM letters WHERE doc_id=?", (doc_id,)
-        ).fetchone()
+        """The letter as the catalog holds it now (or in the current snapshot).
+
+        Parsed records are cached by doc id and sha256: the hash is read every time
+        (one primary-key lookup), so a letter another process re-ingested with a new
+        text is never served from the cache with its old decisions.
+        """
+        row = self.db.execute("SELECT sha256 FROM letters WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
             return None
-        letter = Letter.model_validate_json(row[0])
-        letter.text = row[1]
-        self._letters_cache[doc_id] = letter
+        cached = self._letters_cache.get(doc_id)
+        if cached is not None and cached[0] == row[0]:
+            return cached[1]
+        row = self.db.execute(
+            "SELECT sha256, record, text FROM letters WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:  # deleted between the two reads (outside a snapshot)
+            return None
+        letter = Letter.model_validate_json(row[1])
+        letter.text = row[2]
+        self._letters_cache[doc_id] = (row[0], letter)
         return letter
 
     def find_letter(self, key: str) -> Letter | None:

@@ -362,6 +362,23 @@ class Index:
         nz = nz[np.lexsort((nz, -scores[nz]))]  # best first, ties by position
         return {ids[i]: float(scores[i]) for i in nz}
 
+    # --- long-lived readers (chat, an Assistant) -----------------------------------
+    def reader_state(self) -> tuple[int, str | None]:
+        """What the copies a reader has loaded depend on: the catalog's generation
+        (bumped with each commit of letters) and the current lexical index folder."""
+        folder = self._bm25_current()
+        return self.catalog.generation(), folder.name if folder else None
+
+    def forget_loaded(self) -> None:
+        """Drop the vector store client and the lexical index loaded so far, so the next
+        query loads the current ones. The embedded Chroma client keeps its HNSW index
+        in memory and never sees vectors another process wrote; a new client does."""
+        store = self.__dict__.pop("store", None)
+        if store is not None and not self.settings.chroma_url:
+            # The last client of a folder in this process releases its loaded index.
+            store.client.close()
+        self._bm25 = None
+
     def close(self) -> None:
         self.catalog.close()
 
