@@ -167,8 +167,8 @@ def letter_quotes(letter: Letter, texts: LetterTexts | None = None) -> LetterQuo
             d.finding = cite(d.item, found[0], found[1].start, found[1].end)
     summary = []
     for line in case_summary(letter):
-        item = letter.items[line.item_index] if line.item_index is not None else None
-        c = cite(item, line.quote, line.span.start, line.span.end)
+        owner = letter.items[line.item_index] if line.item_index is not None else None
+        c = cite(owner, line.quote, line.span.start, line.span.end)
         if c is not None:
             summary.append((line, c))
     return LetterQuotes(letter, citations, items, summary)

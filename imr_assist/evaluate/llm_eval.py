@@ -140,7 +140,7 @@ def evaluate_llm(
             def key_of(doc_id: str) -> str:
                 return keys.of(index.catalog.doc_sha(doc_id), doc_id)
 
-            rows = []
+            rows: list[dict[str, Any]] = []
             total = len(corpus.questions)
             for n, q in enumerate(corpus.questions, 1):
                 ta = time.perf_counter()
