@@ -17,15 +17,18 @@ ingest may write to an index at a time (``IndexLock.writer``).
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from imr_assist.errors import ImrError, LetterError
+from imr_assist.index.catalog import Catalog
 from imr_assist.index.chunking import chunk_letter
 from imr_assist.index.crashpoints import reached
 from imr_assist.index.embed import Embedder
@@ -139,19 +142,153 @@ def _held(idx: Index | None) -> int | None:
         return None
 
 
+#: Batches waiting between two pipeline stages: enough to keep the model busy while the
+#: next batch is parsed and the last one is written, few enough to bound memory.
+PIPELINE_DEPTH = 2
+
+
 def _ingest_sources(
     idx: Index, inputs: Sequence[str | Path], report: IngestReport, progress: ProgressFn | None
 ) -> None:
+    """Three stages overlap, each on its own thread, joined by bounded queues:
+
+    1. read, hash, parse and chunk letters into batches (pure Python: one thread);
+    2. embed each batch (onnxruntime releases the GIL while its ``intra_op`` threads,
+       one per core, run the model);
+    3. write each batch, in order, on this thread: pending ids, vectors, catalog
+       commit, stale vectors (``_write``), exactly as a sequential ingest would.
+
+    So the model is never idle while a batch is parsed or committed, and each batch's
+    commit stays one transaction after its vectors are stored. Crash points, Ctrl-C
+    and the writer lock all stay on this thread; the workers only read and compute.
+    """
     sources = expand_paths(inputs, on_error=report.failures.append)
+    embedder = idx.embedder
+    stop = threading.Event()
+    parsed: queue.Queue[object] = queue.Queue(PIPELINE_DEPTH)
+    embedded: queue.Queue[object] = queue.Queue(PIPELINE_DEPTH)
+    # The parse stage looks letters up in the catalog through its own connection.
+    lookup = Catalog(idx.catalog.path)
+    cache = _VectorCache()
+
+    def parse_stage() -> None:
+        try:
+            for batch in _batches(lookup, sources, report, progress, embedder, stop):
+                _put(parsed, batch, stop)
+        except BaseException as err:  # noqa: BLE001 - re-raised on the writing thread
+            _put(parsed, _Failed(err), stop)
+        finally:
+            _put(parsed, _END, stop)
+
+    def embed_stage() -> None:
+        while (batch := _get(parsed, stop)) is not _END:
+            if isinstance(batch, _Failed):
+                _put(embedded, batch, stop)
+                break
+            assert isinstance(batch, _Batch)
+            te = time.perf_counter()
+            try:
+                batch.vectors = cache.embed(
+                    embedder, [c.metadata["embed_text"] for c in batch.chunks]
+                )
+            except BaseException as err:  # noqa: BLE001 - re-raised on the writing thread
+                _put(embedded, _Failed(err), stop)
+                break
+            report.embed_seconds += time.perf_counter() - te
+            _put(embedded, batch, stop)
+        _put(embedded, _END, stop)
+
+    workers = [
+        threading.Thread(target=parse_stage, name="ingest-parse", daemon=True),
+        threading.Thread(target=embed_stage, name="ingest-embed", daemon=True),
+    ]
+    for w in workers:
+        w.start()
+    try:
+        while (item := embedded.get()) is not _END:  # Ctrl-C interrupts the wait
+            if isinstance(item, _Failed):
+                raise item.error
+            assert isinstance(item, _Batch)
+            _write(idx, item, report)
+    finally:
+        stop.set()  # an error or Ctrl-C here: the workers drop what they hold and end
+        for q in (parsed, embedded):
+            _drain(q)
+        for w in workers:
+            w.join()
+        lookup.close()
+
+
+@dataclass
+class _Batch:
+    """Letters committed together, their chunks, and (after stage 2) their vectors."""
+
+    letters: list[tuple[Letter, bool]]  # (letter, replacing an older text of it)
+    chunked: list[tuple[Letter, list[Chunk]]]
+    vectors: np.ndarray | None = None
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [c for _, cs in self.chunked for c in cs]
+
+
+@dataclass
+class _Failed:
+    """An exception raised on a worker thread, carried to the writing thread."""
+
+    error: BaseException
+
+
+_END = object()
+
+
+def _put(q: queue.Queue[object], item: object, stop: threading.Event) -> None:
+    """Put, unless the pipeline is stopping (then the writer no longer reads)."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
+def _get(q: queue.Queue[object], stop: threading.Event) -> object:
+    """The next item, or ``_END`` once the pipeline is stopping."""
+    while not stop.is_set():
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return _END
+
+
+def _drain(q: queue.Queue[object]) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _batches(
+    lookup: Catalog,
+    sources: list[SourceFile],
+    report: IngestReport,
+    progress: ProgressFn | None,
+    embedder: Embedder,
+    stop: threading.Event,
+) -> Iterator[_Batch]:
+    """Stage 1: new and changed letters, parsed and chunked, ``BATCH_LETTERS`` at a time."""
     total = len(sources)
     batch: list[tuple[Letter, bool]] = []
     batched: dict[str, Letter] = {}  # sha256 -> letter taken in this run
     id_source: dict[str, str] = {}  # doc_id -> the file that gave it in this run
-    cache = _VectorCache()
     for n, src in enumerate(sources, 1):
+        if stop.is_set():
+            return
         report.letters_seen += 1
         try:
-            doc_id, letter, owner = _read(idx, src, batched)
+            doc_id, letter, owner = _read(lookup, src, batched)
             if owner is None and doc_id in id_source:
                 # Two different texts under one id (a case number or a file name):
                 # the second would silently replace the first.
@@ -172,19 +309,29 @@ def _ingest_sources(
             else:
                 assert letter is not None
                 batched[letter.sha256] = letter
-                replacing = idx.catalog.doc_sha(letter.doc_id) is not None
+                replacing = lookup.doc_sha(letter.doc_id) is not None
                 batch.append((letter, replacing))
                 if len(batch) >= BATCH_LETTERS:
-                    _flush(idx, batch, report, cache)
+                    yield _chunked(batch, embedder)
                     batch = []
         if progress:
             progress(n, total, src.display)
     if batch:
-        _flush(idx, batch, report, cache)
+        yield _chunked(batch, embedder)
+
+
+def _chunked(batch: list[tuple[Letter, bool]], embedder: Embedder) -> _Batch:
+    return _Batch(
+        letters=batch,
+        chunked=[
+            (letter, chunk_letter(letter, embedder.count_tokens, embedder.max_tokens))
+            for letter, _ in batch
+        ],
+    )
 
 
 def _read(
-    idx: Index, src: SourceFile, batched: dict[str, Letter]
+    catalog: Catalog, src: SourceFile, batched: dict[str, Letter]
 ) -> tuple[str, Letter | None, str | None]:
     """``(doc id, letter, owner)`` for one file; ``owner`` is the doc id already holding
     the same text, if any. A text already seen is not parsed again: re-ingesting a
@@ -193,7 +340,7 @@ def _read(
     sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if (same := batched.get(sha)) is not None:
         return _doc_id(same.case_number, src), None, same.doc_id
-    row = idx.catalog.db.execute(
+    row = catalog.db.execute(
         "SELECT doc_id, json_extract(record, '$.case_number') FROM letters WHERE sha256=?",
         (sha,),
     ).fetchone()
@@ -211,7 +358,7 @@ def _read(
         raise
     if letter.sha256 != sha:  # the parser keys letters some other way: trust it
         taken = batched.get(letter.sha256)
-        owner = taken.doc_id if taken is not None else idx.catalog.sha_owner(letter.sha256)
+        owner = taken.doc_id if taken is not None else catalog.sha_owner(letter.sha256)
         if owner is not None:
             return letter.doc_id, None, owner
     return letter.doc_id, letter, None
@@ -222,23 +369,15 @@ def _doc_id(case_number: str | None, src: SourceFile) -> str:
     return case_number or src.path.stem
 
 
-def _flush(
-    idx: Index, batch: list[tuple[Letter, bool]], report: IngestReport, cache: _VectorCache
-) -> None:
-    """Chunk, embed and store a batch of letters, then commit them to the catalog."""
-    embedder = idx.embedder
-    chunked: list[tuple[Letter, list[Chunk]]] = []
-    for letter, _ in batch:
-        chunked.append((letter, chunk_letter(letter, embedder.count_tokens, embedder.max_tokens)))
-    all_chunks = [c for _, cs in chunked for c in cs]
-    te = time.perf_counter()
-    vectors = cache.embed(embedder, [c.metadata["embed_text"] for c in all_chunks])
-    report.embed_seconds += time.perf_counter() - te
+def _write(idx: Index, batch: _Batch, report: IngestReport) -> None:
+    """Stage 3: store a batch's vectors, then commit its letters to the catalog."""
+    all_chunks = batch.chunks
+    assert batch.vectors is not None
     ids = [c.id for c in all_chunks]
     new_ids = set(ids)
     stale = [
         i
-        for letter, replacing in batch
+        for letter, replacing in batch.letters
         if replacing
         for i in idx.catalog.chunk_ids(letter.doc_id)
         if i not in new_ids
@@ -251,14 +390,14 @@ def _flush(
         reached("pending")
         idx.store.upsert(
             ids,
-            vectors,
+            batch.vectors,
             [c.text for c in all_chunks],
             [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in all_chunks],
         )
         reached("upsert")
-        idx.catalog.commit_letters(chunked)
+        idx.catalog.commit_letters(batch.chunked)
         # Counted as soon as they are committed, so an interrupt reports them as kept.
-        for letter, replacing in batch:
+        for letter, replacing in batch.letters:
             report.letters_indexed += 1
             report.letters_replaced += int(replacing)
             report.items += len(letter.items)
