@@ -138,7 +138,12 @@ def test_stats_by_letter_and_multivalued_groupings(index: Index) -> None:
     reasons = stats(index, "reason")
     assert all(r["decisions"] <= len(FACTS) for r in reasons)
     assert sum(r["decisions"] for r in reasons) >= len(FACTS)
-    assert {r["key"] for r in stats(index, "guideline")} == {"MTUS"}
+    # Reviewers cite only the MTUS; the UR decisions under review also the ODG.
+    assert {r["key"] for r in stats(index, "guideline")} == {
+        "MTUS (IMR reviewer)",
+        "MTUS (claims administrator)",
+        "ODG (claims administrator)",
+    }
 
 
 def test_stats_rejects_unknown_grouping(index: Index) -> None:
@@ -158,7 +163,7 @@ def test_stats_cli_output_parses_back(index_dir: Path, index: Index, fmt: str) -
         if fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(result.stdout)))
         else:
-            rows = json.loads(result.stdout)
+            rows = json.loads(result.stdout)["rows"]
         assert _counts(rows) == _counts(stats(index, by))
         assert [float(r["overturn_rate"]) for r in rows] == [
             r["overturn_rate"] for r in stats(index, by)

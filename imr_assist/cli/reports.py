@@ -7,6 +7,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,6 +41,7 @@ class DigestFormat(StrEnum):
 
 class StatsBy(StrEnum):
     treatment = "treatment"
+    drug = "drug"
     generic = "generic"
     drug_class = "class"
     decision = "decision"
@@ -184,51 +186,108 @@ def _digest_all(settings: Settings, folder: Path, ext: str, write: Callable[[Let
     err.print(f"wrote {len(doc_ids)} digest(s) to {folder}", highlight=False)
 
 
+class StatsDecision(StrEnum):
+    upheld = "upheld"
+    overturned = "overturned"
+
+
+_DATE = ["%Y-%m-%d"]
+
+
 @app.command()
 def stats(
     by: Annotated[
-        StatsBy, typer.Option("--by", help="What to group decisions by")
+        StatsBy,
+        typer.Option("--by", help="What to group decisions by (drug: the same as treatment)"),
     ] = StatsBy.treatment,
     fmt: Annotated[
         StatsFormat, typer.Option("--format", "-f", help="Output format")
     ] = StatsFormat.table,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json")] = False,
+    treatment: Annotated[
+        str | None, typer.Option("--treatment", help="Only this treatment (name or generic)")
+    ] = None,
+    drug_class: Annotated[
+        str | None, typer.Option("--class", help="Only this drug class or service category")
+    ] = None,
+    decision: Annotated[
+        StatsDecision | None, typer.Option("--decision", help="Only upheld or overturned")
+    ] = None,
+    specialty: Annotated[
+        str | None, typer.Option("--specialty", help="Only reviewers of this specialty")
+    ] = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=_DATE, help="Decision date on or after (YYYY-MM-DD)"),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=_DATE, help="Decision date on or before (YYYY-MM-DD)"),
+    ] = None,
     index: Path | None = IndexOpt,
 ) -> None:
     """Upheld and overturned counts over every indexed decision, grouped by one field."""
     from imr_assist.index.index import Index
-    from imr_assist.stats import stats as run_stats
-    from imr_assist.stats import stats_total
+    from imr_assist.stats import StatsFilters
+    from imr_assist.stats import report as stats_report
 
+    filters = StatsFilters(
+        treatment=treatment,
+        drug_class=drug_class,
+        decision=decision.value if decision else None,
+        specialty=specialty,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
     idx = Index.open(settings_from(index))
     try:
-        rows = run_stats(idx, by.value)
-        total = stats_total(idx)
+        rep = stats_report(idx, by.value, filters)
     finally:
         idx.close()
-    if fmt is StatsFormat.json:
-        print_json(rows)
+    if as_json or fmt is StatsFormat.json:
+        print_json(rep)
         return
+    rows, total = rep["rows"], rep["total"]
     if fmt is StatsFormat.csv:
         buf = io.StringIO()
-        writer = csv.DictWriter(
-            buf, fieldnames=["key", "decisions", "upheld", "overturned", "overturn_rate"]
-        )
+        writer = csv.DictWriter(buf, fieldnames=list(STATS_COLUMNS))
         writer.writeheader()
         writer.writerows(rows)
         sys.stdout.write(buf.getvalue())
         return
-    table = Table(title=f"Decisions by {by.value}")
-    table.add_column(by.value)
-    for col in ("decisions", "upheld", "overturned", "overturn rate"):
+    shown = (
+        ""
+        if not rep["filters"]
+        else " (" + ", ".join(f"{k} {v}" for k, v in rep["filters"].items()) + ")"
+    )
+    table = Table(title=f"Decisions by {rep['by']}{shown}")
+    table.add_column(rep["by"], overflow="fold")
+    partial = total["partial"] > 0
+    for col in ("letters", "decisions", "upheld", "overturned", "overturn rate"):
         table.add_column(col, justify="right")
+    if partial:
+        table.add_column("partial", justify="right")
     for r in [*rows, total]:
-        table.add_row(
-            Text(r["key"]),
+        label = r["key"] if r is not total else "total (each decision once)"
+        cells = [
+            Text(label),
+            str(r["letters"]),
             str(r["decisions"]),
             str(r["upheld"]),
             str(r["overturned"]),
             f"{100 * r['overturn_rate']:.1f}%",
+        ]
+        if partial:
+            cells.append(str(r["partial"]))
+        table.add_row(
+            *cells,
             end_section=r is rows[-1] if rows else False,
             style="bold" if r is total else None,
         )
     out.print(table)
+    for note in rep["notes"]:
+        out.print(Text(f"note: {note}", style="dim"))
+
+
+#: The columns of ``stats --format csv``, in order.
+STATS_COLUMNS = ("key", "letters", "decisions", "upheld", "overturned", "overturn_rate", "partial")

@@ -149,6 +149,17 @@ class LetterFacts:
     specialties: list[str]
 
 
+@dataclass(frozen=True)
+class ItemDetail:
+    """Fields of an item that only its letter's record holds, read without parsing it."""
+
+    name: str | None
+    original_request: str | None
+    authorized_portion: str | None
+    claims_administrator_guideline: str | None
+    decision_date: str | None  # the letter's, ISO (YYYY-MM-DD) when the parser read one
+
+
 def _facts(letter: Letter) -> tuple[object, ...]:
     return (
         letter.doc_id,
@@ -402,6 +413,19 @@ class Catalog:
             sql += " WHERE " + " AND ".join(where)
         rows = self.db.execute(sql + " ORDER BY doc_id, item_index", args)
         return [ItemRow(tuple(r)) for r in rows]
+
+    def item_details(self) -> dict[tuple[str, int], ItemDetail]:
+        """Per (doc_id, item index): the fields statistics need beyond the item rows,
+        extracted by SQLite from the stored records (no record is parsed)."""
+        rows = self.db.execute(
+            "SELECT l.doc_id, json_extract(j.value, '$.index'), json_extract(j.value, '$.name'), "
+            "json_extract(j.value, '$.original_request'), "
+            "json_extract(j.value, '$.authorized_portion'), "
+            "json_extract(j.value, '$.claims_administrator_guideline'), "
+            "json_extract(l.record, '$.decision_date') "
+            "FROM letters l, json_each(l.record, '$.items') j"
+        )
+        return {(r[0], r[1]): ItemDetail(*r[2:]) for r in rows}
 
     def letter_facts(self) -> list[LetterFacts]:
         """Per-letter facts that questions name letters by (patient, injury date, reviewer)."""
