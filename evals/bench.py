@@ -70,6 +70,9 @@ TARGET_REINGEST_SHARE = 0.05
 TARGET_RSS_MIB = 1.5 * 1024
 #: The query-time targets are set for a corpus of this many letters.
 QUERY_TARGET_SIZE = 2000
+#: ``corpus.kind`` of a corpus of real letters copied with varied identifiers.
+REAL_LIKE = "real-like"
+REAL_QUESTIONS = ROOT / "evals" / "real" / "questions.jsonl"
 
 
 class BenchError(ImrError):
@@ -274,7 +277,58 @@ def child_query(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def child_query_latency(spec: dict[str, Any]) -> dict[str, Any]:
+    """Both pipelines answer ``spec["questions"]`` (texts) in one warm process: times only.
+
+    For the real-like corpus, whose copies share their originals' gold, recall is not
+    scored."""
+    from imr_assist.answer.service import Assistant
+    from imr_assist.evaluate.metrics import percentile
+    from imr_assist.evaluate.naive import NaivePipeline
+    from imr_assist.index.index import Index
+
+    settings = _settings(spec["index"])
+    index = Index.open(settings)
+    assistant = Assistant(settings, index=index)
+    naive = NaivePipeline(Path(spec["naive_root"]), pad_to=NAIVE_PAD_TO)
+
+    def run_imr(question: str) -> None:
+        assistant.answer(assistant.search(question))
+
+    def run_naive(question: str) -> None:
+        naive.compose(question, naive.search(question, naive.top_k))
+
+    runners: dict[str, Callable[[str], None]] = {"imr_assist": run_imr, "naive": run_naive}
+    for run in runners.values():
+        run(WARM_UP_QUESTION)
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for n, q in enumerate(spec["questions"]):
+        order = list(runners) if n % 2 == 0 else list(reversed(runners))
+        for name in order:
+            t0 = time.perf_counter()
+            runners[name](q)
+            times[name].append(time.perf_counter() - t0)
+    out: dict[str, Any] = {
+        "questions": len(spec["questions"]),
+        "peak_rss_mib": _peak_rss_mib(),
+        "imr_chunks": index.catalog.chunk_count(),
+        "naive_chunks": naive.collection.count(),
+    }
+    for name in runners:
+        ms = [t * 1000 for t in times[name]]
+        out[name] = {
+            "p50_ms": percentile(ms, 50),
+            "p95_ms": percentile(ms, 95),
+            "mean_ms": sum(ms) / len(ms) if ms else None,
+            "recall_at_5": None,
+            "scored_questions": 0,
+        }
+    index.close()
+    return out
+
+
 CHILD_TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "query-latency": child_query_latency,
     "ingest": child_ingest,
     "naive-ingest": child_naive_ingest,
     "raw-model": child_raw_model,
@@ -299,15 +353,20 @@ def run_child_task(task: str, spec_json: str) -> int:
 # --------------------------------------------------------------------------- parent side
 
 
-def call_child(task: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run ``task`` in a fresh interpreter and return its JSON result."""
+def call_child(
+    task: str, spec: dict[str, Any], timeout: float, tree: Path = ROOT
+) -> dict[str, Any]:
+    """Run ``task`` in a fresh interpreter and return its JSON result.
+
+    ``tree``: the checkout whose code (``evals.bench`` and ``imr_assist``) the child
+    runs, e.g. a worktree of an earlier commit to measure it beside this one."""
     cmd = [sys.executable, "-m", "evals.bench", "--child", task, json.dumps(spec)]
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as err:
         raise BenchError(
@@ -423,6 +482,8 @@ def targets(result: dict[str, Any]) -> list[Target]:
     r_imr, r_naive = imr["query"]["recall_at_5"], naive["query"]["recall_at_5"]
     vs_naive = ratios["letters_per_s"]
     recall_ok = r_imr is not None and r_naive is not None and r_imr >= r_naive
+    if result["corpus"].get("kind") == REAL_LIKE:  # copies of gold letters: not scored
+        recall_ok = True
     share = ratios["share_of_raw_model"]
     p50, p95 = imr["query"]["p50_ms"], imr["query"]["p95_ms"]
     reingest = ratios["reingest_share"]
@@ -474,19 +535,43 @@ Progress = Callable[[str], None]
 
 
 def bench_size(
-    size: int, seed: int, questions: int, work: Path, timeout: float, say: Progress
+    size: int,
+    seed: int,
+    questions: int,
+    work: Path,
+    timeout: float,
+    say: Progress,
+    real: Path | None = None,
+    baseline_tree: Path | None = None,
 ) -> dict[str, Any]:
-    """Every measurement for one corpus of ``size`` letters, as a JSON-ready dict."""
-    from imr_assist.synth import generate
+    """Every measurement for one corpus of ``size`` letters, as a JSON-ready dict.
 
-    folder = work / f"size-{size}"
+    ``real``: a folder of real letters, copied with varied identifiers
+    (``imr_assist.synth.replicate``) instead of a generated corpus; questions are then
+    the real-letter set's, timed but not scored. ``baseline_tree``: a checkout of an
+    earlier commit whose ingest also runs, beside this one's, on the same corpus."""
+    from imr_assist.synth import generate
+    from imr_assist.synth.replicate import replicate
+
+    folder = work / (f"real-{size}" if real else f"size-{size}")
     corpus, index, naive_root = folder / "corpus", folder / "imr-index", folder / "naive-index"
+    base_index = folder / "baseline-index"
     letters = str(corpus / "letters")
-    for stale in (index, naive_root):  # a kept work folder may hold a previous run
+    for stale in (index, naive_root, base_index):  # a kept work folder may hold a previous run
         shutil.rmtree(stale, ignore_errors=True)
 
-    say(f"[{size}] generating {size} letters and {questions} questions (seed {seed})")
-    synth = generate(size, seed, corpus, questions=questions, overwrite=True)
+    if real is not None:
+        say(f"[{size}] copying the real letters in {real} to {size} letters (seed {seed})")
+        shutil.rmtree(corpus, ignore_errors=True)
+        copied = replicate(real, size, seed, corpus / "letters")
+        real_questions = [
+            json.loads(line)["question"]
+            for line in REAL_QUESTIONS.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ][:questions]
+    else:
+        say(f"[{size}] generating {size} letters and {questions} questions (seed {seed})")
+        synth = generate(size, seed, corpus, questions=questions, overwrite=True)
 
     # The naive ingest, imr-assist's ingest and the bare model run back to back, so
     # that imr-assist's figures sit next to both of theirs in time: load from other
@@ -495,6 +580,18 @@ def bench_size(
     naive_raw = call_child("naive-ingest", {"letters": letters, "root": str(naive_root)}, timeout)
     naive_ingest = ingest_figures(naive_raw, disk_bytes(naive_root))
     say(f"[{size}]   {_f(naive_ingest['letters_per_s'])} letters/s, {naive_raw['seconds']:.1f} s")
+
+    baseline = None
+    if baseline_tree is not None:
+        say(f"[{size}] baseline ingest ({baseline_tree}, child process)")
+        base_raw = call_child(
+            "ingest", {"letters": letters, "index": str(base_index)}, timeout, tree=baseline_tree
+        )
+        baseline = ingest_figures(base_raw, disk_bytes(base_index))
+        baseline["tree"] = str(baseline_tree)
+        baseline["rev"] = _git_rev(baseline_tree)
+        say(f"[{size}]   {_f(baseline['letters_per_s'])} letters/s, {base_raw['seconds']:.1f} s")
+        shutil.rmtree(base_index, ignore_errors=True)
 
     say(f"[{size}] imr-assist ingest (child process)")
     imr_raw = call_child("ingest", {"letters": letters, "index": str(index)}, timeout)
@@ -519,13 +616,17 @@ def bench_size(
     say(f"[{size}]   {again['seconds']:.2f} s")
 
     say(f"[{size}] {questions} questions to both pipelines (one warm child process)")
-    spec = {
-        "corpus": str(corpus),
-        "index": str(index),
-        "naive_root": str(naive_root),
-        "questions": questions,
-    }
-    query = call_child("query", spec, timeout)
+    if real is not None:
+        spec = {"index": str(index), "naive_root": str(naive_root), "questions": real_questions}
+        query = call_child("query-latency", spec, timeout)
+    else:
+        spec = {
+            "corpus": str(corpus),
+            "index": str(index),
+            "naive_root": str(naive_root),
+            "questions": questions,
+        }
+        query = call_child("query", spec, timeout)
     say(
         f"[{size}]   p50 {_f(query['imr_assist']['p50_ms'], '.1f')} ms vs "
         f"{_f(query['naive']['p50_ms'], '.1f')} ms naive"
@@ -538,10 +639,12 @@ def bench_size(
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "corpus": {
-            "letters": synth.counts.letters,
-            "items": synth.counts.items,
+            "kind": REAL_LIKE if real is not None else "generated",
+            "letters": copied.letters if real is not None else synth.counts.letters,
+            "items": imr_raw["items"] if real is not None else synth.counts.items,
             "questions": query["questions"],
             "scored_questions": query["imr_assist"]["scored_questions"],
+            **({"originals": copied.originals, "source": str(real)} if real is not None else {}),
         },
         "imr_assist": {
             "ingest": imr_ingest,
@@ -573,8 +676,23 @@ def bench_size(
             "reingest_share": _ratio(reingest["seconds"], imr_ingest["seconds"]),
         },
     }
+    if baseline is not None:
+        result["baseline_ingest"] = baseline
+        result["ratios"]["letters_per_s_vs_baseline"] = _ratio(
+            imr_ingest["letters_per_s"], baseline["letters_per_s"]
+        )
     result["targets"] = [t.as_dict() for t in targets(result)]
     return result
+
+
+def _git_rev(tree: Path) -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() or "unknown"
 
 
 # --------------------------------------------------------------------------- rendering
@@ -668,6 +786,21 @@ def comparison_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "",
             f"{_f(ratios['reingest_share'], '.1%')} of the first ingest",
         ),
+    ] + _baseline_rows(r)
+
+
+def _baseline_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    base = r.get("baseline_ingest")
+    if base is None:
+        return []
+    return [
+        (
+            f"baseline ingest letters/s (`{base['rev']}`, same corpus)",
+            _f(base["letters_per_s"]),
+            "",
+            f"imr-assist at {_f(r['ratios']['letters_per_s_vs_baseline'], '.2f', 'x')} of it; "
+            f"baseline CPU {_f(base['cpu_seconds'], '.1f')} s",
+        )
     ]
 
 
@@ -724,12 +857,24 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     ]
     for r in results:
         c = r["corpus"]
+        if c.get("kind") == REAL_LIKE:
+            title = f"{r['size']:,} real-like letters"
+            about = (
+                f"{c['originals']} real letters copied with varied case numbers and ages; "
+                f"{c['items']} items, {c['questions']} real-letter questions (timed, not "
+                f"scored: copies share their originals' gold), run {r['date']}."
+            )
+        else:
+            title = f"{r['size']:,} letters"
+            about = (
+                f"{c['items']} items, {c['questions']} questions ({c['scored_questions']} "
+                f"with gold items, scored for recall), seed {r['seed']}, run {r['date']}."
+            )
         lines += [
             "",
-            f"## {r['size']:,} letters",
+            f"## {title}",
             "",
-            f"{c['items']} items, {c['questions']} questions ({c['scored_questions']} with gold "
-            f"items, scored for recall), seed {r['seed']}, run {r['date']}.",
+            about,
             "",
             "| measure | imr-assist | naive | imr-assist / naive |",
             "|---|---:|---:|---|",
@@ -752,7 +897,8 @@ def print_tables(results: list[dict[str, Any]]) -> None:
 
     console = Console()
     for r in results:
-        table = Table(title=f"{r['size']:,} letters (seed {r['seed']})")
+        kind = " real-like" if r["corpus"].get("kind") == REAL_LIKE else ""
+        table = Table(title=f"{r['size']:,}{kind} letters (seed {r['seed']})")
         for col in ("measure", "imr-assist", "naive", "imr-assist / naive"):
             table.add_column(
                 col, justify="left" if col.startswith(("measure", "imr-assist /")) else "right"
@@ -805,6 +951,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="Seconds each child step may take [default: 1800 + 3 per letter]",
     )
+    p.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="Also benchmark letters like the real ones: the letters in DIR copied with "
+        "varied identifiers (see --real-sizes)",
+    )
+    p.add_argument(
+        "--real-sizes", type=int, nargs="+", default=[650], help="Sizes of the real-like corpora"
+    )
+    p.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="A checkout of an earlier commit (git worktree add DIR REV): its ingest runs "
+        "too, on the same corpus in the same run",
+    )
+    p.add_argument(
+        "--skip-generated", action="store_true", help="Only the real-like corpora (--real)"
+    )
     p.add_argument("--child", nargs=2, metavar=("TASK", "SPEC"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child is None:
@@ -834,10 +1002,22 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         work = Path(tempfile.mkdtemp(prefix="imr-bench-"))
     results = []
     try:
-        for size in args.sizes:
+        runs = [] if args.skip_generated else [(size, None) for size in args.sizes]
+        if args.real is not None:
+            runs += [(size, args.real.resolve()) for size in args.real_sizes]
+        for size, real in runs:
             timeout = args.timeout or 1800 + 3 * size
-            result = bench_size(size, args.seed, args.questions, work, timeout, say)
-            path = args.out / f"bench-{size}.json"
+            result = bench_size(
+                size,
+                args.seed,
+                args.questions,
+                work,
+                timeout,
+                say,
+                real=real,
+                baseline_tree=args.baseline_tree.resolve() if args.baseline_tree else None,
+            )
+            path = args.out / (f"bench-real-{size}.json" if real else f"bench-{size}.json")
             path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
             say(f"[{size}] wrote {path}")
             results.append(result)
