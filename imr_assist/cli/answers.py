@@ -20,6 +20,7 @@ from imr_assist.cli.common import (
 )
 
 if TYPE_CHECKING:  # annotations only: --help and extract need no pydantic models
+    from imr_assist.answer.chat import ChatSession
     from imr_assist.models import Answer
     from imr_assist.settings import Settings
 
@@ -97,6 +98,12 @@ CHAT_HELP = """Commands:
 def chat(
     llm: str | None = LlmOpt,
     k: int | None = typer.Option(None, "--k", "-k", min=1, max=200),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Read questions from stdin, one per line (/reset forgets the context); "
+        "print each answer as one line of JSON, the shape of `ask --json`",
+    ),
     index: Path | None = IndexOpt,
     chroma_url: str | None = ChromaOpt,
 ) -> None:
@@ -104,6 +111,9 @@ def chat(
     from imr_assist.answer.chat import ChatSession
 
     session = ChatSession(_settings(index, chroma_url, llm, k))
+    if as_json:
+        _chat_json(session)
+        return
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history()
@@ -170,6 +180,23 @@ def chat(
                 f"({len(answer.citations)} source(s); /sources to show them)", highlight=False
             )
         last = answer
+
+
+def _chat_json(session: ChatSession) -> None:
+    """``chat --json``: questions from stdin, one JSON answer per line on stdout."""
+    import json
+
+    for raw in sys.stdin:
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("/"):
+            if line.split()[0].lower() == "/reset":
+                session.reset()
+            continue  # the other commands only show things, as the answers already do
+        answer = session.ask(line)
+        sys.stdout.write(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 def _enable_history() -> None:

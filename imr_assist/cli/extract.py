@@ -94,6 +94,7 @@ def csv_rows(letter: Letter) -> list[dict[str, object]]:
 def extract(
     paths: list[str] = typer.Argument(..., help="Letter files (.txt, .pdf), folders or globs"),
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="Output format"),
+    as_json: bool = typer.Option(False, "--json", help="The same as --format json"),
     out_file: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout"),
     report: bool = typer.Option(
         False,
@@ -112,6 +113,8 @@ def extract(
     from imr_assist.parse import parse_paths
     from imr_assist.parse.coverage import coverage
 
+    if as_json:
+        fmt = Format.json
     failures: list[LetterError] = []
 
     def on_error(e: LetterError) -> None:

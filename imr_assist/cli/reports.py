@@ -87,6 +87,7 @@ def digest(
     fmt: Annotated[
         DigestFormat, typer.Option("--format", "-f", help="Output format")
     ] = DigestFormat.md,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json")] = False,
     out_path: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="File to write (a folder: <doc_id>.<format> in it)"),
@@ -105,7 +106,7 @@ def digest(
     from imr_assist.digest.render import llm_client
 
     settings = _settings(index, llm)
-    ext = fmt.value
+    ext = DigestFormat.json.value if as_json else fmt.value
     client = llm_client(settings) if settings.use_llm else None
 
     def one(letter: Letter) -> str:
@@ -130,12 +131,22 @@ def digest(
         if client is not None:
             client.close()
     if out_path is None:
-        sys.stdout.write(text)
+        _show(text, ext)
         return
     target = out_path / f"{letter.doc_id}.{ext}" if out_path.is_dir() else out_path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     err.print(f"wrote {target}", highlight=False)
+
+
+def _show(text: str, ext: str) -> None:
+    """Markdown rendered on a terminal; anything else, or a pipe, gets the text as is."""
+    if ext == "md" and out.is_terminal:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(text))
+    else:
+        sys.stdout.write(text)
 
 
 def _load(case: str, settings: Settings) -> Letter:

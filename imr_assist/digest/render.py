@@ -72,6 +72,18 @@ class DigestItem:
     finding: Citation | None = None
 
     @property
+    def partial_note(self) -> str | None:
+        """For a partial certification: what IMR decided, against the original request
+        and the part UR had already authorized; None for a whole request."""
+        it = self.item
+        if it.original_request is None:
+            return None
+        note = f"Partial certification: the part IMR decided; {it.original_request} was the original request"
+        if it.authorized_portion:
+            note += f"; {it.authorized_portion} already authorized"
+        return note + "."
+
+    @property
     def quantity(self) -> str:
         it = self.item
         if it.quantity is None:
@@ -404,6 +416,9 @@ def digest_json(letter: Letter, *, summary: Answer | None = None) -> dict[str, A
                 "decision": d.item.decision,
                 "guidelines": d.item.guidelines,
                 "pages": d.item.pages,
+                "original_request": d.item.original_request,
+                "authorized_portion": d.item.authorized_portion,
+                "partial_note": d.partial_note,
                 "decision_citation": d.decision_citation.n if d.decision_citation else None,
                 "finding": d.finding.n if d.finding else None,
                 "reasons": [
