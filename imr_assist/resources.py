@@ -30,6 +30,7 @@ SOURCES = {
     "prompts": "prompts",
     "data/eval/gold": "evals/gold",
     "data/eval/questions.jsonl": "evals/questions.jsonl",
+    "data/eval/real/questions.jsonl": "evals/real/questions.jsonl",
 }
 
 

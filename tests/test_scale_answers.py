@@ -7,13 +7,23 @@ import re
 
 import pytest
 
-from imr_assist.answer.extractive import EXAMPLES_PER_REASON, MAX_LISTED
+from imr_assist.answer import extractive
+from imr_assist.answer.extractive import EXAMPLES_PER_REASON
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import UPHELD
 from imr_assist.index.ingest import ingest
 from imr_assist.models import Letter
 from imr_assist.settings import Settings
 from imr_assist.synth import generate
+
+# The cap on items listed one per line, set below this corpus's 22 upheld opioid items
+# so the cap itself is exercised (the shipped value is larger).
+MAX_LISTED = 12
+
+
+@pytest.fixture(autouse=True)
+def _small_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extractive, "MAX_LISTED", MAX_LISTED)
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,8 @@ def scope(f: QueryFilters) -> str:
         parts.append(f"injured {f.injury_date}")
     if f.case_number:
         parts.append(f"case {f.case_number}")
+    if f.narrowed and f.narrowed != "narrowed":
+        parts.append(f.narrowed)
     elif f.doc_ids and not (f.specialty or f.patient_ages or f.injury_date):
         parts.append("letter " + ", ".join(f.doc_ids[:3]) + (" ..." if len(f.doc_ids) > 3 else ""))
     return f" ({'; '.join(parts)})" if parts else ""
@@ -132,7 +134,7 @@ def scope(f: QueryFilters) -> str:
 #: Items quoted per reason category; the counts always cover every matching item.
 EXAMPLES_PER_REASON = 3
 #: Items listed one per line before the rest are summed up as "and N more".
-MAX_LISTED = 20
+MAX_LISTED = 40
 #: Items quoted per treatment and decision in a comparison.
 COMPARED_PER_SIDE = 5
 #: Treatments (or classes) shown side by side in a comparison.

@@ -59,12 +59,34 @@ _CASE_WORDS = re.compile(
 )
 
 
+class _Spanned:
+    """A span to cite under a name, where no record field holds it."""
+
+    def __init__(self, spans: dict) -> None:  # type: ignore[type-arg]
+        self.spans = spans
+
+
 def _case_sentences(lt: Letter) -> list[str]:
     """The diagnoses, the requested treatments and the summary's case-describing sentences."""
     out = list(lt.diagnoses) + [it.treatment for it in lt.items]
     if lt.summary:
         out += [s for s in re.split(r"(?<=[.!?])\s+", lt.summary) if _CASE_WORDS.search(s)]
     return out
+
+
+def _term_in(stem: str, words: set[str], low: str) -> bool:
+    """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or a
+    spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
+    if stem in words or (len(stem) >= 5 and stem in low):
+        return True
+    if len(stem) < 4:
+        return False
+    return any(
+        len(w) == len(stem)
+        and w[0] == stem[0]
+        and sum(a != b for a, b in zip(w, stem, strict=True)) == 1
+        for w in words
+    )
 
 
 def _stem(word: str) -> str:
@@ -135,6 +157,8 @@ class PlanRunner:
             return False
         if plan.partial and not it.partial:
             return False
+        if plan.reasons and not set(plan.reasons) & set(row.reasons):
+            return False
         if plan.regions:
             where = it.treatment if plan.unit == "decisions" else (lt.summary or "")
             if plan.unit == "decisions" and not any(
@@ -197,7 +221,7 @@ class PlanRunner:
         for sa, sb in sentences(nt, a, b):
             words = {_stem(w) for w in re.findall(r"[A-Za-z]+", nt.flat[sa:sb])}
             low = nt.flat[sa:sb].lower()
-            hits = sum(1 for s in stems if s in words or (len(s) >= 5 and s in low))
+            hits = sum(1 for s in stems if _term_in(s, words, low))
             if hits >= need:
                 value, span = nt.field(sa, sb)
                 out.append(Evidence(lt.doc_id, None, span.start, span.end, value))
@@ -259,10 +283,11 @@ class PlanRunner:
                 if (r.doc_id, r.item_index) in keep
                 or (plan.unit == "letters" and r.doc_id in keep_docs)
             ]
-            lead.append(
+            topic_line = (
                 f"Read '{words}' as a topic: {len({r.doc_id for r in rows})} letters "
                 f"({len(rows)} of {before} matching decisions) discuss it."
             )
+            lead.append(topic_line)
         kind = plan.kind
         if kind == "general":
             kind = "list" if (result.filters.restricted or plan.letter_restricted) else "general"
@@ -296,7 +321,11 @@ class PlanRunner:
             )
         narrowed = replace(result, items=rows)
         if plan.letter_restricted or topic is not None:
-            narrowed.filters = replace(result.filters, narrowed=True)
+            # The writer's head line says the plan's restrictions with its own scope.
+            narrowed.filters = replace(result.filters, narrowed=_extra_scope(plan) or "narrowed")
+            if topic is not None:
+                lead.remove(topic_line)
+                notices.append(topic_line)
         ans = self.extractive.write(narrowed, kind)
         if lead and ans.answered:
             ans.answer = "\n".join(lead) + "\n" + ans.answer
@@ -380,9 +409,7 @@ class PlanRunner:
         if fact == "sex":
             return lt.patient.sex, [(lt.patient, "sex")]
         if fact == "body_region":
-            text = lt.summary or ""
-            found = [rg for rg, rx in REGIONS.items() if rx.search(text)]
-            return (", ".join(found) or None), [(lt, "date_of_injury")]
+            return self._injured_region(lt)
         return None, []
 
     def _share(
@@ -413,6 +440,21 @@ class PlanRunner:
         if n > MAX_LISTED:
             lines.append(f"- and {n - MAX_LISTED} more")
         return lines
+
+    def _injured_region(self, lt: Letter):  # type: ignore[no-untyped-def]
+        """The region of the injury: the diagnoses, else the summary's first case sentence."""
+        for i, d in enumerate(lt.diagnoses):
+            found = [rg for rg, rx in REGIONS.items() if rx.search(d)]
+            if found:
+                return ", ".join(found), [(lt, f"diagnoses.{i}")]
+        for sentence in _case_sentences(lt)[len(lt.diagnoses) + len(lt.items) :]:
+            found = [rg for rg, rx in REGIONS.items() if rx.search(sentence)]
+            if found:
+                located = self.texts.locate(lt.doc_id, sentence)
+                if located is not None:
+                    holder = _Spanned({"sentence": located.span})
+                    return ", ".join(found), [(holder, "sentence")]
+        return None, []
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         groups: dict[str, list[ItemRow]] = defaultdict(list)

@@ -29,7 +29,8 @@ def eval_command(
         None,
         "--corpus",
         help="Folder with letters/, gold/ and questions.jsonl (default: the sample letters "
-        "with the gold and questions in evals/)",
+        "with the gold and questions in evals/), or a folder of posted letters with their "
+        "gold.json (the real-letter evaluation, questions from evals/real/)",
     ),
     questions: Path | None = typer.Option(
         None, "--questions", help="Questions JSONL to use instead of the corpus's own"
@@ -55,6 +56,13 @@ def eval_command(
         metavar="METRIC=VALUE",
         help="Exit 1 if METRIC (a name from the JSON report, e.g. answers.correct; "
         "naive.METRIC for the baseline) is below VALUE. Repeatable.",
+    ),
+    fail_over: list[str] = typer.Option(
+        [],
+        "--fail-over",
+        metavar="METRIC=VALUE",
+        help="Exit 1 if METRIC is above VALUE (real-letter corpus: e.g. "
+        "answers.all.broadened=0.05). Repeatable.",
     ),
     judge: str | None = typer.Option(
         None,
@@ -84,8 +92,22 @@ def eval_command(
 ) -> None:
     """Score extraction, retrieval, answers and citations against gold, beside a naive baseline."""
     from imr_assist.evaluate import evaluate, load_corpus, parse_gate, sample_corpus
+    from imr_assist.evaluate.real import is_real_corpus
     from imr_assist.evaluate.report import check_gates, load_report_metrics
 
+    if corpus is not None and is_real_corpus(corpus):
+        _eval_real(
+            corpus,
+            questions,
+            settings_from(index, None, k=k),
+            json_out,
+            markdown,
+            fail_under,
+            fail_over,
+        )
+        return
+    if fail_over:
+        raise typer.BadParameter("--fail-over applies to a real-letter corpus (gold.json)")
     gates = [parse_gate(spec) for spec in fail_under]  # a bad name fails before any work
     earlier = load_report_metrics(compare_to) if compare_to else None
     settings = settings_from(index, None, k=k)
@@ -236,3 +258,70 @@ def _print_changes(
             change,
         )
     console.print(table)
+
+
+def _eval_real(
+    folder: Path,
+    questions: Path | None,
+    settings,  # type: ignore[no-untyped-def]
+    json_out: str | None,
+    markdown: Path | None,
+    fail_under: list[str],
+    fail_over: list[str],
+) -> None:
+    """``eval --corpus`` on a folder of posted letters with gold.json."""
+    from imr_assist.evaluate.real import evaluate_real, load_real_corpus
+    from imr_assist.evaluate.real import to_markdown as real_markdown
+
+    gates = []
+    for spec, sign in [(g, "under") for g in fail_under] + [(g, "over") for g in fail_over]:
+        name, _, value = spec.partition("=")
+        try:
+            gates.append((name.strip(), float(value), sign))
+        except ValueError:
+            raise typer.BadParameter(f"{spec!r}: expected METRIC=VALUE") from None
+    corpus = load_real_corpus(folder, questions)
+    quiet = json_out == "-"
+    with progress_bar("eval", disable=quiet) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=STAGE_LABELS[stage])
+
+        report = evaluate_real(corpus, settings, progress=progress)
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+    if quiet:
+        sys.stdout.write(text)
+    else:
+        mine = report["metrics"]["imr_assist"]
+        theirs = report["metrics"].get("naive", {})
+        table = Table(
+            title=f"real letters: {report['corpus']['letters']} letters, "
+            f"{report['corpus']['gold_items']} items, "
+            f"{report['corpus']['questions']} questions"
+        )
+        for col in ("metric", "imr-assist", "naive"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for key, value in mine.items():
+            other = theirs.get(key)
+            table.add_row(key, _num(value), _num(other) if key in theirs else "-")
+        out.print(table)
+        if json_out:
+            Path(json_out).write_text(text, encoding="utf-8")
+    if markdown:
+        markdown.write_text(real_markdown(report), encoding="utf-8")
+    failed = []
+    for name, value, sign in gates:
+        got = report["metrics"]["imr_assist"].get(name)
+        if got is None:
+            failed.append(f"{name}: no such metric in the real-letter report")
+        elif (sign == "under" and got < value) or (sign == "over" and got > value):
+            failed.append(f"{name} = {got:.3f}, {'below' if sign == 'under' else 'above'} {value}")
+    for line in failed:
+        err.print(f"[red]fail:[/] {_esc(line)}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else (f"{v:.0f}" if v >= 2 else f"{v:.3f}")

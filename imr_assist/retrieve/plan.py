@@ -82,6 +82,57 @@ _EVERY = re.compile(
     r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b",
     _I,
 )
+_ELLIPSIS = re.compile(
+    r"\b(physical|occupational|aquatic|speech|massage)\s+(or|and|/)\s+"
+    r"(physical|occupational|aquatic|speech|massage)\s+(therapy|therapies)\b",
+    _I,
+)
+# Reason categories a question can ask for, after a cue ("denied for lack of documented
+# functional improvement", "because no urine drug screen was done").
+_REASON_PHRASES: list[tuple[str, str, re.Pattern[str]]] = [
+    (
+        "no_functional_improvement",
+        "documented_improvement",
+        re.compile(
+            r"\b(?:functional\s+)?improvement\b|\bfunctional\s+(?:gains?|benefit)|\bpain\s+relief\b",
+            _I,
+        ),
+    ),
+    (
+        "no_aberrant_behavior_monitoring",
+        "",
+        re.compile(
+            r"\burine\s+drug\s+(?:screen|test)\w*|\bUDS\b|\bopioid\s+(?:agreement|contract)s?\b|"
+            r"\baberrant\b|\bCURES\s+report",
+            _I,
+        ),
+    ),
+    (
+        "exceeds_med_ceiling",
+        "",
+        re.compile(r"\bmorphine\s+equivalent|\bMED\s+(?:ceiling|limit)|\b120\s+MED\b", _I),
+    ),
+    (
+        "long_term_use_not_recommended",
+        "",
+        re.compile(r"\blong[\s-]+term\s+use|\bprolonged\s+use", _I),
+    ),
+    ("not_first_line", "", re.compile(r"\bfirst[\s-]+line|\bsecond[\s-]+line", _I)),
+    (
+        "exceeds_guideline_quantity",
+        "",
+        re.compile(
+            r"\b(?:too\s+many|more)\s+(?:sessions|visits)|\bexceed\w*\s+(?:the\s+)?(?:guideline|recommended)",
+            _I,
+        ),
+    ),
+    ("", "neuropathic_indication", re.compile(r"\bneuropathic\s+pain\b", _I)),
+]
+_REASON_CUE = re.compile(
+    r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
+    r"without|lacking|reasons?|grounds|citing)\b",
+    _I,
+)
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
@@ -317,7 +368,7 @@ _STOP = frozenset(
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
     part portion remainder remaining authorized authorize authorization rest utilization
-    noting note noted notes least one any""".split()
+    noting note noted notes least one any prior previous earlier""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 
@@ -334,6 +385,12 @@ _USED_ELSEWHERE: tuple[re.Pattern[str], ...] = (
     *query._GUIDELINES.values(),
     *query.SPECIALTY_PATTERNS.values(),
     query._PERSON_SPECIALTY,
+    # the words that name the answer's kind ("summarise", "how many", "why", "versus")
+    *(
+        rx
+        for kind, rx in query._KIND_RULES
+        if kind in ("compare", "share", "count", "why", "summary")
+    ),
     re.compile(r"\b(?:woman|women|female|lady|man|men|male|gentleman)\b", _I),
     re.compile(r"\b\d+[- ]?(?:year|yr)s?[- ]?old\b", _I),
 )
@@ -353,6 +410,7 @@ class QueryPlan:
     regions: tuple[str, ...] = ()  # the item's own region (in its treatment)
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
     all_decided: str | None = None  # letters whose every decision went this way
+    reasons: tuple[str, ...] = ()  # reason categories the decisions must carry
     about_case: bool = False  # "letters involving a fracture": the case, not the rationale
     partial: bool = False
     age_min: int | None = None
@@ -374,6 +432,9 @@ class QueryPlan:
     def letter_restricted(self) -> bool:
         return bool(
             self.regions
+            or self.letter_regions
+            or self.all_decided
+            or self.reasons
             or self.partial
             or self.age_min is not None
             or self.age_max is not None
@@ -394,6 +455,8 @@ class QueryPlan:
             out["letter_regions"] = list(self.letter_regions)
         if self.all_decided:
             out["all_decided"] = self.all_decided
+        if self.reasons:
+            out["reasons"] = list(self.reasons)
         if self.partial:
             out["partial"] = True
         if self.age_min is not None:
@@ -486,8 +549,11 @@ def _is_english(word: str) -> bool:
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
     corrected, fixes = correct_names(question)
+    # "physical or occupational therapy": each named in full, as the lexicon knows them.
+    corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
     q = corrected
     filters = parse_question(q)
+    filters = _with_combined_services(filters)
     kind = question_kind(q)
     used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
 
@@ -551,7 +617,9 @@ def read_question(question: str) -> QueryPlan:
         # "partially certified", "modified by UR": not a decision word.
         blanked = q[: partial_m.start()] + " " * (partial_m.end() - partial_m.start())
         blanked += q[partial_m.end() :]
-        blanked = re.sub(r"\bcertified\b|\bapproved\b", "        ", blanked, flags=_I)
+        blanked = re.sub(
+            r"\bcertified\b|\bapprov\w*", lambda m: " " * len(m.group(0)), blanked, flags=_I
+        )
         filters = replace(filters, decision=decision_asked(blanked))
     sex = None
     if fact != "sex" and (m := use(_SEX_Q.search(q))):
@@ -583,16 +651,32 @@ def read_question(question: str) -> QueryPlan:
         kind = "group"
         # "How do overturn rates differ by specialty": the decision word names the rate.
         measure, filters = filters.decision, replace(filters, decision=None)
+        if group_by == "partial":
+            partial = False  # "partial certifications vs full denials" compares both
     if absent:
         kind = "absent"
+    reasons: list[str] = []
+    if cue := _REASON_CUE.search(q):
+        side = filters.decision
+        for up, over, rx in _REASON_PHRASES:
+            if m := rx.search(q, cue.start()):
+                category = over if side == "overturned" else up
+                if category:
+                    reasons.append(category)
+                    # the words of the reason phrase and its usual company
+                    used.append((cue.start(), m.end()))
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     topic, terms = _topic(q, used, filters)
     restricts = filters.restricted or regions or letter_regions or partial or sex or all_decided
+    restricts = restricts or bool(reasons)
     restricts = restricts or age_min is not None or age_max is not None or licensed or decided_in
     if not restricts and terms and kind not in ("fact", "absent", "group"):
         # Nothing else narrows the question ("Which requests were retrospective?"): its
         # remaining words are what it is about.
+        topic, terms = terms + topic, ()
+    if unit == "letters" and terms and kind in ("list", "count", "general"):
+        # "Which letters include the warning that ...": a letter list is about its words.
         topic, terms = terms + topic, ()
     if kind == "general" and not filters.restricted and (topic or terms):
         # A question that names nothing to filter on is about its words.
@@ -610,6 +694,7 @@ def read_question(question: str) -> QueryPlan:
         regions=tuple(regions),
         letter_regions=tuple(letter_regions),
         all_decided=all_decided,
+        reasons=tuple(reasons),
         about_case=bool(re.search(r"\b(?:involv\w*|diagnos\w*|injur\w*|sustain\w*)\b", q, _I)),
         partial=partial,
         age_min=age_min,
@@ -624,6 +709,21 @@ def read_question(question: str) -> QueryPlan:
         corrections=fixes,
         discusses=discusses,
     )
+
+
+def _with_combined_services(f: QueryFilters) -> QueryFilters:
+    """A question about one part of a combined service finds the combined requests too:
+    "physical therapy" also finds "Physical and occupational therapy" (PT/OT) requests."""
+    if not f.names_without_generic:
+        return f
+    names = list(f.names_without_generic)
+    for entry in get_lexicon().entries:
+        words = set(entry.canonical.lower().split())
+        if entry.generic or "and" not in words or entry.canonical in names:
+            continue
+        if any(set(n.lower().split()) <= words for n in f.names_without_generic):
+            names.append(entry.canonical)
+    return replace(f, names_without_generic=names) if names != f.names_without_generic else f
 
 
 def _topic(

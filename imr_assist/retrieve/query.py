@@ -133,8 +133,9 @@ class QueryFilters:
     injury_date: str | None = None  # ISO date, or "YYYY" / "YYYY-MM" prefix
     letter_refs_unmatched: bool = False  # the question named a letter the index lacks
     unknown_terms: list[str] = field(default_factory=list)  # treatment-like words not known
-    # A plan narrowed the items further (body region, partial certification, topic...).
-    narrowed: bool = False
+    # A plan narrowed the items further (body region, partial certification, topic...):
+    # how, in the words the answer's scope says it.
+    narrowed: str = ""
 
     @property
     def has_treatment(self) -> bool:
