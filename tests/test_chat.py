@@ -151,7 +151,7 @@ def test_reset_clears_filters(session: ChatSession) -> None:
     assert session.filters_dict()
     session.reset()
     assert session.filters_dict() == {}
-    assert session.last_question is None
+    assert session.plan is None
     # After a reset "and Soma?" is a fresh question: no decision is inherited.
     answer = session.ask("and Soma?")
     assert "decision" not in session.filters_dict()

@@ -158,3 +158,35 @@ def test_unused_words_stay_in_the_topic() -> None:
         ("overturnd", "overturned"),
         ("decisons", "decisions"),
     )
+
+
+def test_chat_follow_ups_edit_the_plan(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    items = list(all_items(assistant))
+
+    def of(name: str, decision: str | None = None) -> set[tuple[str, str]]:
+        return {
+            (lt.doc_id, it.treatment)
+            for lt, it in items
+            if it.canonical == name and (decision is None or it.decision == decision)
+        }
+
+    first = chat.ask("Why were MRI requests upheld?")
+    assert first.answered and cited_items(assistant, first) <= of("MRI", "upheld")
+    pt = chat.ask("what about physical therapy?")
+    assert chat.plan is not None and chat.plan.kind == "why"
+    assert chat.plan.filters.decision == "upheld"
+    assert pt.answered and cited_items(assistant, pt) <= of("Physical therapy", "upheld")
+    count = chat.ask("how many were there?")
+    n, total = len(of("Physical therapy", "upheld")), len(of("Physical therapy"))
+    assert count.answer.startswith(f"{n} of {total} ")
+    why = chat.ask("why?")
+    assert chat.plan.kind == "why" and why.answered
+    assert cited_items(assistant, why) <= of("Physical therapy", "upheld")
+    over = chat.ask("and the overturned ones?")
+    assert chat.plan.filters.decision == "overturned"
+    overturned = of("Physical therapy", "overturned")
+    assert overturned and over.answered
+    assert cited_items(assistant, over) == overturned

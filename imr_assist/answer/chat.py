@@ -1,8 +1,9 @@
-"""Chat: follow-up questions inherit the previous question's filters.
+"""Chat: follow-up questions edit the previous question's plan.
 
-"and Soma?" keeps the decision and question kind of the last question and swaps
-the treatment; "which of those were overturned?" keeps the treatment and adds a
-decision. A question that names its own treatment and decision starts afresh.
+"and Soma?" keeps the decision and aggregate of the last question and swaps the
+treatment; "which of those were overturned?" keeps the treatment and sets a decision;
+"how many were there?" and "why?" change the aggregate. A question that names its own
+treatment and decision starts afresh.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import replace
 from imr_assist.answer.service import Assistant
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import resolve_doc_refs
-from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
+from imr_assist.retrieve.plan import QueryPlan, read_question
+from imr_assist.retrieve.query import QueryFilters
 from imr_assist.settings import Settings
 
 _FOLLOW_UP = re.compile(
@@ -23,71 +25,126 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# A follow-up that changes only what is asked for, not what it is about.
+_ASK_AGAIN = re.compile(
+    r"^\s*(?:and\s+)?(?:how\s+many|why|which\s+ones|list\s+them|what\s+share|"
+    r"what\s+percent\w*|the\s+(?:overturned|upheld|denied|approved)\s+ones|"
+    r"(?:and\s+)?(?:the\s+)?(?:overturned|upheld|denied|approved)(?:\s+ones)?)\b",
+    re.IGNORECASE,
+)
+
+
 class ChatSession:
+    """A conversation: each question is read into a plan, and a follow-up edits the last.
+
+    A follow-up ("and Soma?", "what about those under ODG?", "and the overturned ones?",
+    "how many were there?", "why?") keeps the last plan and replaces what it names: a
+    treatment, a decision, letters, a specialty, a guideline, a restriction; a question
+    word ("how many", "why", "which") changes the aggregate. A question that names its
+    own treatment and decision, or that is no follow-up, starts afresh.
+    """
+
     def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.assistant = assistant or Assistant(settings)
-        self.filters: QueryFilters | None = None
-        self.last_question: str | None = None
-        self.last_kind: str | None = None
+        self.plan: QueryPlan | None = None
+        self._base: QueryPlan | None = None  # the plan of the chain's first question
 
     def reset(self) -> None:
-        self.filters = None
-        self.last_question = None
-        self.last_kind = None
+        self.plan = None
+        self._base = None
+
+    @property
+    def filters(self) -> QueryFilters | None:
+        return self.plan.filters if self.plan else None
 
     def filters_dict(self) -> dict[str, object]:
-        return self.filters.as_dict() if self.filters else {}
+        return self.plan.filters.as_dict() if self.plan else {}
 
-    def resolve(self, question: str) -> tuple[str, QueryFilters]:
-        """The question to run (with the inherited kind) and its merged filters."""
-        new = parse_question(question)
-        prev = self.filters
-        if prev is None or not _FOLLOW_UP.search(question):
-            return question, new
-        if new.has_treatment and new.decision:
-            return question, new  # names its own treatment and decision: a fresh question
-        resolve_doc_refs(self.assistant.index, question, new)  # "what about letter 004?"
-        merged = replace(prev)
-        if new.has_treatment:
-            merged = replace(
-                merged,
-                canonicals=new.canonicals,
-                generics=new.generics,
-                classes=new.classes,
-                names_without_generic=new.names_without_generic,
+    def plan_dict(self) -> dict[str, object]:
+        return self.plan.as_dict() if self.plan else {}
+
+    def resolve(self, question: str) -> QueryPlan:
+        """The plan to answer: the question's own, or the last one edited by it."""
+        new = read_question(question)
+        prev = self.plan
+        nf = new.filters
+        follow = bool(_FOLLOW_UP.search(question) or _ASK_AGAIN.search(question))
+        if prev is None or not follow:
+            return new
+        if nf.has_treatment and nf.decision:
+            return new  # names its own treatment and decision: a fresh question
+        resolve_doc_refs(self.assistant.index, question, nf)  # "what about letter 004?"
+        f = replace(prev.filters)
+        if nf.has_treatment:
+            f = replace(
+                f,
+                canonicals=nf.canonicals,
+                generics=nf.generics,
+                classes=nf.classes,
+                names_without_generic=nf.names_without_generic,
+                mentions=nf.mentions,
             )
-        if new.decision:
-            merged = replace(merged, decision=new.decision)
-        if new.doc_ids or new.case_number or new.names_letter or new.letter_refs_unmatched:
+        if nf.decision:
+            f = replace(f, decision=nf.decision)
+        if nf.doc_ids or nf.case_number or nf.names_letter or nf.letter_refs_unmatched:
             # A follow-up that names letters replaces the letters of the last question.
-            merged = replace(
-                merged,
-                doc_ids=new.doc_ids,
-                case_number=new.case_number,
-                specialty=new.specialty,
-                patient_ages=new.patient_ages,
-                patient_sex=new.patient_sex,
-                injury_date=new.injury_date,
-                letter_refs_unmatched=new.letter_refs_unmatched,
+            f = replace(
+                f,
+                doc_ids=nf.doc_ids,
+                case_number=nf.case_number,
+                specialty=nf.specialty,
+                patient_ages=nf.patient_ages,
+                patient_sex=nf.patient_sex,
+                injury_date=nf.injury_date,
+                letter_refs_unmatched=nf.letter_refs_unmatched,
             )
-        if new.guideline:
-            merged = replace(merged, guideline=new.guideline)
-        kind = question_kind(question)
-        effective = question
-        if kind == "general" and self.last_question:
-            # "and Soma?" asks the last question again about Soma.
-            effective = f"{self.last_question} ({question})"
-        return effective, merged
+        if nf.guideline:
+            f = replace(f, guideline=nf.guideline)
+        kind = prev.kind
+        if new.kind in ("why", "count", "share", "list", "group", "fact", "summary", "compare"):
+            kind = new.kind
+        elif re.match(r"^\s*(?:and\s+)?which\b", question, re.IGNORECASE):
+            kind = "list"
+        edits: dict[str, object] = {}
+        for name in ("regions", "letter_regions", "reasons", "topic", "corrections"):
+            if getattr(new, name):
+                edits[name] = getattr(new, name)
+        for name in (
+            "sex",
+            "age_min",
+            "age_max",
+            "licensed_in",
+            "decided_in",
+            "all_decided",
+            "group_by",
+            "fact",
+        ):
+            if getattr(new, name) is not None:
+                edits[name] = getattr(new, name)
+        if new.partial:
+            edits["partial"] = True
+        if new.unit == "letters":
+            edits["unit"] = "letters"
+        # The first question of the chain, with this one beside it: what the search and
+        # an LLM read ("Why are Norco requests upheld? (and Soma?)").
+        base = self._base or prev
+        return replace(
+            prev,
+            question=f"{base.question} ({question})",
+            corrected=f"{base.corrected} ({new.corrected})",
+            filters=f,
+            kind=kind,
+            terms=(),
+            **edits,  # type: ignore[arg-type]
+        )
 
     def ask(self, question: str, on_delta: Callable[[str], None] | None = None) -> Answer:
         # One snapshot for reading the question (its letter references) and answering
         # it; letters ingested or changed since the last question are seen here.
         with self.assistant.snapshot():
-            effective, filters = self.resolve(question)
-            answer, _ = self.assistant.ask(effective, filters=filters, on_delta=on_delta)
-        answer = answer.model_copy(update={"question": question})
-        self.filters = filters
-        if effective == question:
-            # Keep the question that "and Soma?" repeats, so follow-ups do not pile up.
-            self.last_question = question
-        return answer
+            plan = self.resolve(question)
+            answer, _ = self.assistant.ask_plan(plan, on_delta=on_delta)
+        if plan.question == question:  # a fresh question starts a chain
+            self._base = plan
+        self.plan = plan
+        return answer.model_copy(update={"question": question})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import ExtractiveWriter
@@ -87,13 +88,19 @@ class Assistant:
         if filters is not None:  # a caller's own filters (chat): no plan to read
             result = self.search(question, filters)
             return self.answer(result, on_delta=on_delta), result
-        plan = read_question(question)
-        result = self.search(plan.corrected, plan.filters)
-        result.question = question
-        answer = self.planner.answer(plan, result)
-        if self.settings.use_llm and answer.answered:
-            kind = plan.kind if plan.kind in ("why", "count", "share", "list") else "general"
-            answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
+        return self.ask_plan(read_question(question), on_delta)
+
+    def ask_plan(
+        self, plan: QueryPlan, on_delta: Callable[[str], None] | None = None
+    ) -> tuple[Answer, SearchResult]:
+        """Answer a plan (``read_question``'s, or one chat edited from the last)."""
+        with self.snapshot():
+            result = self.search(plan.corrected, replace(plan.filters))
+            result.question = plan.question
+            answer = self.planner.answer(plan, result)
+            if self.settings.use_llm and answer.answered:
+                kind = plan.kind if plan.kind in ("why", "count", "share", "list") else "general"
+                answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
         return answer, result
 
     def plan(self, question: str) -> QueryPlan:

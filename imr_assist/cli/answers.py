@@ -89,6 +89,7 @@ def ask(
 CHAT_HELP = """Commands:
   /sources   show the sources of the last answer
   /filters   show the filters in force
+  /plan      show how the last question was read (the plan a follow-up edits)
   /reset     forget the conversation
   /help      this text
   /quit      leave (also Ctrl-D)"""
@@ -145,6 +146,12 @@ def chat(
                 out.print("Conversation reset.")
             elif cmd == "/filters":
                 out.print(str(session.filters_dict() or "none"), highlight=False, markup=False)
+            elif cmd == "/plan":
+                import json
+
+                out.print(
+                    json.dumps(session.plan_dict() or None, indent=2), highlight=False, markup=False
+                )
             elif cmd == "/sources":
                 if last is None or not last.citations:
                     out.print("No sources yet.")
