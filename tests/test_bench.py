@@ -159,3 +159,58 @@ def test_a_failing_step_is_reported_with_its_stderr(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "step 'raw-model' failed" in message
     assert "OperationalError" in message  # the child's own traceback, not a hang
+
+
+REAL = ROOT.parent / "shared" / "real-letters"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-letters not present")
+def test_bench_real_like_corpus_with_a_baseline_tree(tmp_path: Path) -> None:
+    """``--real``: copies of real letters, timed questions, no recall; ``--baseline-tree``:
+    another checkout's ingest on the same corpus (here this checkout itself)."""
+    out = tmp_path / "results"
+    real = tmp_path / "real"
+    real.mkdir()
+    for pdf in sorted(REAL.glob("*.pdf"))[:3]:
+        (real / pdf.name).symlink_to(pdf)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evals.bench",
+            "--skip-generated",
+            "--real",
+            str(real),
+            "--real-sizes",
+            "7",
+            "--questions",
+            "3",
+            "--baseline-tree",
+            str(ROOT),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (out / "bench-7.json").exists()  # --skip-generated
+    r = json.loads((out / "bench-real-7.json").read_text(encoding="utf-8"))
+    c = r["corpus"]
+    assert (c["kind"], c["letters"], c["originals"], c["questions"]) == ("real-like", 7, 3, 3)
+    assert c["items"] > 0
+    imr, base = r["imr_assist"]["ingest"], r["baseline_ingest"]
+    assert imr["letters"] == base["letters"] == 7 and base["tree"] == str(ROOT)
+    assert close(
+        r["ratios"]["letters_per_s_vs_baseline"], imr["letters_per_s"] / base["letters_per_s"]
+    )
+    for pipeline in ("imr_assist", "naive"):
+        q = r[pipeline]["query"]
+        assert q["recall_at_5"] is None and q["scored_questions"] == 0
+        assert 0 < q["p50_ms"] <= q["p95_ms"]
+    md = (out / "bench.md").read_text(encoding="utf-8")
+    assert "## 7 real-like letters" in md and "baseline ingest letters/s" in md
