@@ -51,10 +51,18 @@ _LETTER_FIELDS = {
 }
 
 
-# Sentences that describe the case rather than argue the decision.
+# Sentences that describe the case rather than argue the decision: for a topic
+# ("letters involving a fracture"), the words that tell a diagnosis or an injury; for a
+# region, the diagnosis nouns too ("left knee sprain").
 _CASE_WORDS = re.compile(
     r"\b(?:diagnos\w*|injur\w*|sustain\w*|fell|fall|accident|trauma|history\s+of|"
-    r"impression|fractur\w*|sprain\w*|strain\w*|tear|contusion|derangement)\b",
+    r"impression)\b",
+    re.IGNORECASE,
+)
+# Findings of the case's own tests: "The X-rays revealed ... fracture of the distal radius".
+_FINDING = re.compile(r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?)\b", re.IGNORECASE)
+_CASE_REGION_WORDS = re.compile(
+    _CASE_WORDS.pattern[:-3] + r"|fractur\w*|sprain\w*|strain\w*|tear|contusion|derangement)\b",
     re.IGNORECASE,
 )
 
@@ -68,10 +76,20 @@ class _Spanned:
 
 def _case_sentences(lt: Letter) -> list[str]:
     """The diagnoses, the requested treatments and the summary's case-describing sentences."""
-    out = list(lt.diagnoses) + [it.treatment for it in lt.items]
+    # Not the requested treatments: a "knee scooter" for a foot injury is no knee case.
+    out = list(lt.diagnoses)
     if lt.summary:
-        out += [s for s in re.split(r"(?<=[.!?])\s+", lt.summary) if _CASE_WORDS.search(s)]
+        out += [s for s in re.split(r"(?<=[.!?])\s+", lt.summary) if _CASE_REGION_WORDS.search(s)]
     return out
+
+
+def _close_together(stems: list[str], seq: list[str], need: int) -> bool:
+    """The topic's words stand as a phrase: ``need`` of them within a window of the
+    topic's length plus three ("failed low back pain syndrome", "exercise program at home"),
+    not scattered over a long sentence."""
+    at = [(i, s) for i, w in enumerate(seq) for s in stems if _term_in(s, {w}, w)]
+    window = len(stems) + 3
+    return any(len({s for j, s in at if i <= j < i + window}) >= need for i, _ in at)
 
 
 def _term_in(stem: str, words: set[str], low: str) -> bool:
@@ -193,7 +211,9 @@ class PlanRunner:
                 )
                 if plan.about_case:  # "letters involving a fracture": how the case is described
                     summaries[r.doc_id] = [
-                        e for e in summaries[r.doc_id] if _CASE_WORDS.search(e.quote)
+                        e
+                        for e in summaries[r.doc_id]
+                        if _CASE_WORDS.search(e.quote) or _FINDING.search(e.quote)
                     ]
                 if summaries[r.doc_id]:
                     found[(r.doc_id, None)] = summaries[r.doc_id]
@@ -219,10 +239,11 @@ class PlanRunner:
         b = bisect.bisect_left(nt.offsets, end)
         out = []
         for sa, sb in sentences(nt, a, b):
-            words = {_stem(w) for w in re.findall(r"[A-Za-z]+", nt.flat[sa:sb])}
+            seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", nt.flat[sa:sb])]
+            words = set(seq)
             low = nt.flat[sa:sb].lower()
             hits = sum(1 for s in stems if _term_in(s, words, low))
-            if hits >= need:
+            if hits >= need and (need < 2 or _close_together(stems, seq, need)):
                 value, span = nt.field(sa, sb)
                 out.append(Evidence(lt.doc_id, None, span.start, span.end, value))
         return out
@@ -447,7 +468,7 @@ class PlanRunner:
             found = [rg for rg, rx in REGIONS.items() if rx.search(d)]
             if found:
                 return ", ".join(found), [(lt, f"diagnoses.{i}")]
-        for sentence in _case_sentences(lt)[len(lt.diagnoses) + len(lt.items) :]:
+        for sentence in _case_sentences(lt)[len(lt.diagnoses) :]:
             found = [rg for rg, rx in REGIONS.items() if rx.search(sentence)]
             if found:
                 located = self.texts.locate(lt.doc_id, sentence)

@@ -207,7 +207,7 @@ def score_answer(q: dict[str, Any], ans: Answer, case_of: dict[str, str], valid:
         return base
     if not ans.answered:
         return base
-    text, kind, ok = ans.answer, q["kind"], True
+    text, kind, ok = ans.answer, q.get("gold_kind") or q["kind"], True
     if q.get("expected"):
         low = text.lower()
         dates = {
@@ -234,12 +234,26 @@ def score_answer(q: dict[str, Any], ans: Answer, case_of: dict[str, str], valid:
     return base
 
 
-def _flat_questions(corpus: RealCorpus) -> list[dict[str, Any]]:
-    """Questions, with each chat turn scored as a question of its own in its context."""
+def _flat_questions(corpus: RealCorpus, chat: Any) -> list[dict[str, Any]]:
+    """Questions, with each chat turn scored as a question of its own in its context
+    (kind ``chat``; the turns of one conversation run in order in one session)."""
     out = []
     for q in corpus.questions:
         if q["kind"] != "chat":
             out.append(q)
+            continue
+        for t, turn in enumerate(q.get("turns") or []):
+            out.append(
+                {
+                    **turn,
+                    "id": f"{q['id']}.{t + 1}",
+                    "split": q.get("split", "dev"),
+                    "kind": "chat",
+                    "gold_kind": turn.get("kind"),
+                    "_chat": chat,
+                    "_turn": t,
+                }
+            )
     return out
 
 
@@ -275,14 +289,23 @@ def evaluate_real(
             naive = NaivePipeline()
             naive.ingest([str(p) for p in corpus.files])
             notify("baseline", 1, 1)
-        questions = _flat_questions(corpus)
+        from imr_assist.answer.chat import ChatSession
+
+        questions = _flat_questions(corpus, ChatSession(s, assistant=assistant))
         rows = []
         tallies: dict[str, dict[str, list[Scored]]] = {
             "imr_assist": defaultdict(list),
             "naive": defaultdict(list),
         }
         for n, q in enumerate(questions, 1):
-            ans, _ = assistant.ask(q["question"])
+            if "_chat" in q:
+                # a chat turn: the conversation so far is in the session
+                chat = q["_chat"]
+                if q["_turn"] == 0:
+                    chat.reset()
+                ans = chat.ask(q["question"])
+            else:
+                ans, _ = assistant.ask(q["question"])
             valid = sum(1 for c in ans.citations if verify(assistant.texts, c) is not None)
             mine = score_answer(q, ans, case_of, valid)
             row: dict[str, Any] = {
@@ -290,6 +313,7 @@ def evaluate_real(
                 "split": q.get("split", "dev"),
                 "kind": q["kind"],
                 "question": q["question"],
+                "answerable": q.get("answerable", True),
                 "imr_assist": {
                     "right": mine.right,
                     "broadened": mine.broadened,
@@ -316,13 +340,14 @@ def evaluate_real(
             m: dict[str, float | None] = {}
             if name == "imr_assist":
                 m.update(extraction["metrics"])
-            for split, scored in by_split.items():
+            for split in (*SPLITS, "all"):
+                scored = by_split.get(split, [])
                 if not scored:
                     continue
                 answerable = [
                     x
                     for x, q in zip(scored, _split_qs(rows, split), strict=True)
-                    if q["kind"] != "absent"
+                    if q["answerable"]
                 ]
                 m[f"answers.{split}.right"] = sum(x.right for x in scored) / len(scored)
                 m[f"answers.{split}.broadened"] = sum(x.broadened for x in scored) / len(scored)

@@ -508,7 +508,39 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         if close and close[0][0] == low[0] and not low.startswith(close[0][:-1]):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
+    # A body region missing one letter ("kne injury", "sholder"): only a region word
+    # that the typed word is one insertion away from.
+    for m in list(_WORD.finditer(out)):
+        low = m.group(0).lower()
+        if len(low) < 3 or low in vocab or low in _STOP or _is_english(low):
+            continue
+        for region in _REGION_WORDS:
+            if len(region) == len(low) + 1 and _one_insertion(low, region):
+                fixes.append((m.group(0), region))
+                out = out.replace(m.group(0), region, 1)
+                break
     return out, tuple(fixes)
+
+
+_REGION_WORDS = (
+    "knee",
+    "knees",
+    "neck",
+    "shoulder",
+    "elbow",
+    "wrist",
+    "ankle",
+    "lumbar",
+    "cervical",
+    "thoracic",
+    "spine",
+    "hand",
+    "foot",
+)
+
+
+def _one_insertion(short: str, long: str) -> bool:
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 _DOMAIN_WORDS = """overturned upheld decisions decision requests request denied approved
