@@ -14,8 +14,7 @@ from imr_assist.errors import LetterError
 from imr_assist.models import Letter
 from imr_assist.parse import parse_file, parse_text
 from imr_assist.samples import sample_paths
-from tests.letters import add_noise, as_professional
-from tests.test_parse import _check_grounding
+from tests.letters import add_noise, as_professional, check_grounding
 
 SAMPLES = {p.stem[:3]: p for p in sample_paths()}
 ORIGINALS = {key: parse_file(path) for key, path in SAMPLES.items()}
@@ -69,7 +68,7 @@ def test_samples_round_trip(key: str) -> None:
         assert it.reviewer_guideline and orig.reviewer_guideline
         assert orig.reviewer_guideline.endswith(it.reviewer_guideline)
         assert [r.quote for r in it.reasons] == [r.quote for r in orig.reasons]
-    assert _check_grounding(letter) > 15
+    assert check_grounding(letter) > 15
 
 
 @pytest.mark.parametrize("key", sorted(SAMPLES))
@@ -88,7 +87,7 @@ def test_cover_block(key: str) -> None:
     ) == ("2015-07-20", "2002-03-12", "2015-08-28", "2015-07-09", "2015-07-17", "Standard")
     assert item_facts(letter) == item_facts(original)
     assert people(letter) == people(original)
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -107,7 +106,7 @@ def test_pdf_noise_does_not_change_the_letter(seed: int, key: str, cover: bool, 
     assert people(noisy) == people(original)
     assert noisy.summary == original.summary
     assert [it.rationale for it in noisy.items] == [it.rationale for it in original.items]
-    _check_grounding(noisy)
+    check_grounding(noisy)
 
 
 def test_one_item_letter_without_numbers() -> None:
@@ -177,7 +176,7 @@ def test_headings_broken_across_lines() -> None:
     letter = parse_text(text)
     assert item_facts(letter) == item_facts(ORIGINALS["001"])
     assert people(letter) == people(ORIGINALS["001"])
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 def test_request_wording_in_issue_line() -> None:
@@ -229,7 +228,7 @@ def test_reviewer_qualifications(quals: str, licensure: list[str], specialties: 
     text = text[: text.index(head) + len(head)] + quals + "\n"
     letter = parse_text(text)
     assert (letter.reviewer.licensure, letter.reviewer.specialties) == (licensure, specialties)
-    _check_grounding(letter)
+    check_grounding(letter)
 
 
 BAD = [
