@@ -787,6 +787,13 @@ def _topic(
             continue
         if f.case_number and w in f.case_number.lower():
             continue
+        # part of an identifier ("letter 001_da630829cdb6960e", "CM16-0234202"): a
+        # reference to a letter, not a word
+        a = q.rfind(" ", 0, m.start()) + 1
+        b = q.find(" ", m.end())
+        token = q[a : len(q) if b < 0 else b]
+        if re.search(r"\d|_", token):
+            continue
         if f.guideline and w.upper() == f.guideline:
             continue
         if all(w != x for x, _ in words):
