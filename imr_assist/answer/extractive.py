@@ -124,7 +124,7 @@ def scope(f: QueryFilters) -> str:
         parts.append(f"injured {f.injury_date}")
     if f.case_number:
         parts.append(f"case {f.case_number}")
-    if f.narrowed and f.narrowed != "narrowed":
+    if f.narrowed:
         parts.append(f.narrowed)
     elif f.doc_ids and not (f.specialty or f.patient_ages or f.injury_date):
         parts.append("letter " + ", ".join(f.doc_ids[:3]) + (" ..." if len(f.doc_ids) > 3 else ""))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 
 from imr_assist.answer.citations import LetterTexts
@@ -29,10 +30,10 @@ from imr_assist.answer.extractive import (
     scope,
     subject,
 )
-from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, UPHELD
+from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
 from imr_assist.index.catalog import ItemRow
 from imr_assist.index.index import Index
-from imr_assist.models import Answer, Letter
+from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, matching_items
 from imr_assist.retrieve.plan import REGIONS, QueryPlan
@@ -67,11 +68,8 @@ _CASE_REGION_WORDS = re.compile(
 )
 
 
-class _Spanned:
-    """A span to cite under a name, where no record field holds it."""
-
-    def __init__(self, spans: dict) -> None:  # type: ignore[type-arg]
-        self.spans = spans
+def _spans(spans: dict[str, Span], keys: list[str]) -> list[Span]:
+    return [spans[k] for k in keys if k in spans]
 
 
 def _case_sentences(lt: Letter) -> list[str]:
@@ -218,7 +216,7 @@ class PlanRunner:
                 if summaries[r.doc_id]:
                     found[(r.doc_id, None)] = summaries[r.doc_id]
             it = lt.items[r.item_index]
-            evs = []
+            evs: list[Evidence] = []
             for name in ("treatment",) if plan.about_case else ("treatment", "rationale"):
                 span = it.spans.get(name)
                 if span is not None and not evs:
@@ -275,11 +273,11 @@ class PlanRunner:
         if not rows and plan.discusses and result.filters.has_treatment:
             # "What do reviewers say about urine drug screens?": no such request was
             # decided, so the treatment words become the topic, searched in every rationale.
-            words = tuple(w.lower() for m in result.filters.mentions for w in m.split())
+            said = tuple(w.lower() for m in result.filters.mentions for w in m.split())
             f = replace(
                 result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
             )
-            plan = replace(plan, topic=tuple(dict.fromkeys(words + plan.topic)), filters=f)
+            plan = replace(plan, topic=tuple(dict.fromkeys(said + plan.topic)), filters=f)
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
         lead: list[str] = []
@@ -288,12 +286,14 @@ class PlanRunner:
         topic = None
         if plan.topic and plan.kind not in ("fact",):
             topic = self.topic_hits(plan, rows)
-            words = " ".join(plan.topic)
+            topic_words = " ".join(plan.topic)
             if not topic:
                 return self._refuse(
                     result,
                     notices
-                    + [f"no passage in the {len(rows)} matching decisions discusses '{words}'"],
+                    + [
+                        f"no passage in the {len(rows)} matching decisions discusses '{topic_words}'"
+                    ],
                 )
             keep = {(d, i) for d, i in topic if i is not None}
             keep_docs = {d for d, _ in topic}
@@ -305,7 +305,7 @@ class PlanRunner:
                 or (plan.unit == "letters" and r.doc_id in keep_docs)
             ]
             topic_line = (
-                f"Read '{words}' as a topic: {len({r.doc_id for r in rows})} letters "
+                f"Read '{topic_words}' as a topic: {len({r.doc_id for r in rows})} letters "
                 f"({len(rows)} of {before} matching decisions) discuss it."
             )
             lead.append(topic_line)
@@ -322,9 +322,10 @@ class PlanRunner:
             )
         if plan.unit == "letters" and kind in ("list", "count", "share", "topic"):
             return self._finish(result, plan, lead, self._letters, rows, notices)
+        decision = result.filters.decision
         if (
             kind in ("count", "share")
-            and result.filters.decision
+            and decision
             and (plan.letter_restricted or topic is not None)
         ):
             keys = None
@@ -336,14 +337,14 @@ class PlanRunner:
                 result,
                 plan,
                 lead,
-                lambda p, rw, led: self._share(p, rw, base, led, result.filters.decision),
+                lambda p, rw, led: self._share(p, rw, base, led, decision),
                 rows,
                 notices,
             )
         narrowed = replace(result, items=rows)
         if plan.letter_restricted or topic is not None:
             # The writer's head line says the plan's restrictions with its own scope.
-            narrowed.filters = replace(result.filters, narrowed=_extra_scope(plan) or "narrowed")
+            narrowed.filters = replace(result.filters, narrowed=_extra_scope(plan))
             if topic is not None:
                 lead.remove(topic_line)
                 notices.append(topic_line)
@@ -368,7 +369,15 @@ class PlanRunner:
             notices=notices,
         )
 
-    def _finish(self, result, plan, lead, writer, rows, notices) -> Answer:  # type: ignore[no-untyped-def]
+    def _finish(
+        self,
+        result: SearchResult,
+        plan: QueryPlan,
+        lead: list[str],
+        writer: Callable[[QueryPlan, list[ItemRow], CitationLedger], list[str]],
+        rows: list[ItemRow],
+        notices: list[str],
+    ) -> Answer:
         led = CitationLedger(self.texts)
         lines = writer(plan, rows, led)
         if not lines or not led.citations:
@@ -403,32 +412,26 @@ class PlanRunner:
                 lines.append(f"{name}: the letter does not state its {plan.fact}.")
                 continue
             marks = ""
-            for holder, key in keys:
-                span = holder.spans.get(key)
-                if span is not None:
-                    quote = " ".join(lt.text[span.start : span.end].split())
-                    marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            for span in keys:
+                quote = " ".join(lt.text[span.start : span.end].split())
+                marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
             label = _LETTER_FIELDS.get(plan.fact or "", (plan.fact or "").replace("_", " "))
             lines.append(f"{name}: {label} {value} {marks}".rstrip())
         if len(doc_ids) > MAX_LISTED:
             lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
         return lines
 
-    def _fact_value(self, lt: Letter, fact: str):  # type: ignore[no-untyped-def]
+    def _fact_value(self, lt: Letter, fact: str) -> tuple[object | None, list[Span]]:
+        """A letter fact and the spans that state it."""
         if fact in _LETTER_FIELDS:
-            return getattr(lt, fact, None), [(lt, fact)]
-        if fact == "specialty":
-            sp = lt.reviewer.specialties
-            keys = [(lt.reviewer, f"specialties.{i}") for i in range(len(sp))]
-            return (", ".join(sp) or None), keys
-        if fact == "licensure":
-            lic = lt.reviewer.licensure
-            keys = [(lt.reviewer, f"licensure.{i}") for i in range(len(lic))]
-            return (", ".join(lic) or None), keys
-        if fact == "age":
-            return lt.patient.age, [(lt.patient, "age")]
-        if fact == "sex":
-            return lt.patient.sex, [(lt.patient, "sex")]
+            return getattr(lt, fact, None), _spans(lt.spans, [fact])
+        if fact in ("specialty", "licensure"):
+            values = lt.reviewer.specialties if fact == "specialty" else lt.reviewer.licensure
+            name = "specialties" if fact == "specialty" else "licensure"
+            keys = [f"{name}.{i}" for i in range(len(values))]
+            return (", ".join(values) or None), _spans(lt.reviewer.spans, keys)
+        if fact in ("age", "sex"):
+            return getattr(lt.patient, fact), _spans(lt.patient.spans, [fact])
         if fact == "body_region":
             return self._injured_region(lt)
         return None, []
@@ -462,19 +465,16 @@ class PlanRunner:
             lines.append(f"- and {n - MAX_LISTED} more")
         return lines
 
-    def _injured_region(self, lt: Letter):  # type: ignore[no-untyped-def]
+    def _injured_region(self, lt: Letter) -> tuple[str | None, list[Span]]:
         """The region of the injury: the diagnoses, else the summary's first case sentence."""
         for i, d in enumerate(lt.diagnoses):
             found = [rg for rg, rx in REGIONS.items() if rx.search(d)]
             if found:
-                return ", ".join(found), [(lt, f"diagnoses.{i}")]
+                return ", ".join(found), _spans(lt.spans, [f"diagnoses.{i}"])
         for sentence in _case_sentences(lt)[len(lt.diagnoses) :]:
             found = [rg for rg, rx in REGIONS.items() if rx.search(sentence)]
-            if found:
-                located = self.texts.locate(lt.doc_id, sentence)
-                if located is not None:
-                    holder = _Spanned({"sentence": located.span})
-                    return ", ".join(found), [(holder, "sentence")]
+            if found and (located := self.texts.locate(lt.doc_id, sentence)) is not None:
+                return ", ".join(found), [located.span]
         return None, []
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
@@ -564,11 +564,11 @@ class PlanRunner:
                 by_doc[doc_id].append((idx, ev))
         rowmap = {(r.doc_id, r.item_index): r for r in rows}
         lines = []
-        for doc_id, evs in list(by_doc.items())[:MAX_LISTED]:
+        for doc_id, quoted in list(by_doc.items())[:MAX_LISTED]:
             lt = self.texts.letter(doc_id)
             name = (lt.case_number if lt else None) or doc_id
             parts = []
-            for idx, ev in evs[:TOPIC_QUOTES_PER_LETTER]:
+            for idx, ev in quoted[:TOPIC_QUOTES_PER_LETTER]:
                 row = rowmap.get((doc_id, idx)) if idx is not None else None
                 where = f"{row.treatment} ({row.decision})" if row else "case summary"
                 parts.append(f'{where}: "{ev.quote}" {led.cite(ev)}')
@@ -597,6 +597,10 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append(f"reviewer licensed in {plan.licensed_in}")
     if plan.decided_in:
         parts.append(f"decided in {plan.decided_in}")
+    if plan.reasons:
+        parts.append("reason: " + ", ".join(REASON_LABELS[r].lower() for r in plan.reasons))
+    if plan.all_decided:
+        parts.append(f"letters with every decision {plan.all_decided}")
     if plan.topic:
         parts.append(f"discussing '{' '.join(plan.topic)}'")
     return "; ".join(parts)

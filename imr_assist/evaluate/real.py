@@ -280,10 +280,10 @@ def evaluate_real(
             [str(p) for p in corpus.files], s, progress=lambda d, t, _: notify("ingest", d, t)
         )
         assistant = Assistant(s)
-        case_of = {
-            d: (assistant.texts.letter(d).case_number or d)
-            for d in assistant.index.catalog.doc_ids()
-        }  # type: ignore[union-attr]
+        case_of: dict[str, str] = {}
+        for d in assistant.index.catalog.doc_ids():
+            lt = assistant.texts.letter(d)
+            case_of[d] = (lt.case_number if lt else None) or d
         if baseline:
             notify("baseline", 0, 1)
             naive = NaivePipeline()

@@ -562,7 +562,7 @@ def _vocabulary() -> frozenset[str]:
 
 # Everyday words that are one edit from a treatment name ("some" / "Soma", "norm").
 _ENGLISH = frozenset(
-    """some same sore soma+ norm more core none nose note rose hose pose lose dose doses
+    """some same sore norm more core none nose note rose hose pose lose dose doses
     done tone bone cone zone lone gone home come came name game fame dame lame tame
     tram team term from form farm firm film fill mill pill pills kill hill till will well
     wall tall call fall hall ball mall cast last past fast vast mast rest test best west
@@ -580,6 +580,7 @@ def _is_english(word: str) -> bool:
 
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
+    m: re.Match[str] | None
     corrected, fixes = correct_names(question)
     # "physical or occupational therapy": each named in full, as the lexicon knows them.
     corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
@@ -700,9 +701,19 @@ def read_question(question: str) -> QueryPlan:
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     topic, terms = _topic(q, used, filters)
-    restricts = filters.restricted or regions or letter_regions or partial or sex or all_decided
-    restricts = restricts or bool(reasons)
-    restricts = restricts or age_min is not None or age_max is not None or licensed or decided_in
+    restricts = bool(
+        filters.restricted
+        or regions
+        or letter_regions
+        or partial
+        or sex
+        or all_decided
+        or reasons
+        or age_min is not None
+        or age_max is not None
+        or licensed
+        or decided_in
+    )
     if not restricts and terms and kind not in ("fact", "absent", "group"):
         # Nothing else narrows the question ("Which requests were retrospective?"): its
         # remaining words are what it is about.
@@ -770,8 +781,8 @@ def _topic(
     """
     lex = get_lexicon()
     spent = list(used)
-    for m in lex.find_all(q):
-        spent.append((m.start, m.end))
+    for lm in lex.find_all(q):
+        spent.append((lm.start, lm.end))
     mentions = [w.lower() for w in f.mentions]
     for _cls, a, b in lex.classes_for_group_word(q):
         spent.append((a, b))
