@@ -22,7 +22,9 @@ from imr_assist.answer.evidence import build_evidence, header_excerpts
 from imr_assist.answer.llm import (
     LLM_COVERAGE_NOTICE,
     LLM_REFUSAL_NOTICE,
+    DraftSentence,
     check_answer,
+    check_sentence,
     read_reply,
 )
 from imr_assist.answer.service import Assistant
@@ -410,6 +412,36 @@ def test_sentence_still_unsupported_is_left_out_with_a_notice(
     assert answer.mode == "llm"
     assert "marathon" not in answer.answer
     assert any("left out" in n and "marathon" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize(
+    "age_shift, ok", [pytest.param(0, True, id="as-stated"), pytest.param(1, False, id="wrong-age")]
+)
+def test_sentence_naming_the_letter_as_asked_cites_its_cover_line(
+    make: MakeAssistant, extractive: tuple[Answer, SearchResult], age_shift: int, ok: bool
+) -> None:
+    # The real 1.5B model cited the decision excerpt only, for words the cover line says.
+    ans, result = extractive
+    texts = make().texts
+    ev = build_evidence(result, ans, texts, 1500, headers=True)
+    decision = next(c for c in ev.excerpts if ev.kinds[c.n] == "answer" and c.decision)
+    header = next(
+        c
+        for c in ev.excerpts
+        if ev.kinds[c.n] == "header" and c.doc_id == decision.doc_id and "year old" in c.quote
+    )
+    match = re.search(r"(\d+) year old", header.quote)
+    assert match is not None
+    age = int(match[1]) + age_shift
+    sentence = DraftSentence(
+        f"For the {age}-year-old worker, {decision.treatment} was upheld.", [decision.n]
+    )
+    checked = check_sentence(sentence, ev, texts)
+    assert checked.ok is ok, checked.problem
+    if ok:
+        assert checked.excerpts == [decision.n, header.n]
+    else:
+        assert f"'{age}'" in (checked.problem or "")
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from typing import Any
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.evidence import EvidenceSet, build_evidence
 from imr_assist.answer.llm_client import LLMClient, LLMReply, LLMRequestError
-from imr_assist.answer.support import fold, quote_in, support, words
+from imr_assist.answer.support import Support, fold, quote_in, stem, support, words
 from imr_assist.constants import CANNOT_ANSWER, LLM_FALLBACK_NOTICE, OVERTURNED, UPHELD
 from imr_assist.errors import LLMError
 from imr_assist.models import Answer, Citation
@@ -315,6 +315,11 @@ def check_sentence(s: DraftSentence, ev: EvidenceSet, texts: LetterTexts) -> Che
             return Checked(s, nums, f"sentence {short!r} says {word} but cites no {word} decision")
     sup = support(_QUOTE.sub(" ", s.text), _sources(nums, ev))
     if not sup.ok:
+        extra = _header_backing(nums, sup, ev)
+        if extra:
+            nums = [*nums, *extra]
+            sup = support(_QUOTE.sub(" ", s.text), _sources(nums, ev))
+    if not sup.ok:
         gap = sup.missing_numbers or sup.missing
         return Checked(
             s,
@@ -326,6 +331,26 @@ def check_sentence(s: DraftSentence, ev: EvidenceSet, texts: LetterTexts) -> Che
     if s.quote is not None and s.quote in by_n:
         quote = best_sentence(s.text, by_n[s.quote].quote)
     return Checked(s, nums, quote=quote)
+
+
+def _header_backing(nums: list[int], sup: Support, ev: EvidenceSet) -> list[int]:
+    """Header excerpts of the cited letters that hold words the sentence lacks backing for.
+
+    A sentence about a decision often names the letter the way the question did ("the
+    65-year-old woman injured in 1993", sample letter 000): the real 1.5B model cited
+    the decision excerpt and not the cover line that states the age and the date. The
+    header excerpt is added to the sentence's citations, so what is shown cites it.
+    """
+    by_n = ev.by_n()
+    letters = {by_n[n].doc_id for n in nums if n in by_n}
+    gap = {stem(w) for w in [*sup.missing, *sup.missing_numbers]}
+    out = []
+    for c in ev.excerpts:
+        if c.n in nums or ev.kinds.get(c.n) != "header" or c.doc_id not in letters:
+            continue
+        if gap & {stem(w) for w in words(c.quote)}:
+            out.append(c.n)
+    return out
 
 
 def _list(nums: list[int]) -> str:

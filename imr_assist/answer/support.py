@@ -30,7 +30,8 @@ _WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 
 # Words that carry no claim of their own: English function words, and the frame
 # every answer about these letters is written in ("the reviewer found the request
-# not medically necessary"). Decision words are checked on their own.
+# not medically necessary"), with the words of a count ("2 out of 3 in total"; the
+# numbers themselves are still checked). Decision words are checked on their own.
 _FRAME = frozenset(
     """
     a an the and or but nor of to in on at by for from with within without into onto as
@@ -42,6 +43,7 @@ _FRAME = frozenset(
     because since therefore thus however although though while whereas if unless
     per via about above below after before during between among against over under
     one ones same further again yet still even much many few several
+    out total totals number numbers overall altogether
     reviewer reviewers expert imr review reviewed independent medical request requests
     requested requesting letter letters decision decisions determination determined
     decided upheld uphold upholds overturned overturn overturns denied deny denial
