@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Final, Literal
 
 UPHELD: Final = "upheld"
@@ -18,26 +19,36 @@ LLM_FALLBACK_NOTICE: Final = (
     "showing the extractive answer instead."
 )
 
-# Reason categories (see DOMAIN.md). The label is what users read.
-UPHELD_REASONS: Final[dict[str, str]] = {
-    "no_functional_improvement": "No documented functional improvement or pain relief",
-    "no_aberrant_behavior_monitoring": "No aberrant-behaviour monitoring (UDS, CURES, agreement)",
-    "exceeds_med_ceiling": "Morphine equivalent dose above the 120 MED ceiling",
-    "long_term_use_not_recommended": "Long-term use not recommended",
-    "not_first_line": "Not a first-line treatment",
-    "lowest_dose_shortest_period": "Not the lowest dose for the shortest period",
-    "worsening_or_no_efficacy": "Pain worse or no benefit on the treatment",
-    "no_documented_indication": "No documented indication",
-    "exceeds_guideline_quantity": "Quantity exceeds what the guideline allows",
-    "not_a_weaning_request": "Not a weaning request; IMR cannot modify it to a taper",
-    "insufficient_documentation": "Records missing or silent",
-}
-OVERTURNED_REASONS: Final[dict[str, str]] = {
-    "documented_improvement": "Documented improvement in pain and function",
-    "guideline_criteria_met": "Guideline criteria met",
-    "neuropathic_indication": "Indicated for neuropathic pain",
-}
-REASON_LABELS: Final[dict[str, str]] = {**UPHELD_REASONS, **OVERTURNED_REASONS}
+
+# Reason categories (see DOMAIN.md): name -> the label users read, per decision, in the
+# order of ``imr_assist/data/reasons.toml``, where each category and its rules live. The
+# file is read on first use, not at import.
+class _ReasonLabels(Mapping[str, str]):
+    def __init__(self, *decisions: str) -> None:
+        self._decisions = decisions
+
+    @property
+    def _labels(self) -> Mapping[str, str]:
+        from imr_assist.parse.reasons import categories
+
+        return categories(*self._decisions)
+
+    def __getitem__(self, key: str) -> str:
+        return self._labels[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __repr__(self) -> str:
+        return repr(self._labels)
+
+
+UPHELD_REASONS: Final[Mapping[str, str]] = _ReasonLabels(UPHELD)
+OVERTURNED_REASONS: Final[Mapping[str, str]] = _ReasonLabels(OVERTURNED)
+REASON_LABELS: Final[Mapping[str, str]] = _ReasonLabels(UPHELD, OVERTURNED)
 
 # Letter formats the parser knows.
 FORMAT_STANDARD: Final = "standard"  # sample letters' sections
