@@ -9,7 +9,7 @@ Only the standard library is used. The server runs ``ThreadingHTTPServer`` on
 Usage from a test::
 
     def test_something(openai_server):
-        openai_server.script([Reply(status=429, headers={"Retry-After": "0"}), Reply(content="hi")])
+        openai_server.script([Reply(status=429), Reply(content="hi")])
         client = OpenAI(base_url=openai_server.base_url, api_key=openai_server.api_key)
         ...
         assert len(openai_server.chat_requests) == 2
@@ -74,7 +74,9 @@ class Reply:
     Attributes:
         content: Assistant text. ``""`` gives an empty reply (valid JSON, no text).
         status: HTTP status. Anything other than 200 sends an OpenAI-style error body.
-        headers: Extra response headers, e.g. ``{"Retry-After": "0"}``.
+        headers: Extra response headers, e.g. ``{"Retry-After": "2"}``. An error status
+            without a ``Retry-After`` or ``retry-after-ms`` header is sent with
+            ``retry-after-ms: 1``, so the client's retries do not wait.
         delay: Seconds to wait before answering (for client timeout tests). The wait
             ends early when the server shuts down so teardown never hangs.
         raw: Send these bytes verbatim as the body (status ``status``), e.g. malformed JSON.
@@ -409,7 +411,12 @@ def _make_handler(server: OpenAITestServer) -> type[BaseHTTPRequestHandler]:
                 return
             if reply.status != 200:
                 message = reply.error_message or f"scripted HTTP {reply.status}"
-                self._send_error(reply.status, message, f"http_{reply.status}", reply.headers)
+                headers = dict(reply.headers)
+                if not any(k.lower().startswith("retry-after") for k in headers):
+                    # Without a server-directed wait the openai client backs off for half
+                    # a second and more before it sends again; tests need not wait.
+                    headers["retry-after-ms"] = "1"
+                self._send_error(reply.status, message, f"http_{reply.status}", headers)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
                 self._send_error(400, "request body must be JSON with 'messages'", "bad_request")

@@ -340,7 +340,7 @@ def test_openai_unreachable_is_llm_error() -> None:
     emb = OpenAIEmbedder(
         "m", base_url=f"http://127.0.0.1:{port}/v1", api_key=SENTINEL_KEY, max_retries=0
     )
-    with pytest.raises(LLMError, match="cannot reach") as info:
+    with pytest.raises(LLMError, match="could not be reached") as info:
         emb.embed(["hello"])
     assert SENTINEL_KEY not in str(info.value)
 
@@ -362,3 +362,25 @@ def test_embedding_endpoint_batching_comes_from_settings(monkeypatch: pytest.Mon
     )
     emb = build_embedder(s)
     assert (emb.batch_size, emb.concurrency) == (8, 2)  # type: ignore[attr-defined]
+
+
+def test_openai_embedder_uses_an_injected_http_client(openai_server: Any) -> None:
+    # The same HTTP layer as chat: a caller's httpx2 client (proxy headers, another
+    # transport) carries the requests, and the vectors are the server's.
+    import httpx2
+
+    from tests.openai_server import EMBEDDING_DIM, embedding_for
+
+    with httpx2.Client(headers={"x-proxy-tag": "ward-7"}) as http:
+        emb = OpenAIEmbedder(
+            "e",
+            base_url=openai_server.base_url,
+            api_key=openai_server.api_key,
+            max_retries=0,
+            http_client=http,
+        )
+        vecs = emb.embed(["alpha", "beta"])
+    assert vecs.shape == (2, EMBEDDING_DIM)
+    np.testing.assert_allclose(vecs[0], embedding_for("alpha"), atol=1e-6)
+    (request,) = openai_server.embedding_requests
+    assert request.headers["x-proxy-tag"] == "ward-7"

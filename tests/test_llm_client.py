@@ -31,15 +31,13 @@ MESSAGES = [
 
 
 def make_client(server: OpenAITestServer, **overrides: object) -> LLMClient:
-    """A client for ``server`` with test-friendly (tiny) backoff."""
+    """A client for ``server`` (whose error replies ask for a 1 ms wait before a retry)."""
     settings: dict[str, object] = {
         "model": "test-model",
         "base_url": server.base_url,
         "api_key": server.api_key,
         "timeout": 5.0,
         "max_retries": 3,
-        "backoff_base": 0.01,
-        "backoff_max": 0.05,
     }
     settings.update(overrides)
     return LLMClient(LLMConfig(**settings))  # type: ignore[arg-type]
@@ -121,15 +119,22 @@ def test_default_reply_when_script_is_exhausted(openai_server: OpenAITestServer)
 # -- retries -------------------------------------------------------------------------
 
 
-def test_429_with_retry_after_zero_then_success(openai_server: OpenAITestServer) -> None:  # noqa: F811
-    openai_server.script([Reply(status=429, headers={"Retry-After": "0"}), Reply(content="done")])
-    sleeps: list[float] = []
+def test_429_is_sent_again_by_the_openai_client_and_reported(
+    openai_server: OpenAITestServer,  # noqa: F811
+) -> None:
+    openai_server.script(
+        [Reply(status=429, headers={"retry-after-ms": "1"}), Reply(content="done")]
+    )
     with make_client(openai_server) as client:
-        client._sleep = sleeps.append
-        assert client.complete(MESSAGES).text == "done"
+        reply = client.complete(MESSAGES)
 
-    assert len(openai_server.chat_requests) == 2
-    assert sleeps == [0.0]  # Retry-After honoured instead of the computed backoff
+    assert reply.text == "done"
+    assert (reply.attempts, reply.resent) == (
+        2,
+        ["is rate limiting requests (HTTP 429: scripted HTTP 429)"],
+    )
+    # The re-send is the openai client's own retry, counted in its header.
+    assert [r.headers["x-stainless-retry-count"] for r in openai_server.chat_requests] == ["0", "1"]
 
 
 def test_500_twice_then_success(openai_server: OpenAITestServer) -> None:  # noqa: F811
@@ -150,15 +155,11 @@ def test_stream_retries_before_any_text(openai_server: OpenAITestServer) -> None
 
 def test_persistent_500_gives_up_after_max_retries(openai_server: OpenAITestServer) -> None:  # noqa: F811
     openai_server.script([Reply(status=500)] * 10)
-    sleeps: list[float] = []
-    with make_client(openai_server, max_retries=3, backoff_base=0.01, backoff_max=10) as client:
-        client._sleep = sleeps.append
-        client._random = lambda: 0.0  # no jitter, so the doubling is exact
+    with make_client(openai_server, max_retries=3) as client:
         with pytest.raises(LLMError) as caught:
             client.complete(MESSAGES)
 
     assert len(openai_server.chat_requests) == 4
-    assert sleeps == pytest.approx([0.01, 0.02, 0.04])
     err = caught.value
     assert isinstance(err, LLMRequestError)
     assert (err.kind, err.status, err.attempts) == ("server", 500, 4)
@@ -166,27 +167,42 @@ def test_persistent_500_gives_up_after_max_retries(openai_server: OpenAITestServ
     assert "\n" not in message
     assert openai_server.base_url in message
     assert "test-model" in message
-    assert "HTTP 500" in message
+    assert "HTTP 500" in message and "(4 attempts)" in message
 
 
-def test_retry_after_is_capped(openai_server: OpenAITestServer) -> None:  # noqa: F811
+def test_a_wait_past_two_minutes_is_not_retried(openai_server: OpenAITestServer) -> None:  # noqa: F811
+    # The openai client honours Retry-After up to two minutes; a server asking for an
+    # hour is told no, at once, rather than holding the user for an hour.
     openai_server.script([Reply(status=429, headers={"Retry-After": "3600"}), Reply(content="ok")])
-    sleeps: list[float] = []
-    with make_client(openai_server, backoff_max=0.05) as client:
-        client._sleep = sleeps.append
-        assert client.complete(MESSAGES).text == "ok"
-    assert sleeps == [0.05]
-
-
-def test_backoff_jitter_stays_within_bounds(openai_server: OpenAITestServer) -> None:  # noqa: F811
-    openai_server.script([Reply(status=500)] * 3 + [Reply(content="ok")])
-    sleeps: list[float] = []
-    with make_client(openai_server, backoff_base=0.01, backoff_max=10) as client:
-        client._sleep = sleeps.append
+    with make_client(openai_server) as client, pytest.raises(LLMRequestError) as caught:
         client.complete(MESSAGES)
-    for retry, delay in enumerate(sleeps):
-        base = 0.01 * 2**retry
-        assert base <= delay <= base * 1.25
+    assert caught.value.kind == "rate_limit" and caught.value.attempts == 1
+    assert len(openai_server.chat_requests) == 1
+
+
+def test_an_injected_http_client_carries_the_requests_and_stays_open(
+    openai_server: OpenAITestServer,  # noqa: F811
+) -> None:
+    import httpx2
+
+    seen: list[str] = []
+    with httpx2.Client(
+        headers={"x-proxy-tag": "ward-7"},
+        event_hooks={"request": [lambda r: seen.append(r.url.path)]},
+    ) as http:
+        openai_server.script([Reply(status=503), "ok"])
+        with LLMClient(
+            LLMConfig(
+                model="test-model", base_url=openai_server.base_url, api_key=openai_server.api_key
+            ),
+            http_client=http,
+        ) as client:
+            reply = client.complete(MESSAGES)
+        assert not http.is_closed  # the caller's client is the caller's to close
+        assert (reply.text, reply.attempts) == ("ok", 2)
+        assert reply.resent == ["had a server error (HTTP 503: scripted HTTP 503)"]
+        assert seen == ["/v1/chat/completions"] * 2  # the caller's own hooks still run
+        assert all(r.headers["x-proxy-tag"] == "ward-7" for r in openai_server.chat_requests)
 
 
 def test_timeout_raises_within_bounded_time(openai_server: OpenAITestServer) -> None:  # noqa: F811
@@ -227,7 +243,6 @@ def test_connection_refused_is_retried_then_reported() -> None:
         base_url=f"http://127.0.0.1:{port}/v1",
         api_key=SENTINEL_KEY,
         max_retries=1,
-        backoff_base=0.01,
     )
     with LLMClient(config) as client, pytest.raises(LLMError) as caught:
         client.complete(MESSAGES)
@@ -351,7 +366,6 @@ def test_sentinel_key_never_in_messages_or_reprs(
         api_key=SENTINEL_KEY,
         timeout=0.3,
         max_retries=1,
-        backoff_base=0.01,
     )
     texts = [repr(config), str(config)]
     with LLMClient(config) as client:
@@ -524,7 +538,7 @@ def test_response_format_and_max_tokens_are_sent_only_when_given(
 
 
 def test_reply_says_why_it_was_resent(openai_server: OpenAITestServer) -> None:  # noqa: F811
-    openai_server.script([Reply(delay=2), Reply(status=503, headers={"Retry-After": "0"}), "ok"])
+    openai_server.script([Reply(delay=2), Reply(status=503), "ok"])
     with make_client(openai_server, timeout=0.5) as client:
         reply = client.complete(MESSAGES)
     assert reply.text == "ok"

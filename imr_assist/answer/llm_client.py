@@ -1,45 +1,49 @@
-"""A thin, explicit wrapper over the official ``openai`` client.
+"""Chat completions from any OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp).
 
-It talks to any OpenAI-compatible chat completions endpoint (OpenAI itself, Ollama,
-vLLM, llama.cpp, ...) and turns every failure into one :class:`LLMError` whose message
-is a single line naming the endpoint, the model, the problem and what to do.
+The HTTP side is ``imr_assist.openai_http``, shared with the embeddings endpoint: the
+``openai`` client's own retries and timeouts (HTTP 408/409/429/5xx, timeouts and
+connection errors sent again up to ``max_retries`` times with jittered backoff,
+honouring ``Retry-After``), one error mapper, one redaction, and an injectable
+``http_client``. Malformed or empty replies, authentication and other 4xx errors are
+not sent again: the caller decides (it may re-ask once with the problem named, then
+fall back). Every failure is one :class:`LLMRequestError` whose message is a single
+line naming the endpoint, the model, the problem and what to do.
 
-Retries are done here rather than inside ``openai`` (which is built with
-``max_retries=0``) so the policy is visible, testable and the same for streaming and
-non-streaming calls:
-
-* retried: HTTP 408/429/5xx, timeouts, connection errors - up to ``max_retries`` times,
-  with exponential backoff plus jitter, honouring ``Retry-After`` (capped);
-* not retried: malformed or empty replies, authentication and other 4xx errors - the
-  caller decides what to do (it may re-ask once with the problem named, then fall back).
-
-A reply says how many requests it took and why earlier ones were re-sent, so callers
-can tell the user ("timed out after 60s; sent again"). Reasoning models' thinking
-(``<think>...</think>`` in the content, or a separate ``reasoning_content`` field) is
-never part of a reply's text and is never streamed.
+A reply says how many requests it took and why earlier ones were sent again, so
+callers can tell the user ("timed out after 60s; sent again"). Reasoning models'
+thinking (``<think>...</think>`` in the content, or a separate ``reasoning_content``
+field) is never part of a reply's text and is never streamed.
 
 The API key never appears in a message, a ``repr`` or a log line.
 """
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import logging
-import math
 import os
-import random
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import openai
 
-from imr_assist.errors import ConfigError, LLMError
-from imr_assist.urls import redact_url, redact_urls_in
+from imr_assist.errors import ConfigError
+from imr_assist.openai_http import (
+    PLACEHOLDER_KEY,
+    AttemptLog,
+    EndpointError,
+    Problem,
+    describe,
+    make_client,
+    malformed,
+    one_line,
+    scrub,
+    snippet,
+)
+from imr_assist.urls import redact_url
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -60,15 +64,14 @@ log = logging.getLogger(__name__)
 
 #: What the ``openai`` client talks to when no base URL is configured.
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"
-#: Key sent to local servers that need none: ``openai`` refuses to start without a key.
-PLACEHOLDER_KEY = "not-needed"
 #: Default seconds per request to a hosted API.
 REMOTE_TIMEOUT = 60.0
 #: Default seconds per request to a server on this machine: a 1.5B model on two CPU
 #: cores took 97 s over its first 2.5k-token prompt, so 60 s cut it off and re-sent it.
 LOCAL_TIMEOUT = 300.0
 
-_T = TypeVar("_T")
+#: The one error type of this module (``kind``, ``status``, ``attempts``).
+LLMRequestError = EndpointError
 
 
 @dataclass
@@ -78,8 +81,8 @@ class LLMConfig:
     ``api_key`` None means: use ``OPENAI_API_KEY``; failing that, a placeholder when a
     ``base_url`` is set (local servers such as Ollama need no key). ``base_url`` None
     means ``OPENAI_BASE_URL`` if set, else the OpenAI API. ``timeout`` is per HTTP
-    request, in seconds (for streams: the wait for the first byte and between chunks).
-    ``backoff_base`` and ``backoff_max`` shape the retry delays, in seconds.
+    request, in seconds (for streams: the wait for the first byte and between chunks);
+    ``max_retries`` how often the ``openai`` client may send a failed request again.
     """
 
     model: str
@@ -88,8 +91,6 @@ class LLMConfig:
     timeout: float = 60.0
     max_retries: int = 3
     temperature: float = 0.0
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
 
     def __repr__(self) -> str:
         # Hand-written so the key can never leak through logging or tracebacks.
@@ -98,8 +99,7 @@ class LLMConfig:
         return (
             f"LLMConfig(model={self.model!r}, base_url={url!r}, api_key={key}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
-            f"temperature={self.temperature!r}, backoff_base={self.backoff_base!r}, "
-            f"backoff_max={self.backoff_max!r})"
+            f"temperature={self.temperature!r})"
         )
 
 
@@ -121,46 +121,17 @@ class LLMReply:
     finish_reason: str | None = None
 
 
-class LLMRequestError(LLMError):
-    """An :class:`LLMError` that also says what went wrong, for callers that branch on it.
-
-    ``kind`` is one of: ``timeout``, ``connection``, ``rate_limit``, ``server``, ``auth``,
-    ``permission``, ``not_found``, ``bad_request``, ``http``, ``malformed``, ``empty``,
-    ``api``. ``status`` is the HTTP status when there was one; ``attempts`` counts the
-    requests made.
-    """
-
-    def __init__(self, message: str, *, kind: str, status: int | None, attempts: int) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.status = status
-        self.attempts = attempts
-
-
 class _Failure(Exception):
-    """One failed attempt, already classified; internal to the retry loop.
+    """One failed call, already classified; internal to this module.
 
     Only exceptions raised by the ``openai`` call are turned into this, so an exception
-    from the caller's ``on_delta`` callback propagates untouched and is never retried.
+    from the caller's ``on_delta`` callback propagates untouched.
     """
 
-    def __init__(
-        self,
-        kind: str,
-        problem: str,
-        advice: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(problem)
-        self.kind = kind
+    def __init__(self, problem: Problem, status: int | None = None) -> None:
+        super().__init__(problem.problem)
         self.problem = problem
-        self.advice = advice
-        self.retryable = retryable
         self.status = status
-        self.retry_after = retry_after
 
 
 def is_loopback(url: str | None) -> bool:
@@ -185,7 +156,7 @@ def default_timeout(base_url: str | None) -> float:
     return LOCAL_TIMEOUT if is_loopback(url) else REMOTE_TIMEOUT
 
 
-def client_from_settings(settings: Settings) -> LLMClient:
+def client_from_settings(settings: Settings, http_client: Any = None) -> LLMClient:
     """The LLM client the settings describe (model, endpoint, key, timeout, retries)."""
     return LLMClient(
         LLMConfig(
@@ -194,14 +165,19 @@ def client_from_settings(settings: Settings) -> LLMClient:
             api_key=settings.api_key(),
             timeout=settings.llm_timeout or default_timeout(settings.openai_base_url),
             max_retries=settings.llm_max_retries,
-        )
+        ),
+        http_client=http_client,
     )
 
 
 class LLMClient:
-    """Chat completions with explicit retries and one-line, key-free errors."""
+    """Chat completions with the openai client's retries and one-line, key-free errors.
 
-    def __init__(self, config: LLMConfig) -> None:
+    ``http_client`` (an ``httpx2.Client`` or ``httpx.Client``) replaces the one the
+    openai client would build; it stays open when this client closes.
+    """
+
+    def __init__(self, config: LLMConfig, *, http_client: Any = None) -> None:
         if not config.model or not config.model.strip():
             raise ConfigError("LLM model name is empty: pass a model name (e.g. --llm-model)")
         if not config.timeout > 0:
@@ -219,23 +195,26 @@ class LLMClient:
                 )
             key = PLACEHOLDER_KEY
         self._key = key
-        self._base_url = base_url
         #: Endpoint as shown to the user: no credentials, no query string.
         self.endpoint = redact_url(base_url) if base_url else DEFAULT_ENDPOINT
-        # max_retries=0: the retry policy lives in _call so it is explicit and testable.
-        self._client = openai.OpenAI(
-            api_key=key, base_url=base_url, timeout=config.timeout, max_retries=0
+        self._attempts = AttemptLog(config.timeout)
+        self._owns_http = http_client is None
+        self._client = make_client(
+            base_url=base_url,
+            api_key=key,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            http_client=http_client,
+            log=self._attempts,
         )
-        # Indirections so tests can observe backoff without waiting for it.
-        self._sleep: Callable[[float], None] = time.sleep
-        self._random: Callable[[], float] = random.random
 
     def __repr__(self) -> str:
         return f"LLMClient(endpoint={self.endpoint!r}, model={self.config.model!r})"
 
     def close(self) -> None:
-        """Release the HTTP connection pool."""
-        self._client.close()
+        """Release the HTTP connection pool (not a caller's own ``http_client``)."""
+        if self._owns_http:
+            self._client.close()
 
     def __enter__(self) -> LLMClient:
         return self
@@ -262,7 +241,7 @@ class LLMClient:
         extra = _extra(response_format, max_tokens)
         if temperature is not None:
             extra["temperature"] = temperature
-        return self._call(lambda: self._complete_once(messages, extra), can_retry=lambda: True)
+        return self._call(lambda: self._complete_once(messages, extra))
 
     def stream(
         self,
@@ -273,18 +252,15 @@ class LLMClient:
     ) -> LLMReply:
         """Send ``messages``, call ``on_delta`` with each text piece as it arrives.
 
-        Returns the whole text and usage. A failure after some text was already passed
-        to ``on_delta`` is not retried, because a retry would repeat that text. Text
-        inside a ``<think>`` block is held back, never passed to ``on_delta``.
+        Returns the whole text and usage. Only the request is sent again on failure
+        (the openai client's retries end when the reply starts), so no text reaches
+        ``on_delta`` twice. Text inside a ``<think>`` block is never passed on.
         """
         state = _StreamState()
         extra = _extra(None, max_tokens)
-        return self._call(
-            lambda: self._stream_once(messages, on_delta, state, extra),
-            can_retry=lambda: not state.emitted,
-        )
+        return self._call(lambda: self._stream_once(messages, on_delta, state, extra))
 
-    # -- one attempt each ------------------------------------------------------
+    # -- one call each ---------------------------------------------------------
 
     def _complete_once(self, messages: list[dict[str, str]], extra: dict[str, Any]) -> LLMReply:
         try:
@@ -297,14 +273,14 @@ class LLMClient:
             self._fail(err)
         # With a non-JSON content type the openai client hands back the raw text.
         if isinstance(response, str) or not hasattr(response, "choices"):
-            raise _malformed("the reply is not a chat completion object")
+            raise _Failure(malformed("the reply is not a chat completion object"))
         choices = getattr(response, "choices", None)
         if not choices:
-            raise _malformed("the reply has no choices")
+            raise _Failure(malformed("the reply has no choices"))
         message = getattr(choices[0], "message", None)
         text = getattr(message, "content", None)
         if text is not None and not isinstance(text, str):
-            raise _malformed("the reply's content is not text")
+            raise _Failure(malformed("the reply's content is not text"))
         # reasoning_content (DeepSeek, vLLM and llama.cpp reasoning parsers) is not read.
         text = strip_reasoning(text or "")
         if not text.strip():
@@ -357,7 +333,7 @@ class LLMClient:
         finally:
             stream.close()
         if not saw_chunk:
-            raise _malformed("the stream carried no completion chunks")
+            raise _Failure(malformed("the stream carried no completion chunks"))
         rest = thinking.flush()
         if rest:
             pieces.append(rest)
@@ -384,10 +360,12 @@ class LLMClient:
                 )
             except openai.BadRequestError as err:
                 # Some older compatible servers reject stream_options; usage is a nicety,
-                # so ask again without it rather than fail the whole answer.
+                # so ask again without it rather than fail the whole answer. That is
+                # another request, not the same one sent again.
                 if "stream_options" not in str(err.message):
                     raise
                 state.include_usage = False
+                self._attempts.start()
                 log.info("%s rejected stream_options; streaming without usage", self.endpoint)
         return self._client.chat.completions.create(
             model=self.config.model,
@@ -397,179 +375,42 @@ class LLMClient:
             **extra,
         )
 
-    # -- retry loop and errors -------------------------------------------------
+    # -- attempts and errors ---------------------------------------------------
 
-    def _call(self, attempt: Callable[[], _T], can_retry: Callable[[], bool]) -> _T:
-        """Run ``attempt`` with retries on transient failures; raise LLMRequestError."""
-        attempts = 0
-        resent: list[str] = []
-        while True:
-            attempts += 1
-            try:
-                result = attempt()
-                if isinstance(result, LLMReply):
-                    result.attempts = attempts
-                    result.resent = resent
-                return result
-            except _Failure as failure:
-                retries_used = attempts - 1
-                if failure.retryable and can_retry() and retries_used < self.config.max_retries:
-                    resent.append(self._scrub(failure.problem))
-                    delay = self._backoff(retries_used, failure.retry_after)
-                    log.info(
-                        "%s (model %s): %s; retry %d of %d in %.2fs",
-                        self.endpoint,
-                        self.config.model,
-                        self._scrub(failure.problem),
-                        retries_used + 1,
-                        self.config.max_retries,
-                        delay,
-                    )
-                    self._sleep(delay)
-                    continue
-                raise self._error(failure, attempts) from failure.__cause__
+    def _call(self, once: Callable[[], LLMReply]) -> LLMReply:
+        """Run one call (the openai client sends it again as needed); raise LLMRequestError."""
+        self._attempts.start()
+        try:
+            reply = once()
+        except _Failure as failure:
+            raise self._error(failure) from failure.__cause__
+        reply.attempts = max(1, self._attempts.attempts)
+        reply.resent = [self._scrub(f) for f in self._attempts.failures()]
+        for why in reply.resent:
+            log.info("%s (model %s): %s; sent again", self.endpoint, self.config.model, why)
+        return reply
 
-    def _backoff(self, retries_used: int, retry_after: float | None) -> float:
-        """Seconds to wait before the next attempt."""
-        cap = max(0.0, self.config.backoff_max)
-        if retry_after is not None:
-            # The server knows its own load best; trust it, but never wait unbounded.
-            return min(max(0.0, retry_after), cap)
-        delay = self.config.backoff_base * (2.0**retries_used)
-        # Jitter spreads out clients that failed together so they do not retry in step.
-        delay *= 1.0 + 0.25 * self._random()
-        return min(delay, cap)
-
-    def _error(self, failure: _Failure, attempts: int) -> LLMRequestError:
+    def _error(self, failure: _Failure) -> LLMRequestError:
+        attempts = max(1, self._attempts.attempts)
         tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        p = failure.problem
         message = (
             f"LLM endpoint {self.endpoint} (model {self.config.model}) "
-            f"{failure.problem}{tries}; {failure.advice}"
+            f"{p.problem}{tries}; {p.advice}"
         )
         return LLMRequestError(
-            _one_line(self._scrub(message)),
-            kind=failure.kind,
-            status=failure.status,
-            attempts=attempts,
+            one_line(self._scrub(message)), kind=p.kind, status=failure.status, attempts=attempts
         )
 
     def _scrub(self, text: str) -> str:
         """Remove the API key from text that may echo it (server messages, URLs)."""
-        text = redact_urls_in(text)
-        if self._key and self._key != PLACEHOLDER_KEY:
-            text = text.replace(self._key, "***")
-        return text
+        return scrub(text, self._key)
 
     def _fail(self, err: Exception) -> NoReturn:
         """Classify an exception from the ``openai`` call and raise it as a _Failure."""
-        failure = self._classify(err)
-        raise failure from err
-
-    def _classify(self, err: Exception) -> _Failure:
-        timeout = f"{self.config.timeout:g}s"
-        if isinstance(err, openai.APITimeoutError):
-            return _Failure(
-                "timeout",
-                f"timed out after {timeout}",
-                "the server may be overloaded or the model slow; try again later "
-                "or raise the timeout",
-                retryable=True,
-            )
-        if isinstance(err, openai.APIConnectionError):
-            cause = err.__cause__ or err.__context__
-            detail = f" ({_snippet(str(cause))})" if cause and str(cause) else ""
-            return _Failure(
-                "connection",
-                f"could not be reached{detail}",
-                "check that the server is running and the base URL is right",
-                retryable=True,
-            )
-        if isinstance(err, openai.APIResponseValidationError):
-            return _malformed("the reply did not match the chat completion format")
-        if isinstance(err, openai.APIStatusError):
-            return self._classify_status(err)
-        if isinstance(err, openai.APIError):
-            # E.g. an error event inside an SSE stream.
-            return _Failure(
-                "api",
-                f"reported an error: {_snippet(str(err.message))}",
-                "try again later or check the server logs",
-                retryable=False,
-            )
-        if isinstance(err, ValueError):
-            # json.JSONDecodeError and pydantic's ValidationError are both ValueErrors.
-            return _malformed(f"the reply is not valid JSON ({type(err).__name__})")
-        if isinstance(err, openai.OpenAIError):
-            return _Failure(
-                "api",
-                f"failed: {_snippet(str(err))}",
-                "check the LLM settings",
-                retryable=False,
-            )
-        # Anything else is a bug in this module or in openai: let it crash loudly.
-        raise err
-
-    def _classify_status(self, err: openai.APIStatusError) -> _Failure:
-        status = err.status_code
-        said = _server_message(err)
-        if status == 401:
-            # The server's words are dropped here: auth errors often echo part of the key.
-            return _Failure(
-                "auth",
-                "refused the API key (HTTP 401, authentication failed)",
-                "check OPENAI_API_KEY or the key you passed",
-                retryable=False,
-                status=status,
-            )
-        if status == 403:
-            return _Failure(
-                "permission",
-                "denied access (HTTP 403)",
-                "check that the API key may use this model",
-                retryable=False,
-                status=status,
-            )
-        if status == 404:
-            return _Failure(
-                "not_found",
-                f"answered not found (HTTP 404{said})",
-                "check the model name and that the base URL ends in /v1",
-                retryable=False,
-                status=status,
-            )
-        if status == 429:
-            return _Failure(
-                "rate_limit",
-                f"is rate limiting requests (HTTP 429{said})",
-                "wait a while and try again, or check the account's quota",
-                retryable=True,
-                status=status,
-                retry_after=_retry_after(err.response.headers),
-            )
-        if status == 408 or status >= 500:
-            return _Failure(
-                "server",
-                f"had a server error (HTTP {status}{said})",
-                "try again later or check the server logs",
-                retryable=True,
-                status=status,
-                retry_after=_retry_after(err.response.headers),
-            )
-        if status in (400, 422):
-            return _Failure(
-                "bad_request",
-                f"rejected the request (HTTP {status}{said})",
-                "check the model name and the LLM settings",
-                retryable=False,
-                status=status,
-            )
-        return _Failure(
-            "http",
-            f"failed with HTTP {status}{said}",
-            "check the LLM settings and the server logs",
-            retryable=False,
-            status=status,
-        )
+        status = err.status_code if isinstance(err, openai.APIStatusError) else None
+        problem = describe(err, timeout=self.config.timeout, base_url_setting="OPENAI_BASE_URL")
+        raise _Failure(problem, status) from err
 
 
 @dataclass
@@ -659,22 +500,10 @@ def _as_params(messages: list[dict[str, str]]) -> list[ChatCompletionMessagePara
     return cast("list[ChatCompletionMessageParam]", messages)
 
 
-def _malformed(detail: str) -> _Failure:
-    return _Failure(
-        "malformed",
-        f"returned a malformed reply: {detail}",
-        "check that the base URL points at an OpenAI-compatible /v1 endpoint",
-        retryable=False,
-    )
-
-
 def _empty(refusal: object) -> _Failure:
-    detail = f" (refusal: {_snippet(refusal)})" if isinstance(refusal, str) and refusal else ""
+    detail = f" (refusal: {snippet(refusal)})" if isinstance(refusal, str) and refusal else ""
     return _Failure(
-        "empty",
-        f"returned an empty reply{detail}",
-        "try again, or try another model",
-        retryable=False,
+        Problem("empty", f"returned an empty reply{detail}", "try again, or try another model")
     )
 
 
@@ -688,53 +517,3 @@ def _usage(usage: Any) -> dict[str, int]:
     prompt, completion = count("prompt_tokens"), count("completion_tokens")
     total = count("total_tokens") or prompt + completion
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
-
-
-def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds the server asked us to wait, from Retry-After(-ms); None if absent/unreadable."""
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            value = float(millis) / 1000.0
-        except ValueError:
-            value = math.nan
-        if math.isfinite(value):
-            return max(0.0, value)
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        # Retry-After may also be an HTTP date.
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
-    return max(0.0, value) if math.isfinite(value) else None
-
-
-def _server_message(err: openai.APIStatusError) -> str:
-    """``": <what the server said>"``, shortened, or ``""`` when it said nothing useful."""
-    body = err.body
-    text: object = None
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        text = inner.get("message") if isinstance(inner, dict) else inner
-    elif isinstance(body, str):
-        text = body
-    if not isinstance(text, str) or not text.strip():
-        return ""
-    return f": {_snippet(text)}"
-
-
-def _snippet(text: object, limit: int = 160) -> str:
-    flat = _one_line(str(text))
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from imr_assist.errors import ConfigError, LLMError
-from imr_assist.urls import redact_url, redact_urls_in
+from imr_assist.openai_http import (
+    PLACEHOLDER_KEY,
+    EndpointError,
+    describe,
+    make_client,
+    one_line,
+    scrub,
+)
+from imr_assist.urls import redact_url
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -379,9 +387,12 @@ class OpenAIEmbedder:
         timeout: float = 60.0,
         max_retries: int = 2,
         dim: int | None = None,
+        http_client: Any = None,
     ) -> None:
         """``base_url`` defaults to OPENAI_BASE_URL, then api.openai.com; ``api_key`` to
-        OPENAI_API_KEY, then a placeholder that local servers accept."""
+        OPENAI_API_KEY, then a placeholder that local servers accept. Requests go through
+        ``imr_assist.openai_http`` (the openai client's retries, one error mapper), on
+        ``http_client`` if one is given."""
         if not model or not model.strip():
             raise ConfigError(
                 "no model name for the openai embedder; set IMR_ASSIST_EMBED_API_MODEL "
@@ -395,13 +406,14 @@ class OpenAIEmbedder:
         ).strip()
         self.base_url = redact_url(self._base_url)
         # Kept private and out of repr and messages; local servers ignore the key.
-        self.__api_key = api_key or os.environ.get("OPENAI_API_KEY") or "no-key"
+        self.__api_key = api_key or os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.max_tokens = max_tokens
         self.timeout = timeout
         self.max_retries = max_retries
         self._dim = dim
+        self._http_client = http_client
         self._lock = threading.Lock()
         self._client: openai.OpenAI | None = None
 
@@ -453,13 +465,12 @@ class OpenAIEmbedder:
     def _get_client(self) -> openai.OpenAI:
         with self._lock:
             if self._client is None:
-                import openai
-
-                self._client = openai.OpenAI(
+                self._client = make_client(
                     base_url=self._base_url,
                     api_key=self.__api_key,
                     timeout=self.timeout,
                     max_retries=self.max_retries,
+                    http_client=self._http_client,
                 )
             return self._client
 
@@ -468,22 +479,14 @@ class OpenAIEmbedder:
 
         try:
             resp = client.embeddings.create(model=self.model, input=batch, encoding_format="float")
-        except openai.APIStatusError as err:
-            raise LLMError(self._status_message(err)) from err
-        except openai.APITimeoutError as err:
-            raise LLMError(
-                f"embedding endpoint {self.base_url} timed out after {self.timeout:g} s; "
-                "raise the timeout or lower the embedding batch size"
-            ) from err
-        except openai.APIConnectionError as err:
-            raise LLMError(
-                f"cannot reach embedding endpoint {self.base_url}; check that the server is "
-                "running and IMR_ASSIST_EMBED_BASE_URL is right"
-            ) from err
         except openai.OpenAIError as err:
-            raise LLMError(
-                f"embedding endpoint {self.base_url} failed: {self._scrub(str(err))}"
-            ) from err
+            p = describe(err, timeout=self.timeout, base_url_setting="IMR_ASSIST_EMBED_BASE_URL")
+            status = err.status_code if isinstance(err, openai.APIStatusError) else None
+            message = scrub(
+                f"embedding endpoint {self.base_url} (model {self.model}) {p.problem}; {p.advice}",
+                self.__api_key,
+            )
+            raise EndpointError(one_line(message), kind=p.kind, status=status) from err
 
         data = sorted(resp.data, key=lambda d: d.index)
         if len(data) != len(batch):
@@ -510,37 +513,6 @@ class OpenAIEmbedder:
                 f"expected {expected}; check the model name {self.model}"
             )
         return vectors
-
-    def _scrub(self, text: str) -> str:
-        """One line, short, and never the API key (some servers echo request headers)."""
-        text = redact_urls_in(" ".join(text.split()))
-        if self.__api_key:
-            text = text.replace(self.__api_key, "***")
-        return text[:200]
-
-    def _status_message(self, err: Any) -> str:
-        status = err.status_code
-        detail = ""
-        body = err.body
-        if isinstance(body, dict):
-            inner = body.get("error", body)
-            if isinstance(inner, dict):
-                detail = str(inner.get("message") or "")
-            elif isinstance(inner, str):
-                detail = inner
-        detail = self._scrub(detail) if detail else ""
-        if status in (401, 403):
-            todo = "check OPENAI_API_KEY"
-        elif status == 404:
-            todo = f"check IMR_ASSIST_EMBED_BASE_URL and the model name {self.model!r}"
-        elif status == 429:
-            todo = "the endpoint is rate limiting; wait and retry or lower the concurrency"
-        elif status >= 500:
-            todo = "the server failed; retry later or check its logs"
-        else:
-            todo = "check the model name and that texts fit its input limit"
-        reason = f" ({detail})" if detail else ""
-        return f"embedding endpoint {self.base_url} returned HTTP {status}{reason}; {todo}"
 
 
 # --------------------------------------------------------------------------- factory
