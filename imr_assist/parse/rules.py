@@ -1,8 +1,9 @@
 """Rules kept as data: regular expressions in TOML files under ``imr_assist/data/``.
 
-A rules file holds named ``fragments`` and the rules that use them. A pattern is a
-string, or a list of strings joined without separators (so a long pattern can be laid
-out over lines). Inside a pattern or a fragment:
+A rules file holds named ``fragments`` and the rules that use them, or tables of named
+patterns (``PatternTable``). A pattern is a string, or a list of strings joined without
+separators (so a long pattern can be laid out over lines). Inside a pattern or a
+fragment:
 
 - ``{NAME}`` is the fragment ``NAME`` (fragments may use other fragments);
 - ``{gap:N}`` is up to N characters inside one clause: no period, semicolon or colon,
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imr_assist.errors import ConfigError
 
@@ -113,3 +116,63 @@ def compile_pattern(pattern: str, where: str, flags: int = re.IGNORECASE) -> re.
         return re.compile(pattern, flags)
     except re.error as err:
         raise ConfigError(f"{where}: pattern does not compile ({err})") from None
+
+
+class TableEntry(BaseModel):
+    """One named pattern of a table, with its examples."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str | list[str]
+    match: list[str] = Field(min_length=1, description="Texts the pattern must find")
+    no_match: list[str] = Field(default_factory=list, description="Texts it must not find")
+
+
+class PatternTable(Mapping[str, re.Pattern[str]]):
+    """``name -> compiled pattern`` for the table ``table`` of the data file ``file``.
+
+    Nothing is read at construction: the file is read, checked and compiled on first
+    use (and again after ``load_toml.cache_clear()``).
+    """
+
+    def __init__(self, file: str, table: str) -> None:
+        self.file, self.table = file, table
+        self._raw: dict[str, Any] | None = None
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._entries: dict[str, TableEntry] = {}
+
+    def entries(self) -> dict[str, TableEntry]:
+        """The table's entries, checked, in file order."""
+        self._load()
+        return self._entries
+
+    def _load(self) -> dict[str, re.Pattern[str]]:
+        raw = load_toml(self.file)
+        if raw is not self._raw:
+            where = f"{DATA_DIR / self.file}: {self.table}"
+            table = raw.get(self.table)
+            if not isinstance(table, dict) or not table:
+                raise ConfigError(f"{where}: missing or empty table")
+            entries: dict[str, TableEntry] = {}
+            for name, value in table.items():
+                try:
+                    entries[name] = TableEntry.model_validate(value)
+                except ValidationError as err:
+                    first = err.errors()[0]
+                    field = ".".join(str(p) for p in first["loc"])
+                    raise ConfigError(f"{where}.{name}: {field}: {first['msg']}") from None
+            self._compiled = {
+                name: compile_pattern(joined(e.pattern), f"{where}.{name}")
+                for name, e in entries.items()
+            }
+            self._entries, self._raw = entries, raw
+        return self._compiled
+
+    def __getitem__(self, name: str) -> re.Pattern[str]:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())

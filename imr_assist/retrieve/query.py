@@ -14,6 +14,7 @@ from typing import Any
 
 from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.parse.lexicon import get_lexicon
+from imr_assist.parse.rules import PatternTable
 
 _I = re.IGNORECASE
 
@@ -29,11 +30,8 @@ _DECISION_WORD = re.compile(
 )
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno\s+longer)\s+(?:[\w/-]+\s+){0,2}$", _I)
 _CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b", _I)
-_GUIDELINES = {
-    "MTUS": re.compile(r"\bMTUS\b|chronic\s+pain\s+(?:medical\s+)?treatment\s+guidelines", _I),
-    "ODG": re.compile(r"\bODG\b|official\s+disability\s+guidelines", _I),
-    "ACOEM": re.compile(r"\bACOEM\b", _I),
-}
+# Guideline names and reviewer specialties are data: imr_assist/data/specialties.toml.
+_GUIDELINES = PatternTable("specialties.toml", "guidelines")
 # "denial" is a noun the decision verbs act on: "the denial was reversed" is an
 # overturn, "the denial stood" or "was upheld" is not. Alone it means upheld.
 _DENIAL_NOUN = re.compile(r"\b(?:(?:UR|utilization\s+review)\s+)?denials?\b", _I)
@@ -41,34 +39,7 @@ _DENIAL_STOOD = re.compile(r"\bdenials?\s+(?:stand|stood|stands|hold|held|remain
 
 # Reviewer specialties a question can name a letter by; each pattern is matched
 # against the question and against the letters' specialty lines alike.
-SPECIALTY_PATTERNS: dict[str, re.Pattern[str]] = {
-    name: re.compile(rx, _I)
-    for name, rx in {
-        "anesthesiology": r"\banesthesi\w*|\banaesthesi\w*",
-        "neurosurgery": r"\bneurosurg\w*|\bneurological\s+surg\w*",
-        "neurology": r"\bneurolog(?!ical\s+surg)\w*",
-        "orthopedics": r"\borthop(?:a)?edi\w*|\borthopedist",
-        "internal medicine": r"\binternal\s+medicine|\binternist",
-        "family medicine": r"\bfamily\s+(?:medicine|practi\w*|physician)",
-        "physical medicine": r"\bphysical\s+medicine|\bPM\s*&\s*R\b|\bphysiatr\w*",
-        "psychiatry": r"\bpsychiatr\w*",
-        "psychology": r"\bpsycholog\w*",
-        "chiropractic": r"\bchiropract\w*",
-        "occupational medicine": r"\boccupational\s+medicine",
-        "preventive medicine": r"\bpreventive\s+medicine",
-        "pain medicine": r"\bpain\s+(?:medicine|management)",
-        "addiction medicine": r"\baddiction\s+medicine",
-        "spine surgery": r"\bspin(?:e|al)\s+surg\w*",
-        "emergency medicine": r"\bemergency\s+medicine",
-        "rheumatology": r"\brheumatolog\w*",
-        "podiatry": r"\bpodiatr\w*",
-        "acupuncture": r"\bacupunctur\w*",
-        "general surgery": r"\bgeneral\s+surg\w*",
-        "hand surgery": r"\bhand\s+surg\w*",
-        "plastic surgery": r"\bplastic\s+surg\w*",
-        "sports medicine": r"\bsports\s+medicine",
-    }.items()
-}
+SPECIALTY_PATTERNS = PatternTable("specialties.toml", "specialties")
 # A specialty word names the reviewer only beside a reviewer noun ("the neurology
 # reviewer", "reviewed by an anesthesiologist", "a reviewer in psychiatry"), so
 # "psychiatric consultation" or "acupuncture sessions" stay treatments.
