@@ -20,9 +20,18 @@ from imr_assist.retrieve.query import QueryFilters
 from imr_assist.settings import Settings
 
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for)\b|\b(?:those|them|these|that\s+one)\b",
+    r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for|so|then|ok(?:ay)?|also|now)\b|"
+    r"\b(?:those|them|these|that\s+one|their|they|theirs|th[ae]t\s+(?:letter|case|request))\b|"
+    r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
+# "how many PT requests were there in total?": whatever the decision.
+_ANY_DECISION = re.compile(
+    r"\b(?:in\s+total|altogether|overall|in\s+all|all\s+together|regardless|whatever\s+the\s+"
+    r"(?:decision|outcome)|either\s+way)\b",
+    re.IGNORECASE,
+)
+_DECISIONS_WORD = re.compile(r"\b(?:decisions?|requests?|items?|treatments?)\b", re.IGNORECASE)
 
 
 # A follow-up that changes only what is asked for, not what it is about.
@@ -68,7 +77,9 @@ class ChatSession:
         new = read_question(question)
         prev = self.plan
         nf = new.filters
-        follow = bool(_FOLLOW_UP.search(question) or _ASK_AGAIN.search(question))
+        follow = bool(
+            _FOLLOW_UP.search(question) or _ASK_AGAIN.search(question) or _says_nothing(new)
+        )
         if prev is None or not follow:
             return new
         if nf.has_treatment and nf.decision:
@@ -86,6 +97,8 @@ class ChatSession:
             )
         if nf.decision:
             f = replace(f, decision=nf.decision)
+        elif _ANY_DECISION.search(question):
+            f = replace(f, decision=None)
         if nf.doc_ids or nf.case_number or nf.names_letter or nf.letter_refs_unmatched:
             # A follow-up that names letters replaces the letters of the last question.
             f = replace(
@@ -101,7 +114,17 @@ class ChatSession:
         if nf.guideline:
             f = replace(f, guideline=nf.guideline)
         kind = prev.kind
-        if new.kind in ("why", "count", "share", "list", "group", "fact", "summary", "compare"):
+        if new.kind in (
+            "why",
+            "count",
+            "share",
+            "list",
+            "group",
+            "fact",
+            "summary",
+            "compare",
+            "decision",
+        ):
             kind = new.kind
         elif re.match(r"^\s*(?:and\s+)?which\b", question, re.IGNORECASE):
             kind = "list"
@@ -125,6 +148,8 @@ class ChatSession:
             edits["partial"] = True
         if new.unit == "letters":
             edits["unit"] = "letters"
+        elif _DECISIONS_WORD.search(question):
+            edits["unit"] = "decisions"  # "which of their decisions were overturned?"
         # The first question of the chain, with this one beside it: what the search and
         # an LLM read ("Why are Norco requests upheld? (and Soma?)").
         base = self._base or prev
@@ -144,7 +169,21 @@ class ChatSession:
         with self.assistant.snapshot():
             plan = self.resolve(question)
             answer, _ = self.assistant.ask_plan(plan, on_delta=on_delta)
+            # the plan as carried out: a treatment no letter decided became a topic
+            plan = self.assistant.planner.last_plan or plan
         if plan.question == question:  # a fresh question starts a chain
             self._base = plan
         self.plan = plan
         return answer.model_copy(update={"question": question})
+
+
+def _says_nothing(plan: QueryPlan) -> bool:
+    """A question with nothing of its own to be about ("what did IMR decide?")."""
+    return not (
+        plan.filters.restricted
+        or plan.letter_restricted
+        or plan.topic
+        or plan.terms
+        or plan.group_by
+        or plan.absent
+    )

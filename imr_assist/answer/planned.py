@@ -18,7 +18,7 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import (
@@ -37,6 +37,7 @@ from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, matching_items
 from imr_assist.retrieve.plan import REGIONS, QueryPlan
+from imr_assist.retrieve.query import QueryFilters
 from imr_assist.text import NormalizedText
 
 #: Sentences quoted per letter in a topic answer.
@@ -113,6 +114,15 @@ def _stem(word: str) -> str:
     return w
 
 
+@dataclass(frozen=True)
+class TopicHits:
+    """A topic's passages: per (doc_id, item_index), item None for case summaries."""
+
+    found: dict[tuple[str, int | None], list[Evidence]]
+    unused: tuple[str, ...]  # topic words that no matching letter holds
+    named: bool  # the topic is in the requests' own names
+
+
 class PlanRunner:
     """Answers a plan over one index, with the extractive writer for item aggregates."""
 
@@ -120,6 +130,7 @@ class PlanRunner:
         self.index = index
         self.texts = texts
         self.extractive = extractive
+        self.last_plan: QueryPlan | None = None  # the plan last answered, as carried out
 
     # --- selection -------------------------------------------------------------------
     def rows(self, plan: QueryPlan, result: SearchResult) -> list[ItemRow]:
@@ -187,69 +198,90 @@ class PlanRunner:
                 return False
         return True
 
-    def topic_hits(
-        self, plan: QueryPlan, rows: list[ItemRow]
-    ) -> dict[tuple[str, int | None], list[Evidence]]:
-        """Sentences about the topic: per (doc_id, item_index), item None for summaries."""
+    def topic_hits(self, plan: QueryPlan, rows: list[ItemRow]) -> TopicHits:
+        """Sentences about the topic: per (doc_id, item_index), item None for summaries.
+
+        A topic word that no sentence of the matching letters holds cannot be searched
+        for; it is named in the answer, and when half the topic is such words nothing is
+        matched (the rest alone would answer a broader question). When some requests'
+        own names hold the topic ("Which requests were retrospective?"), it is a
+        property of those requests: the names decide, not rationales that mention it.
+        """
         stems = [_stem(w) for w in plan.topic]
-        need = len(stems) if len(stems) < 3 else -(-2 * len(stems) // 3)
-        found: dict[tuple[str, int | None], list[Evidence]] = {}
-        summaries: dict[str, list[Evidence]] = {}
+        cands: list[tuple[tuple[str, int | None], str, Evidence, list[str], set[str], str]] = []
+        seen_docs: set[str] = set()
         for r in rows:
             lt = self.texts.letter(r.doc_id)
             nt = self.texts.view(r.doc_id)
             if lt is None or nt is None or r.item_index >= len(lt.items):
                 continue
-            if r.doc_id not in summaries:
+            if r.doc_id not in seen_docs:
+                seen_docs.add(r.doc_id)
                 span = lt.spans.get("summary")
-                summaries[r.doc_id] = (
-                    self._sentences_with(nt, lt, span.start, span.end, stems, need)
-                    if span is not None
-                    else []
-                )
-                if plan.about_case:  # "letters involving a fracture": how the case is described
-                    summaries[r.doc_id] = [
-                        e
-                        for e in summaries[r.doc_id]
-                        if _CASE_WORDS.search(e.quote) or _FINDING.search(e.quote)
-                    ]
-                if summaries[r.doc_id]:
-                    found[(r.doc_id, None)] = summaries[r.doc_id]
+                if span is not None:
+                    for c in self._sentences(nt, lt, span.start, span.end):
+                        if plan.about_case and not (
+                            _CASE_WORDS.search(c[0].quote) or _FINDING.search(c[0].quote)
+                        ):
+                            continue
+                        cands.append(((r.doc_id, None), "summary", *c))
             it = lt.items[r.item_index]
-            evs: list[Evidence] = []
             for name in ("treatment",) if plan.about_case else ("treatment", "rationale"):
                 span = it.spans.get(name)
-                if span is not None and not evs:
-                    evs = self._sentences_with(nt, lt, span.start, span.end, stems, need)
-            if evs:
-                found[(r.doc_id, r.item_index)] = [replace(e, item_index=r.item_index) for e in evs]
-            elif summaries[r.doc_id]:
-                # The case the decision was made in is what the topic describes ("for
-                # the 47-year-old man with the L4-L5 disc protrusion").
-                found[(r.doc_id, r.item_index)] = []
-        return found
+                if span is None:
+                    continue
+                for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
+                    ev = replace(ev, item_index=r.item_index)
+                    cands.append(((r.doc_id, r.item_index), name, ev, seq, words, low))
+        present = [s for s in stems if any(_term_in(s, words, low) for *_, words, low in cands)]
+        unused = tuple(w for w, s in zip(plan.topic, stems, strict=True) if s not in present)
+        if not present or 2 * len(present) < len(stems) or (plan.topic_phrase and unused):
+            return TopicHits({}, unused, False)
+        need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
+        if plan.topic_phrase:
+            need = len(present)
+        matched = [
+            (key, name, ev)
+            for key, name, ev, seq, words, low in cands
+            if sum(1 for s in present if _term_in(s, words, low)) >= need
+            and (need < 2 or _close_together(present, seq, need))
+        ]
+        named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
+        found: dict[tuple[str, int | None], list[Evidence]] = {}
+        for key, name, ev in matched:
+            if named and name != "treatment":
+                continue
+            found.setdefault(key, [])
+            if not (name == "rationale" and found[key]):  # the treatment's own words first
+                found[key].append(ev)
+        if not named:
+            # The case the decision was made in is what the topic describes ("for the
+            # 47-year-old man with the L4-L5 disc protrusion").
+            with_summary = {d for d, i in found if i is None}
+            for r in rows:
+                if r.doc_id in with_summary:
+                    found.setdefault((r.doc_id, r.item_index), [])
+        return TopicHits(found, unused, named)
 
     @staticmethod
-    def _sentences_with(
-        nt: NormalizedText, lt: Letter, start: int, end: int, stems: list[str], need: int
-    ) -> list[Evidence]:
+    def _sentences(
+        nt: NormalizedText, lt: Letter, start: int, end: int
+    ) -> list[tuple[Evidence, list[str], set[str], str]]:
         a = bisect.bisect_left(nt.offsets, start)
         b = bisect.bisect_left(nt.offsets, end)
         out = []
         for sa, sb in sentences(nt, a, b):
             seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", nt.flat[sa:sb])]
-            words = set(seq)
-            low = nt.flat[sa:sb].lower()
-            hits = sum(1 for s in stems if _term_in(s, words, low))
-            if hits >= need and (need < 2 or _close_together(stems, seq, need)):
-                value, span = nt.field(sa, sb)
-                out.append(Evidence(lt.doc_id, None, span.start, span.end, value))
+            value, span = nt.field(sa, sb)
+            ev = Evidence(lt.doc_id, None, span.start, span.end, value)
+            out.append((ev, seq, set(seq), nt.flat[sa:sb].lower()))
         return out
 
     # --- answers ---------------------------------------------------------------------
     def answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
+        self.last_plan = plan
         ans = self._answer(plan, result)
-        ans.plan = plan.as_dict()
+        ans.plan = (self.last_plan or plan).as_dict()
         return ans
 
     def _answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
@@ -270,30 +302,43 @@ class PlanRunner:
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
         rows = self.rows(plan, result)
-        if not rows and plan.discusses and result.filters.has_treatment:
-            # "What do reviewers say about urine drug screens?": no such request was
-            # decided, so the treatment words become the topic, searched in every rationale.
+        lead: list[str] = []
+        if not rows and result.filters.has_treatment and self._never_decided(plan, result):
+            # "What do reviewers say about urine drug screens?", "Were there any
+            # psychiatric treatment requests?": no such request was decided, so the
+            # treatment words become the topic, searched in every rationale and summary.
             said = tuple(w.lower() for m in result.filters.mentions for w in m.split())
+            named = " / ".join(dict.fromkeys(result.filters.canonicals or result.filters.mentions))
+            lead.append(f"No {named} request was decided in the indexed letters.")
+            notices.append(f"no {named} request was decided; its words are searched as a topic")
             f = replace(
                 result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
             )
-            plan = replace(plan, topic=tuple(dict.fromkeys(said + plan.topic)), filters=f)
+            plan = replace(
+                plan, topic=tuple(dict.fromkeys(said + plan.topic)), filters=f, topic_phrase=True
+            )
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
-        lead: list[str] = []
+        self.last_plan = plan
         if plan.corrections:
             lead.append("; ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
         topic = None
         if plan.topic and plan.kind not in ("fact",):
-            topic = self.topic_hits(plan, rows)
-            topic_words = " ".join(plan.topic)
+            hits = self.topic_hits(plan, rows)
+            topic = hits.found
+            used_words = [w for w in plan.topic if w not in hits.unused]
+            topic_words = " ".join(used_words)
+            if hits.unused:
+                notices.append(
+                    f"could not use '{' '.join(hits.unused)}': no matching letter uses "
+                    f"{'that word' if len(hits.unused) == 1 else 'those words'}"
+                )
             if not topic:
+                said = " ".join(plan.topic)
                 return self._refuse(
                     result,
                     notices
-                    + [
-                        f"no passage in the {len(rows)} matching decisions discusses '{topic_words}'"
-                    ],
+                    + [f"no passage in the {len(rows)} matching decisions discusses '{said}'"],
                 )
             keep = {(d, i) for d, i in topic if i is not None}
             keep_docs = {d for d, _ in topic}
@@ -304,10 +349,22 @@ class PlanRunner:
                 if (r.doc_id, r.item_index) in keep
                 or (plan.unit == "letters" and r.doc_id in keep_docs)
             ]
-            topic_line = (
-                f"Read '{topic_words}' as a topic: {len({r.doc_id for r in rows})} letters "
-                f"({len(rows)} of {before} matching decisions) discuss it."
+            unused = (
+                f" (not used: '{' '.join(hits.unused)}', which no letter says)"
+                if hits.unused
+                else ""
             )
+            if hits.named:
+                topic_line = (
+                    f"Read '{topic_words}' as part of the request{unused}: {len(rows)} of "
+                    f"{before} matching requests, in {len({r.doc_id for r in rows})} letters, "
+                    "name it."
+                )
+            else:
+                topic_line = (
+                    f"Read '{topic_words}' as a topic{unused}: {len({r.doc_id for r in rows})} "
+                    f"letters ({len(rows)} of {before} matching decisions) discuss it."
+                )
             lead.append(topic_line)
         kind = plan.kind
         if kind == "general":
@@ -320,7 +377,17 @@ class PlanRunner:
             return self._finish(
                 result, plan, lead, lambda p, rw, led: self._topic(p, rw, led, topic), rows, notices
             )
-        if plan.unit == "letters" and kind in ("list", "count", "share", "topic"):
+        if plan.unit == "letters" and kind == "share":
+            base = self._letter_base(plan, result)
+            return self._finish(
+                result,
+                plan,
+                lead,
+                lambda p, rw, led: self._letter_share(p, rw, base, led),
+                rows,
+                notices,
+            )
+        if plan.unit == "letters" and kind in ("list", "count", "topic"):
             return self._finish(result, plan, lead, self._letters, rows, notices)
         decision = result.filters.decision
         if (
@@ -331,7 +398,7 @@ class PlanRunner:
             keys = None
             if topic is not None:
                 # the topic's own matches, found again over every decision
-                keys = set(self.topic_hits(plan, self._base(plan, result, None)))
+                keys = set(self.topic_hits(plan, self._base(plan, result, None)).found)
             base = self._base(plan, result, keys)
             return self._finish(
                 result,
@@ -356,6 +423,15 @@ class PlanRunner:
             k: v for k, v in plan.as_dict().items() if k not in ("filters",)
         }
         return ans
+
+    def _never_decided(self, plan: QueryPlan, result: SearchResult) -> bool:
+        """No request of the plan's treatment was decided in the letters it asks about."""
+        if plan.discusses:
+            return True
+        if plan.kind not in ("list", "general", "why", "topic", "decision", "filter"):
+            return False  # "how many X requests": none is the answer
+        f = replace(result.filters, decision=None)
+        return not self._narrow(replace(plan, all_decided=None), matching_items(self.index, f))
 
     def _refuse(self, result: SearchResult, notices: list[str]) -> Answer:
         ans = self.extractive.write(replace(result, items=[]), "general")
@@ -470,11 +546,11 @@ class PlanRunner:
         for i, d in enumerate(lt.diagnoses):
             found = [rg for rg, rx in REGIONS.items() if rx.search(d)]
             if found:
-                return ", ".join(found), _spans(lt.spans, [f"diagnoses.{i}"])
+                return _as_written(found, d), _spans(lt.spans, [f"diagnoses.{i}"])
         for sentence in _case_sentences(lt)[len(lt.diagnoses) :]:
             found = [rg for rg, rx in REGIONS.items() if rx.search(sentence)]
             if found and (located := self.texts.locate(lt.doc_id, sentence)) is not None:
-                return ", ".join(found), [located.span]
+                return _as_written(found, sentence), [located.span]
         return None, []
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
@@ -531,8 +607,40 @@ class PlanRunner:
             )
         if by == "partial":
             it = lt.items[r.item_index]
-            return "partial certification" if it.partial else "whole request denied by UR"
+            return (
+                "partial/modified certification"
+                if it.partial
+                else "no partial certification (the whole request denied by UR)"
+            )
         return "all"
+
+    def _letter_base(self, plan: QueryPlan, result: SearchResult) -> list[ItemRow]:
+        """The letters a share of letters is out of: the plan without the property the
+        share measures (every decision upheld, a decision overturned), else every letter."""
+        if plan.all_decided:
+            unplanned = replace(plan, all_decided=None)
+            return self._narrow(unplanned, matching_items(self.index, result.filters))
+        if result.filters.decision:
+            return self._base(plan, result, None)
+        return matching_items(self.index, QueryFilters())
+
+    def _letter_share(
+        self, plan: QueryPlan, rows: list[ItemRow], base: list[ItemRow], led: CitationLedger
+    ) -> list[str]:
+        docs = list(dict.fromkeys(r.doc_id for r in rows))
+        total = len({r.doc_id for r in base})
+        if not total:
+            return []
+        parts = [_extra_scope(plan), scope(replace(plan.filters, decision=None)).strip(" ()")]
+        if plan.filters.decision:
+            parts.insert(0, f"with at least one {plan.filters.decision} decision")
+        what = "; ".join(p for p in parts if p)
+        lines = [
+            f"{len(docs)} of {total} letters ({100 * len(docs) / total:.0f}%)"
+            + (f": {what}" if what else "")
+            + "."
+        ]
+        return lines + self._letters(plan, rows, led)[1:]
 
     def _letters(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         by_doc: dict[str, list[ItemRow]] = defaultdict(list)
@@ -568,14 +676,50 @@ class PlanRunner:
             lt = self.texts.letter(doc_id)
             name = (lt.case_number if lt else None) or doc_id
             parts = []
-            for idx, ev in quoted[:TOPIC_QUOTES_PER_LETTER]:
+            shown = quoted[:TOPIC_QUOTES_PER_LETTER]
+            for idx, ev in shown:
                 row = rowmap.get((doc_id, idx)) if idx is not None else None
                 where = f"{row.treatment} ({row.decision})" if row else "case summary"
                 parts.append(f'{where}: "{ev.quote}" {led.cite(ev)}')
+            if plan.unit == "decisions":
+                # every decision that discusses it is named, beyond the quotes shown
+                done = {idx for idx, _ in shown}
+                rest = dict.fromkeys(i for i, _ in quoted if i is not None and i not in done)
+                # and the decisions of a case whose summary discusses it
+                rest.update(
+                    dict.fromkeys(
+                        i for d, i in topic if d == doc_id and i is not None and i not in done
+                    )
+                )
+                also = [
+                    f"{rowmap[(doc_id, i)].treatment} ({rowmap[(doc_id, i)].decision}) "
+                    f"{self._cite_line(rowmap[(doc_id, i)], led)}".rstrip()
+                    for i in rest
+                    if (doc_id, i) in rowmap
+                ]
+                if also:
+                    parts.append("also " + "; ".join(also))
             lines.append(f"- {name}: " + "; ".join(parts))
         if len(by_doc) > MAX_LISTED:
             lines.append(f"- and {len(by_doc) - MAX_LISTED} more letters")
         return lines
+
+
+def _as_written(regions: list[str], text: str) -> str:
+    """Regions with the letter's own words for them: "ankle and foot ('left foot')"."""
+    said = []
+    for rg in regions:
+        m = REGIONS[rg].search(text)
+        if m is None:
+            continue
+        side = re.search(
+            r"\b(?:left|right|bilateral)\s+(?:\w+\s+)?$",
+            text[max(0, m.start() - 20) : m.start()],
+            re.I,
+        )
+        said.append(((side.group(0) if side else "") + m.group(0)).strip())
+    words = ", ".join(f"'{w}'" for w in dict.fromkeys(said) if w.lower() not in regions)
+    return ", ".join(regions) + (f" ({words})" if words else "")
 
 
 def _extra_scope(plan: QueryPlan) -> str:

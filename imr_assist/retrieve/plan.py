@@ -50,7 +50,7 @@ REGIONS: dict[str, re.Pattern[str]] = {
         "shoulder": r"\bshoulders?\b|\brotator\s+cuff\b",
         "knee": r"\bknees?\b|\bmenisc\w*|\bpatell\w*",
         "hip": r"\bhips?\b",
-        "wrist and hand": r"\bwrists?\b|\bhands?\b|\bfingers?\b|\bcarpal\b|\bthumbs?\b",
+        "wrist and hand": r"\bwrists?\b|\bhands?\b|\bfingers?\b|\bcarpal\b|\bthumbs?\b|\bdistal\s+radi\w*",
         "elbow": r"\belbows?\b|\bepicondyl\w*",
         "ankle and foot": r"\bankles?\b|\bfoot\b|\bfeet\b|\bheel\b|\bplantar\b|\btoes?\b",
         "head": r"\bhead\b|\bconcussion\b|\bhead\s+injur\w*",
@@ -79,7 +79,10 @@ _DISCUSS = re.compile(
 # "letters where every item was upheld", "all requests denied"
 _EVERY = re.compile(
     r"\b(?:every|all|each)\s+(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
-    r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b",
+    r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b|"
+    r"\b(?P<e>upheld|denied|overturned|approved)\s+(?:entirely|in\s+full|completely|fully|"
+    r"in\s+(?:their|its)\s+entirety|across\s+the\s+board)\b|"
+    r"\b(?:entirely|fully|completely|wholly)\s+(?P<f>upheld|denied|overturned|approved)\b",
     _I,
 )
 _ELLIPSIS = re.compile(
@@ -144,7 +147,10 @@ _CUE = re.compile(
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"\bpartial(?:ly)?\b|\bpartly\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
-    r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b",
+    r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b|"
+    r"\b(?:convert\w*|reduc\w*|cut)\s+(?:it\s+|them\s+)?(?:to|down|back)\b|"
+    r"\b(?:had\s+)?(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+(?:had\s+)?"
+    r"(?:already\s+)?authori[sz]ed\b|\balready\s+authori[sz]ed\b",
     _I,
 )
 _AGE_OVER = re.compile(r"\b(?:over|older\s+than|above|more\s+than)\s+(?P<n>\d{2})\b", _I)
@@ -368,9 +374,15 @@ _STOP = frozenset(
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
     part portion remainder remaining authorized authorize authorization rest utilization
-    noting note noted notes least one any prior previous earlier""".split()
+    noting note noted notes least one any prior previous earlier include includes
+    included including contain contains containing""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
+# The words a specialty comes with when a question names the reviewer by it.
+_SPECIALTY_COMPANY = frozenset(
+    "surgeon surgeons surgery specialist specialists physician physicians doctor doctors "
+    "board medicine practitioner practitioners".split()
+)
 
 
 # What the filter reader (query.parse_question) consumes besides treatments: ages,
@@ -426,6 +438,8 @@ class QueryPlan:
     # "What do reviewers say about X", "which letters discuss X": X may be a passage
     # topic even where it is also a treatment name.
     discusses: bool = False
+    # The topic is a name ("urine drug screens"): every word of it must be in a passage.
+    topic_phrase: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -465,6 +479,8 @@ class QueryPlan:
             out["age_max"] = self.age_max
         if self.topic:
             out["topic"] = list(self.topic)
+            if self.topic_phrase:
+                out["topic_phrase"] = True
         if self.terms:
             out["terms"] = list(self.terms)
         if self.corrections:
@@ -606,6 +622,7 @@ def read_question(question: str) -> QueryPlan:
             group_by = name
             break
     fact = None
+    fact_without_letter = False
     letter_fact = fact_asked(q)
     if group_by is None and letter_fact and letter_fact != "reviewer_name":
         fact = letter_fact
@@ -641,7 +658,8 @@ def read_question(question: str) -> QueryPlan:
             target.append(region)
     all_decided = None
     if m := use(_EVERY.search(q)):
-        all_decided = "overturned" if m["d"].lower().startswith(("overt", "appro")) else "upheld"
+        said = (m["d"] or m["e"] or m["f"]).lower()
+        all_decided = "overturned" if said.startswith(("overt", "appro")) else "upheld"
         filters = replace(filters, decision=None)
         unit = "letters"
     partial_m = use(_PARTIAL.search(q))
@@ -672,10 +690,13 @@ def read_question(question: str) -> QueryPlan:
         if not re.search(r"\binjur", q[max(0, m.start() - 30) : m.start()], _I):
             used.append((m.start(), m.end()))
             decided_in = m["year"]
+            # "a decision date in February 2017": the date words are the month's
+            used.extend((d.start(), d.end()) for d in re.finditer(r"\bdat(?:e|es|ed)\b", q, _I))
             if m["month"]:
                 decided_in += f"-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
     if fact and not (filters.case_number or filters.names_letter):
         fact = None  # a letter fact needs a letter: "which requests ... body part" is not one
+        fact_without_letter = kind == "fact"
     discusses = _DISCUSS.search(q) is not None
     measure = None
     if fact:
@@ -714,6 +735,13 @@ def read_question(question: str) -> QueryPlan:
         or licensed
         or decided_in
     )
+    if fact_without_letter and kind == "fact":
+        # "how many letters have a decision date in February 2017?" counts letters;
+        # "what is the case number?" names no letter, and stays a fact no letter answers.
+        if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
+            kind = "count"
+        elif restricts:
+            kind = "list"
     if not restricts and terms and kind not in ("fact", "absent", "group"):
         # Nothing else narrows the question ("Which requests were retrospective?"): its
         # remaining words are what it is about.
@@ -795,6 +823,8 @@ def _topic(
         if any(a <= m.start() < b for a, b in spent):
             continue
         if any(w in mention.split() for mention in mentions) or w in spec:
+            continue
+        if spec and w in _SPECIALTY_COMPANY:  # "an orthopedic surgeon", "a pain specialist"
             continue
         if f.case_number and w in f.case_number.lower():
             continue
