@@ -177,21 +177,21 @@ def test_an_answer_during_an_ingest_reads_one_state(
 
     assistant = Assistant(scene.settings())
     catalog = assistant.index.catalog
-    real_chunks = catalog.chunks_by_id
+    real_letter = catalog.letter
     calls: list[int] = []
 
-    def chunks_after_commit(*args: Any, **kwargs: Any) -> Any:
+    def letter_after_commit(*args: Any, **kwargs: Any) -> Any:
         if not calls:
-            # The answer has read its items and searched the vectors and BM25; its
-            # first chunk read comes after the ingest has committed, whole.
+            # The answer has read its items (a count ranks no passages); its first
+            # letter read, for the quotes, comes after the ingest has committed, whole.
             calls.append(1)
             stopped_ingest()
-        return real_chunks(*args, **kwargs)
+        return real_letter(*args, **kwargs)
 
-    catalog.chunks_by_id = chunks_after_commit  # type: ignore[method-assign]
+    catalog.letter = letter_after_commit  # type: ignore[method-assign]
     during = assistant.ask(COUNT_Q)[0]
-    catalog.chunks_by_id = real_chunks  # type: ignore[method-assign]
-    assert calls, "the answer never read chunks"
+    catalog.letter = real_letter  # type: ignore[method-assign]
+    assert calls, "the answer never read a letter"
     # Exactly the earlier state's answer: its count, its list, its quotes.
     assert during.answer == old["answer"]
     assert [c.model_dump(mode="json") for c in during.citations] == old["citations"]

@@ -1,5 +1,6 @@
 """What one-shot commands import: ``--help`` and ``extract`` never load the vector store,
-the model runtime or the answer code (start-up time is mostly imports).
+the model runtime or the answer code, and an ``ask`` the catalog answers alone (a count,
+a list, a group-by) never loads the store or the model (start-up time is mostly imports).
 
 Each command runs in a fresh interpreter through the real entry point; the wrapper then
 lists which of the heavy packages ended up in ``sys.modules``. Nothing here is timed.
@@ -82,3 +83,48 @@ def test_the_check_sees_an_import_when_there_is_one(tmp_path: Path) -> None:
     means the modules were absent, not that the check cannot see them."""
     loaded, _ = loaded_modules(["search", "norco", "--index", str(tmp_path / "none")], tmp_path)
     assert "imr_assist.index" in loaded
+
+
+STORE_AND_MODEL = ("chromadb", "onnxruntime", "bm25s", "imr_assist.index.embed")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param("How many Norco requests were upheld?", id="count"),
+        pytest.param("What share of opioid requests were upheld?", id="share"),
+        pytest.param("Which letters involve a knee injury?", id="letters"),
+        pytest.param("Upheld and overturned counts by reviewer specialty", id="group-by"),
+    ],
+)
+def test_a_catalog_answer_loads_no_store_or_model(
+    question: str, sample_index: Path, tmp_path: Path
+) -> None:
+    """A count, a share, a list of letters or a group-by is answered from the catalog:
+    the vector store, the embedding model and the lexical index are never loaded."""
+    args = ["ask", question, "--json", "--llm", "none", "--index", str(sample_index)]
+    loaded, out = loaded_modules(args, tmp_path, heavy=STORE_AND_MODEL)
+    answer = json.loads(out)
+    assert answer["answered"] and answer["citations"], answer["answer"]
+    assert loaded == []
+
+
+def test_an_answer_that_ranks_passages_loads_them(sample_index: Path, tmp_path: Path) -> None:
+    """'Why' ranks the reviewers' passages: the store and the model load (so the empty
+    lists above are the catalog path, not a check that cannot see them)."""
+    args = ["ask", "Why are Norco requests upheld?", "--json", "--llm", "none"]
+    loaded, out = loaded_modules(
+        [*args, "--index", str(sample_index)], tmp_path, heavy=STORE_AND_MODEL
+    )
+    assert json.loads(out)["answered"]
+    assert {"chromadb", "onnxruntime", "imr_assist.index.embed"} <= set(loaded)
+
+
+def test_the_help_lists_each_command_as_its_docstring_says() -> None:
+    """``--help`` lists commands from ``COMMANDS`` without importing them: each summary
+    there is the first line of the command's own docstring."""
+    from imr_assist.cli import COMMANDS, load_command
+
+    for name, entry in COMMANDS.items():
+        command = load_command(name)
+        assert (command.help or "").strip().splitlines()[0] == entry.summary, name

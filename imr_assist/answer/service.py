@@ -86,7 +86,7 @@ class Assistant:
         on_delta: Callable[[str], None] | None,
     ) -> tuple[Answer, SearchResult]:
         if filters is not None:  # a caller's own filters (chat): no plan to read
-            result = self.search(question, filters)
+            result = search(self.index, question, k=self.settings.k, filters=filters, lazy=True)
             return self.answer(result, on_delta=on_delta), result
         return self.ask_plan(read_question(question), on_delta)
 
@@ -95,7 +95,12 @@ class Assistant:
     ) -> tuple[Answer, SearchResult]:
         """Answer a plan (``read_question``'s, or one chat edited from the last)."""
         with self.snapshot():
-            result = self.search(plan.corrected, replace(plan.filters))
+            # Hits are ranked only if the answer reads them: a count, a list or a
+            # letter's facts come from the catalog alone, with no model or vector store.
+            k = self.settings.k
+            result = search(
+                self.index, plan.corrected, k=k, filters=replace(plan.filters), lazy=True
+            )
             result.question = plan.question
             answer = self.planner.answer(plan, result)
             if self.settings.use_llm and answer.answered:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
-
-import numpy as np
 
 from imr_assist.constants import COLLECTION_NAME
 from imr_assist.errors import ConfigError, IndexStateError
 from imr_assist.urls import redact_url
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Chroma sends anonymous telemetry unless told not to; users work offline with
 # confidential letters, so it is off before chromadb is imported anywhere.

@@ -6,9 +6,12 @@ catalog are returned, so a letter being ingested is never half visible.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, overload
 
 from imr_assist.index.catalog import ItemRow, LetterFacts
 from imr_assist.index.index import Index
@@ -34,11 +37,54 @@ class Hit:
     lexical: float | None = None
 
 
+class RankedHits(Sequence[Hit]):
+    """Hits ranked on first use, then kept.
+
+    Ranking embeds the question (loading the embedding model), queries the vector store
+    (importing chromadb and opening it) and loads the lexical index: most of a one-shot
+    ``ask``. An answer the catalog gives alone (a count, a list, a letter's facts) never
+    reads its hits, so it never pays for them. Copies of a result (``dataclasses.replace``)
+    share one ranking. Hits ranked late read the catalog as it is then: still only
+    committed chunks.
+    """
+
+    def __init__(self, rank: Callable[[], list[Hit]]) -> None:
+        self._rank: Callable[[], list[Hit]] | None = rank
+        self._hits: list[Hit] = []
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the ranking has run (a test's way to see that it did not)."""
+        return self._rank is None
+
+    def _get(self) -> list[Hit]:
+        if self._rank is not None:
+            self._hits = self._rank()
+            self._rank = None
+        return self._hits
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Hit]: ...
+    def __getitem__(self, i: int | slice) -> Hit | list[Hit]:
+        return self._get()[i]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self._get())
+
+    def __repr__(self) -> str:
+        return f"RankedHits({self._hits!r})" if self.ranked else "RankedHits(<not ranked yet>)"
+
+
 @dataclass
 class SearchResult:
     question: str
     filters: QueryFilters
-    hits: list[Hit] = field(default_factory=list)
+    hits: Sequence[Hit] = field(default_factory=list)
     items: list[ItemRow] = field(default_factory=list)  # every item matching the filters
 
 
@@ -141,9 +187,18 @@ def _meta_matches(meta: dict[str, Any], f: QueryFilters) -> bool:
 
 
 def search(
-    index: Index, question: str, k: int = 8, filters: QueryFilters | None = None
+    index: Index,
+    question: str,
+    k: int = 8,
+    filters: QueryFilters | None = None,
+    *,
+    lazy: bool = False,
 ) -> SearchResult:
-    """Rank chunks for a question; filters default to those the question names."""
+    """Rank chunks for a question; filters default to those the question names.
+
+    The matching catalog items are read at once; with ``lazy`` the hits are ranked
+    only when first read (``RankedHits``).
+    """
     f = filters if filters is not None else parse_question(question)
     if f.doc_ids == ["*"]:
         f = QueryFilters()
@@ -157,8 +212,18 @@ def search(
         result.items = matching_items(index, f)
     if f.restricted and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
-        result.hits = search(index, question, k=3, filters=QueryFilters(doc_ids=["*"])).hits
+        everywhere = QueryFilters(doc_ids=["*"])
+        result.hits = search(index, question, k=3, filters=everywhere, lazy=lazy).hits
         return result
+    if lazy:  # ranked later with the filters as they are now
+        result.hits = RankedHits(partial(_rank, index, question, k, copy.deepcopy(f)))
+    else:
+        result.hits = _rank(index, question, k, f)
+    return result
+
+
+def _rank(index: Index, question: str, k: int, f: QueryFilters) -> list[Hit]:
+    """Dense and lexical candidates that match ``f``, fused by RRF: the ``k`` best."""
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     dense = index.store.query(index.query_vector(question), CANDIDATES, where)
     dense = [(i, s) for i, s in dense]
@@ -174,8 +239,7 @@ def search(
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     dense_map, lex_map = dict(dense), dict(lexical)
     order = sorted(fused, key=lambda c: (-fused[c], c))[:k]
-    result.hits = [
+    return [
         Hit(chunk=chunks[c], score=fused[c], dense=dense_map.get(c), lexical=lex_map.get(c))
         for c in order
     ]
-    return result
