@@ -16,11 +16,12 @@ real for an index of that size; retrieval quality is not measured here.
 Steps, each in its own child process (peak RSS per step):
 
 1. ``build``: the catalog and the Chroma store filled in batches (rates reported);
-2. ``bm25``: the BM25 rebuild over every chunk, then again after 1,000 more letters
-   (the rebuild is whole; this is the cost of the "update");
-3. ``query``: the pool corpus's questions through ``Assistant`` (search and extractive
-   answer), warm, p50/p95, peak RSS;
-4. ``plans``: ``EXPLAIN QUERY PLAN`` of the catalog's filter queries.
+2. ``plans``: ``EXPLAIN QUERY PLAN`` of the catalog's filter queries;
+3. ``bm25``: the lexical index built whole, updated after 1,000 more letters (only
+   their chunks tokenized), checked against a whole rebuild;
+4. ``bm25s`` (only if asked for): the whole rebuild as bm25s did it before, to compare;
+5. ``query``: the questions through ``Assistant`` (plan, catalog, search when the
+   answer ranks passages, extractive answer), warm, p50/p95, peak RSS.
 
 Not a test; results go to ``<out>/scale-<letters>.json`` and ``.md``.
 """
@@ -63,7 +64,11 @@ def _pool(spec: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
     from imr_assist.parse import parse_file
 
     emb = default_embedder()
-    files = sorted((Path(spec["pool"]) / "letters").glob("*.txt"))[: spec["pool_size"]]
+    folder = Path(spec["pool"])
+    if (folder / "letters").is_dir():  # a corpus written by ``imr-assist synth``
+        folder = folder / "letters"
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".txt", ".pdf"))
+    files = files[: spec["pool_size"]]
     out = []
     for f in files:
         letter = parse_file(f)
@@ -114,7 +119,14 @@ def _fill(idx: Any, pool: list[tuple[Any, list[Any]]], start: int, stop: int, se
         t_cat += time.perf_counter() - t1
         t_vec += t1 - t0
         chunks_n += len(chunks)
-        print(f"  {min(stop, lo + BATCH)} letters, {chunks_n} chunks", file=sys.stderr, flush=True)
+        done = min(stop, lo + BATCH)
+        if (done - start) % (20 * BATCH) == 0 or done == stop:
+            print(
+                f"  {done} letters, {chunks_n} chunks added, catalog {t_cat:.0f} s, "
+                f"vectors {t_vec:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return {"chunks": chunks_n, "catalog_seconds": t_cat, "vector_seconds": t_vec}
 
 
@@ -142,7 +154,17 @@ def phase_build(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _questions(spec: dict[str, Any]) -> list[str]:
+    return [
+        json.loads(line)["question"]
+        for line in Path(spec["questions_file"]).read_text().splitlines()
+        if line.strip()
+    ][: spec["questions"]]
+
+
 def phase_bm25(spec: dict[str, Any]) -> dict[str, Any]:
+    """The lexical index built whole, then updated after ``ADDED`` more letters, then
+    built whole again: the update must equal the rebuild (same chunks, same top 200)."""
     from imr_assist.index.index import Index
 
     idx = Index.open(_settings(Path(spec["index"])))
@@ -154,43 +176,83 @@ def phase_bm25(spec: dict[str, Any]) -> dict[str, Any]:
     n = idx.catalog.count_letters()
     _fill(idx, pool, n, n + ADDED, spec["seed"])
     t0 = time.perf_counter()
+    idx.update_lexical()
+    update = time.perf_counter() - t0
+    updated = idx._load_lexical()
+    t0 = time.perf_counter()
     idx.rebuild_lexical()
     second = time.perf_counter() - t0
+    rebuilt = idx._load_lexical()
+    assert updated is not None and rebuilt is not None
+    queries = _questions(spec)[:20]
+    equal = sorted(updated.ids) == sorted(rebuilt.ids) and all(
+        updated.top(q, 200) == rebuilt.top(q, 200) for q in queries
+    )
     out = {
         "rebuild_seconds": first,
         "rebuild_peak_rss_mib": rss_first,
         "added_letters": ADDED,
+        "update_seconds": update,
+        "update_equals_rebuild": equal,
         "rebuild_after_adding_seconds": second,
         "letters_after": idx.catalog.count_letters(),
         "chunks_after": idx.catalog.chunk_count(),
+        "postings": int(len(rebuilt.post_doc)),
+        "terms": len(rebuilt.terms),
         "peak_rss_mib": _rss_mib(),
     }
     idx.close()
     return out
 
 
+def phase_bm25s(spec: dict[str, Any]) -> dict[str, Any]:
+    """For comparison: the whole rebuild with bm25s, as the lexical index was built
+    before (tokenize and index every chunk; not saved)."""
+    import bm25s
+
+    from imr_assist.index.catalog import Catalog
+    from imr_assist.index.index import CATALOG_FILE
+
+    catalog = Catalog(Path(spec["index"]) / CATALOG_FILE)
+    t0 = time.perf_counter()
+    texts = [t for _, t in catalog.all_chunks()]
+    read = time.perf_counter() - t0
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    return {
+        "chunks": len(texts),
+        "read_seconds": read,
+        "rebuild_seconds": time.perf_counter() - t0,
+        "peak_rss_mib": _rss_mib(),
+    }
+
+
 def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
+    """Questions through ``Assistant`` (plan, catalog, search if the answer ranks
+    passages, extractive answer), warm; the times of answers that ranked passages
+    (dense and BM25 search) are also given apart from those the catalog gave alone."""
     from imr_assist.answer.service import Assistant
     from imr_assist.evaluate.metrics import percentile
     from imr_assist.index.index import Index
+    from imr_assist.retrieve.hybrid import RankedHits
 
-    questions = [
-        json.loads(line)["question"]
-        for line in (Path(spec["pool"]) / "questions.jsonl").read_text().splitlines()
-        if line.strip()
-    ][: spec["questions"]]
+    questions = _questions(spec)
     settings = _settings(Path(spec["index"]))
     t0 = time.perf_counter()
     index = Index.open(settings)
     assistant = Assistant(settings, index=index)
-    assistant.ask("Why are Norco requests upheld?")  # loads the model, store and BM25
+    _, first = assistant.ask("Why are Norco requests upheld?")
+    len(first.hits)  # ranks: loads the model, the store and BM25
     warm = time.perf_counter() - t0
     rss_warm = _rss_mib()
-    ms = []
+    ms, searched = [], []
     for q in questions:
         t = time.perf_counter()
-        assistant.ask(q)
+        _, result = assistant.ask(q)
         ms.append((time.perf_counter() - t) * 1000)
+        hits = result.hits
+        if not isinstance(hits, RankedHits) or hits.ranked:
+            searched.append(ms[-1])
     index.close()
     return {
         "questions": len(ms),
@@ -198,6 +260,9 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
         "p50_ms": percentile(ms, 50),
         "p95_ms": percentile(ms, 95),
         "max_ms": max(ms),
+        "searched": len(searched),
+        "searched_p50_ms": percentile(searched, 50) if searched else None,
+        "searched_p95_ms": percentile(searched, 95) if searched else None,
         "rss_after_first_mib": rss_warm,
         "peak_rss_mib": _rss_mib(),
     }
@@ -249,7 +314,13 @@ def phase_plans(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-PHASES = {"build": phase_build, "bm25": phase_bm25, "query": phase_query, "plans": phase_plans}
+PHASES = {
+    "build": phase_build,
+    "bm25": phase_bm25,
+    "bm25s": phase_bm25s,
+    "query": phase_query,
+    "plans": phase_plans,
+}
 
 
 def child(phase: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -281,15 +352,31 @@ def markdown(r: dict[str, Any]) -> str:
         f"| Chroma upserts (synthetic vectors) | {b['vector_seconds']:.0f} s "
         f"({b['chunks'] / b['vector_seconds']:.0f} vectors/s) |",
         f"| peak RSS, building | {b['peak_rss_mib']:.0f} MiB |",
-        f"| BM25 rebuild, all chunks | {m['rebuild_seconds']:.1f} s "
-        f"(peak RSS {m['rebuild_peak_rss_mib']:.0f} MiB) |",
-        f"| BM25 rebuild after adding {m['added_letters']:,} letters "
-        f"({m['chunks_after']:,} chunks) | {m['rebuild_after_adding_seconds']:.1f} s |",
+        f"| BM25 built whole, all chunks | {m['rebuild_seconds']:.1f} s "
+        f"(peak RSS {m['rebuild_peak_rss_mib']:.0f} MiB; {m['postings']:,} postings, "
+        f"{m['terms']:,} terms) |",
+        f"| BM25 update after adding {m['added_letters']:,} letters "
+        f"({m['chunks_after']:,} chunks) | {m['update_seconds']:.1f} s "
+        f"(equals the rebuild: {'yes' if m['update_equals_rebuild'] else 'NO'}) |",
+        f"| BM25 built whole again after adding | {m['rebuild_after_adding_seconds']:.1f} s |",
+    ]
+    if "bm25s" in r:
+        lines.append(
+            f"| for comparison: bm25s, built whole (as before) | "
+            f"{r['bm25s']['rebuild_seconds']:.1f} s (peak RSS {r['bm25s']['peak_rss_mib']:.0f} MiB) |"
+        )
+    searched = (
+        f"{q['searched_p50_ms']:.0f} / {q['searched_p95_ms']:.0f} ms" if q["searched"] else "-"
+    )
+    lines += [
         f"| first question (opens catalog, store, model, BM25) | "
         f"{q['first_question_seconds']:.1f} s |",
         f"| query p50 / p95 / max, in-process, {q['questions']} questions | "
         f"{q['p50_ms']:.0f} / {q['p95_ms']:.0f} / {q['max_ms']:.0f} ms |",
+        f"| of which {q['searched']} ranked passages (dense + BM25): p50 / p95 | {searched} |",
         f"| peak RSS, querying | {q['peak_rss_mib']:.0f} MiB |",
+        f"| load average (1 min) at build / BM25 / query | {b['load_average']:.1f} / "
+        f"{m['load_average']:.1f} / {q['load_average']:.1f} |",
         "",
         "Catalog filter queries (`EXPLAIN QUERY PLAN`):",
         "",
@@ -306,9 +393,25 @@ def markdown(r: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--letters", type=int, default=100_000)
-    p.add_argument("--pool", type=Path, help="A synth corpus folder (letters/, questions.jsonl)")
+    p.add_argument(
+        "--pool",
+        type=Path,
+        help="Letters to clone: a synth corpus folder (letters/, questions.jsonl) "
+        "or a folder of .txt/.pdf letters",
+    )
     p.add_argument("--pool-size", type=int, default=500)
     p.add_argument("--questions", type=int, default=100)
+    p.add_argument(
+        "--questions-file",
+        type=Path,
+        default=None,
+        help="JSON lines with a 'question' each (default: the pool's questions.jsonl)",
+    )
+    p.add_argument(
+        "--phases",
+        default="build,plans,bm25,query",
+        help="Comma-separated phases; without build, --index names an index built before",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--index", type=Path, default=None, help="Where to build (default: a temp dir)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -322,12 +425,20 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--pool is required")
     import tempfile
 
+    phases = [x.strip() for x in args.phases.split(",") if x.strip()]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        p.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if "build" not in phases and args.index is None:
+        p.error("--index is required without the build phase")
     index = args.index or Path(tempfile.mkdtemp(prefix="imr-scale-")) / "index"
+    questions_file = args.questions_file or args.pool / "questions.jsonl"
     spec = {
         "pool": str(args.pool.resolve()),
         "pool_size": args.pool_size,
         "letters": args.letters,
         "questions": args.questions,
+        "questions_file": str(questions_file.resolve()),
         "seed": args.seed,
         "index": str(index),
     }
@@ -338,14 +449,18 @@ def main(argv: list[str] | None = None) -> int:
         "vectors": "synthetic (random unit vectors)",
         "index": str(index),
     }
-    for phase in ("build", "plans", "bm25", "query"):
-        print(f"[{phase}]", file=sys.stderr, flush=True)
-        report[phase] = child(phase, spec)
-        print(json.dumps(report[phase])[:400], file=sys.stderr, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"scale-{args.letters}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(report))
+    if "build" not in phases and stem.with_suffix(".json").exists():
+        # the later phases of a run whose index was built before: add to its report
+        report = {**json.loads(stem.with_suffix(".json").read_text()), **report}
+    for phase in phases:
+        print(f"[{phase}] {dt.datetime.now(dt.UTC):%H:%M:%S}", file=sys.stderr, flush=True)
+        report[phase] = child(phase, spec)
+        print(json.dumps(report[phase])[:400], file=sys.stderr, flush=True)
+        stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    if all(k in report for k in ("build", "bm25", "query", "plans")):
+        stem.with_suffix(".md").write_text(markdown(report))
     print(f"wrote {stem}.json and {stem}.md", file=sys.stderr)
     return 0
 

@@ -446,6 +446,19 @@ class Catalog:
         """(chunk id, embedded text) of every committed chunk, in a stable order."""
         return list(self.db.execute("SELECT id, embed_text FROM chunks ORDER BY id"))
 
+    def all_chunk_ids(self) -> list[str]:
+        """Every committed chunk's id, in the order of ``all_chunks``."""
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def chunk_texts(self, ids: list[str]) -> list[tuple[str, str]]:
+        """(chunk id, embedded text) of the committed chunks among ``ids``, by id."""
+        out: list[tuple[str, str]] = []
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = ",".join("?" * len(part))
+            out += self.db.execute(f"SELECT id, embed_text FROM chunks WHERE id IN ({q})", part)
+        return sorted(out)
+
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         for i in range(0, len(ids), 500):

@@ -24,16 +24,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from imr_assist.errors import IndexStateError
 from imr_assist.index.catalog import SCHEMA_VERSION, Catalog
 from imr_assist.index.crashpoints import reached
-from imr_assist.index.embed import Embedder, make_embedder
 from imr_assist.index.store import VectorStore
 from imr_assist.settings import Settings
 from imr_assist.urls import redact_urls_in
+
+if TYPE_CHECKING:  # numpy loads with the first vector or lexical query, not with the catalog
+    import numpy as np
+
+    from imr_assist.index.embed import Embedder
+    from imr_assist.index.lexical import LexicalIndex
 
 CATALOG_FILE = "catalog.sqlite"
 CHROMA_DIR = "chroma"
@@ -180,6 +184,8 @@ class IndexLock:
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    from imr_assist.index.embed import make_embedder
+
     if settings.embedder == "openai":
         return make_embedder(
             "openai",
@@ -200,7 +206,7 @@ class Index:
         self.root = settings.index_dir
         self.catalog = catalog
         self.lock = IndexLock(self.root)
-        self._bm25: tuple[object, list[str]] | None = None
+        self._bm25: LexicalIndex | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = False) -> Index:
@@ -277,27 +283,37 @@ class Index:
 
     # --- lexical index ------------------------------------------------------------
     def rebuild_lexical(self) -> None:
-        """Rebuild BM25 over every committed chunk and make it current in one step.
+        """Build BM25 over every committed chunk from scratch and make it current."""
+        from imr_assist.index.lexical import LexicalIndex
 
-        The new index is written to a fresh folder; the pointer file naming the
-        current folder is then replaced atomically, so a reader or a crash sees
-        the old lexical index or the new one, never a half-written one.
+        self._save_lexical(LexicalIndex.build(self.catalog.all_chunks()))
+
+    def update_lexical(self) -> None:
+        """Bring BM25 up to the committed chunks: tokenize the chunks added since the
+        current lexical index, drop the removed ones, keep the rest as they are (the
+        result equals a rebuild). Rebuilt whole if there is none, or one of an older
+        format. Nothing is written when it is current."""
+        current = self._load_lexical()
+        if current is None:
+            self.rebuild_lexical()
+            return
+        held = set(current.ids)
+        committed = self.catalog.all_chunk_ids()
+        added = [cid for cid in committed if cid not in held]
+        removed = held - set(committed)
+        if added or removed:
+            rows = self.catalog.chunk_texts(added)
+            self._save_lexical(current.updated(rows, remove=removed))
+
+    def _save_lexical(self, lexical: LexicalIndex) -> None:
+        """Write ``lexical`` to a fresh folder and make it current in one step.
+
+        The pointer file naming the current folder is replaced atomically, so a reader
+        or a crash sees the old lexical index or the new one, never a half-written one.
         """
-        import bm25s
-
-        rows = self.catalog.all_chunks()
-        ids = [r[0] for r in rows]
         name = f"{BM25_DIR}.{os.getpid()}.{time.time_ns()}"
         target = self.root / name
-        target.mkdir(parents=True)
-        if rows:
-            retriever = bm25s.BM25()
-            retriever.index(
-                bm25s.tokenize([r[1] for r in rows], stopwords="en", show_progress=False),
-                show_progress=False,
-            )
-            retriever.save(str(target))
-        (target / "ids.json").write_text(json.dumps(ids))
+        lexical.save(target)
         pointer = self.root / (BM25_POINTER + ".tmp")
         pointer.write_text(name)
         reached("lexical-saved")
@@ -309,14 +325,28 @@ class Index:
                     shutil.rmtree(folder, ignore_errors=True)
         self._bm25 = None
 
+    def _load_lexical(self) -> LexicalIndex | None:
+        """The current lexical index, or None (none yet, or an older format)."""
+        from imr_assist.index.lexical import LexicalIndex
+
+        with self.lock.shared():
+            folder = self._bm25_current()
+            if folder is None or not LexicalIndex.is_saved_in(folder):
+                return None
+            return LexicalIndex.load(folder)
+
     def lexical_is_current(self) -> bool:
         """Whether the lexical index covers exactly the committed chunks."""
+        from imr_assist.index.lexical import LexicalIndex
+
         folder = self._bm25_current()
+        if folder is None or not LexicalIndex.is_saved_in(folder):
+            return False
         try:
-            ids = json.loads((folder / "ids.json").read_text()) if folder else None
+            ids = json.loads((folder / "ids.json").read_text())
         except (OSError, ValueError):
             return False
-        return ids is not None and sorted(ids) == [r[0] for r in self.catalog.all_chunks()]
+        return sorted(ids) == self.catalog.all_chunk_ids()
 
     def _bm25_current(self) -> Path | None:
         """The current BM25 folder (the pointer's, else the older fixed ``bm25/``)."""
@@ -336,31 +366,23 @@ class Index:
         ]
 
     def lexical_scores(self, query: str, top: int | None = None) -> dict[str, float]:
-        """BM25 scores of the chunks that match, best first; the ``top`` best if given."""
-        import bm25s
+        """BM25 scores of the chunks that match, best first (ties by chunk id); the
+        ``top`` best if given."""
+        from imr_assist.index.lexical import LexicalIndex
 
         if self._bm25 is None:
             with self.lock.shared():
-                target = self._bm25_current()
-                if target is None or not (target / "ids.json").exists():
+                folder = self._bm25_current()
+                if folder is None:
                     return {}
-                ids = json.loads((target / "ids.json").read_text())
-                if not ids:
-                    return {}
-                self._bm25 = (bm25s.BM25.load(str(target)), ids)
-        retriever, ids = self._bm25
-        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
-        vocab = tokens.vocab
-        inv = {v: k for k, v in vocab.items()}
-        words = [inv[t] for t in tokens.ids[0] if t in inv]
-        if not words:
-            return {}
-        scores = retriever.get_scores(words)  # type: ignore[attr-defined]
-        nz = np.flatnonzero(scores)
-        if top is not None and len(nz) > top:
-            nz = nz[np.argpartition(-scores[nz], top - 1)[:top]]
-        nz = nz[np.lexsort((nz, -scores[nz]))]  # best first, ties by position
-        return {ids[i]: float(scores[i]) for i in nz}
+                if not LexicalIndex.is_saved_in(folder):
+                    raise IndexStateError(
+                        f"the lexical index at {folder} is in an older format; run "
+                        f"`imr-assist ingest PATH --index {self.root}` once to rebuild it "
+                        "(unchanged letters are not parsed or embedded again)"
+                    )
+                self._bm25 = LexicalIndex.load(folder)
+        return self._bm25.top(query, top)
 
     # --- long-lived readers (chat, an Assistant) -----------------------------------
     def reader_state(self) -> tuple[int, str | None]:

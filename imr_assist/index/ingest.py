@@ -125,7 +125,7 @@ def ingest(
             reached("opened")
             _ingest_sources(idx, inputs, report, progress)
             if report.letters_indexed or not idx.lexical_is_current():
-                idx.rebuild_lexical()
+                idx.update_lexical()
             reached("done")
     except KeyboardInterrupt:
         report.seconds = time.perf_counter() - t0
