@@ -128,6 +128,8 @@ class ChatSession:
             kind = new.kind
         elif re.match(r"^\s*(?:and\s+)?which\b", question, re.IGNORECASE):
             kind = "list"
+        elif new.partial and not prev.partial:
+            kind = "list"  # "what had UR authorized before that?": the partial details
         edits: dict[str, object] = {}
         for name in ("regions", "letter_regions", "reasons", "topic", "corrections"):
             if getattr(new, name):

@@ -26,6 +26,7 @@ from imr_assist.answer.extractive import (
     CitationLedger,
     Evidence,
     ExtractiveWriter,
+    Found,
     decision_line,
     scope,
     subject,
@@ -42,6 +43,7 @@ from imr_assist.text import NormalizedText
 
 #: Sentences quoted per letter in a topic answer.
 TOPIC_QUOTES_PER_LETTER = 2
+_FACT_LABELS = {"credentials": "reviewer", "mechanism": "mechanism of injury:"}
 _LETTER_FIELDS = {
     "decision_date": "decision date",
     "date_of_injury": "date of injury",
@@ -65,6 +67,17 @@ _CASE_WORDS = re.compile(
 _FINDING = re.compile(r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?)\b", re.IGNORECASE)
 _CASE_REGION_WORDS = re.compile(
     _CASE_WORDS.pattern[:-3] + r"|fractur\w*|sprain\w*|strain\w*|tear|contusion|derangement)\b",
+    re.IGNORECASE,
+)
+
+
+# How an injury happened, as case summaries tell it.
+_MECHANISM = re.compile(
+    r"\bmechanism\s+of\s+(?:the\s+)?injury\b|\b(?:injured|hurt)\s+(?:his|her|their|the)\b[^.]{0,60}"
+    r"\b(?:while|when|after)\b|\bwhile\s+(?:lifting|carrying|working|pushing|pulling|moving|"
+    r"walking|climbing|loading|unloading|driving|bending|reaching)\b|\b(?:fell|fall(?:ing)?\s+(?:off|from|"
+    r"down|on))\b|\bslipped\b|\btripped\b|\bwas\s+struck\b|\bmotor\s+vehicle\s+accident\b|"
+    r"\bcumulative\s+trauma\b|\brepetitive\s+(?:motion|work|duties|use)\b",
     re.IGNORECASE,
 )
 
@@ -170,6 +183,14 @@ class PlanRunner:
             return False
         if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
             return False
+        if plan.decided_from and not (lt.decision_date or "") >= plan.decided_from:
+            return False
+        if plan.decided_to and not (lt.decision_date and lt.decision_date <= plan.decided_to):
+            return False
+        if plan.min_items is not None and len(lt.items) < plan.min_items:
+            return False
+        if plan.max_items is not None and len(lt.items) > plan.max_items:
+            return False
         if plan.all_decided and any(it.decision != plan.all_decided for it in lt.items):
             return False
         if plan.letter_regions:
@@ -207,6 +228,18 @@ class PlanRunner:
         own names hold the topic ("Which requests were retrospective?"), it is a
         property of those requests: the names decide, not rationales that mention it.
         """
+        if plan.phrases:
+            # any one of the names, each matched whole ("UDS / urine drug testing")
+            parts = [
+                self.topic_hits(replace(plan, topic=tuple(p.lower().split()), phrases=()), rows)
+                for p in plan.phrases
+            ]
+            found: dict[tuple[str, int | None], list[Evidence]] = {}
+            for part in parts:
+                for key, evs in part.found.items():
+                    found.setdefault(key, []).extend(e for e in evs if e not in found[key])
+            unused = tuple(w for w in plan.topic if all(w in p.unused for p in parts))
+            return TopicHits(found, unused, any(p.named for p in parts))
         stems = [_stem(w) for w in plan.topic]
         cands: list[tuple[tuple[str, int | None], str, Evidence, list[str], set[str], str]] = []
         seen_docs: set[str] = set()
@@ -217,7 +250,7 @@ class PlanRunner:
                 continue
             if r.doc_id not in seen_docs:
                 seen_docs.add(r.doc_id)
-                span = lt.spans.get("summary")
+                span = None if plan.in_rationale else lt.spans.get("summary")
                 if span is not None:
                     for c in self._sentences(nt, lt, span.start, span.end):
                         if plan.about_case and not (
@@ -247,7 +280,7 @@ class PlanRunner:
             and (need < 2 or _close_together(present, seq, need))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
-        found: dict[tuple[str, int | None], list[Evidence]] = {}
+        found = {}
         for key, name, ev in matched:
             if named and name != "treatment":
                 continue
@@ -301,6 +334,13 @@ class PlanRunner:
             )
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
+        f0 = result.filters
+        if plan.kind == "fact" and not (f0.case_number or f0.doc_ids or f0.names_letter):
+            return self._refuse(
+                result,
+                notices
+                + [f"name the letter (its case number) to ask for its {plan.fact or 'facts'}"],
+            )
         rows = self.rows(plan, result)
         lead: list[str] = []
         if not rows and result.filters.has_treatment and self._never_decided(plan, result):
@@ -315,7 +355,12 @@ class PlanRunner:
                 result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
             )
             plan = replace(
-                plan, topic=tuple(dict.fromkeys(said + plan.topic)), filters=f, topic_phrase=True
+                plan,
+                topic=tuple(dict.fromkeys(said)),
+                terms=plan.terms + plan.topic,
+                filters=f,
+                topic_phrase=True,
+                phrases=tuple(dict.fromkeys(m.lower() for m in result.filters.mentions)),
             )
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
@@ -469,6 +514,12 @@ class PlanRunner:
             notices=notices,
         )
 
+    def _partial(self, plan: QueryPlan, row: ItemRow, led: CitationLedger) -> str:
+        """For a question about partial certifications: what was asked and authorized."""
+        if not plan.partial:
+            return ""
+        return ExtractiveWriter._partial_note(Found(row, self.texts), led)
+
     def _cite_line(self, row: ItemRow, led: CitationLedger) -> str:
         lt = self.texts.letter(row.doc_id)
         if lt is None or row.item_index >= len(lt.items):
@@ -491,7 +542,9 @@ class PlanRunner:
             for span in keys:
                 quote = " ".join(lt.text[span.start : span.end].split())
                 marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
-            label = _LETTER_FIELDS.get(plan.fact or "", (plan.fact or "").replace("_", " "))
+            label = _LETTER_FIELDS.get(plan.fact or "") or _FACT_LABELS.get(
+                plan.fact or "", (plan.fact or "").replace("_", " ")
+            )
             lines.append(f"{name}: {label} {value} {marks}".rstrip())
         if len(doc_ids) > MAX_LISTED:
             lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
@@ -510,6 +563,23 @@ class PlanRunner:
             return getattr(lt.patient, fact), _spans(lt.patient.spans, [fact])
         if fact == "body_region":
             return self._injured_region(lt)
+        if fact == "credentials":
+            spec, a = self._fact_value(lt, "specialty")
+            lic, b = self._fact_value(lt, "licensure")
+            if spec is None and lic is None:
+                return None, []
+            said = "; ".join(
+                x for x in (spec and f"specialty {spec}", lic and f"licensed in {lic}") if x
+            )
+            return said, a + b
+        if fact == "mechanism":
+            for sentence in re.split(r"(?<=[.!?])\s+", lt.summary or ""):
+                if (
+                    _MECHANISM.search(sentence)
+                    and (located := self.texts.locate(lt.doc_id, sentence)) is not None
+                ):
+                    return f'"{located.quote}"', [located.span]
+            return None, []
         return None, []
 
     def _share(
@@ -599,6 +669,18 @@ class PlanRunner:
             return (lt.decision_date or "no decision date")[:4]
         if by == "sex":
             return lt.patient.sex or "sex not stated"
+        if by == "age":
+            age = lt.patient.age
+            if age is None:
+                return "age not stated"
+            if age < 30:
+                return "under 30"
+            if age >= 60:
+                return "60 and over"
+            return f"{age // 10 * 10}-{age // 10 * 10 + 9}"
+        if by == "items":
+            n = len(lt.items)
+            return f"{n} item{'s' if n != 1 else ''}"
         if by == "licensure":
             return (
                 "licensed in California"
@@ -680,7 +762,8 @@ class PlanRunner:
             for idx, ev in shown:
                 row = rowmap.get((doc_id, idx)) if idx is not None else None
                 where = f"{row.treatment} ({row.decision})" if row else "case summary"
-                parts.append(f'{where}: "{ev.quote}" {led.cite(ev)}')
+                note = self._partial(plan, row, led) if row else ""
+                parts.append(f'{where}: "{ev.quote}" {led.cite(ev)}{note}')
             if plan.unit == "decisions":
                 # every decision that discusses it is named, beyond the quotes shown
                 done = {idx for idx, _ in shown}
@@ -694,6 +777,7 @@ class PlanRunner:
                 also = [
                     f"{rowmap[(doc_id, i)].treatment} ({rowmap[(doc_id, i)].decision}) "
                     f"{self._cite_line(rowmap[(doc_id, i)], led)}".rstrip()
+                    + self._partial(plan, rowmap[(doc_id, i)], led)
                     for i in rest
                     if (doc_id, i) in rowmap
                 ]
@@ -741,6 +825,21 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append(f"reviewer licensed in {plan.licensed_in}")
     if plan.decided_in:
         parts.append(f"decided in {plan.decided_in}")
+    if plan.decided_from and plan.decided_to:
+        parts.append(f"decided {plan.decided_from} to {plan.decided_to}")
+    elif plan.decided_from:
+        parts.append(f"decided on or after {plan.decided_from}")
+    elif plan.decided_to:
+        parts.append(f"decided on or before {plan.decided_to}")
+    if plan.min_items is not None or plan.max_items is not None:
+        lo, hi = plan.min_items, plan.max_items
+        parts.append(
+            f"letters that decided {lo} item{'s' if lo != 1 else ''}"
+            if lo == hi
+            else f"letters that decided at least {lo} items"
+            if hi is None
+            else f"letters that decided at most {hi} items"
+        )
     if plan.reasons:
         parts.append("reason: " + ", ".join(REASON_LABELS[r].lower() for r in plan.reasons))
     if plan.all_decided:

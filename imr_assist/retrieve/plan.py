@@ -78,7 +78,7 @@ _DISCUSS = re.compile(
 )
 # "letters where every item was upheld", "all requests denied"
 _EVERY = re.compile(
-    r"\b(?:every|all|each)\s+(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
+    r"(?<!of )(?<!of the )\b(?:every|all|each)\s+(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
     r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b|"
     r"\b(?P<e>upheld|denied|overturned|approved)\s+(?:entirely|in\s+full|completely|fully|"
     r"in\s+(?:their|its)\s+entirety|across\s+the\s+board)\b|"
@@ -133,6 +133,7 @@ _REASON_PHRASES: list[tuple[str, str, re.Pattern[str]]] = [
 ]
 _REASON_CUE = re.compile(
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
+    r"lack\s+of|absence\s+of|cit(?:e|es|ed|ing)|missing|"
     r"without|lacking|reasons?|grounds|citing)\b",
     _I,
 )
@@ -141,20 +142,56 @@ _CUE = re.compile(
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
     r"on\s+the\s+grounds?\s+(?:of|that)|citing|cited|about|regarding|concerning|"
     r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
-    r"(?:had|have|has|were|was|mention|discuss|cite|lack)\w*|lacking|faulted|diagnosed)\b",
+    r"(?:had|have|has|were|was|mention|discuss|cite|lack)\w*|lacking|faulted|diagnosed|missing|"
+    r"lack\s+of)\b",
+    _I,
+)
+# "how many sessions / visits / tablets": a quantity inside a request, not a count of them.
+_QUANTITY = re.compile(
+    r"\bhow\s+many\s+(?:\w+\s+)?(?:sessions|visits|tablets|pills|capsules|refills|units|weeks|"
+    r"months|days|hours|patches|injections|treatments\s+per)\b",
+    _I,
+)
+_IN_RATIONALE = re.compile(
+    r"\b(?:reviewers?|IMR|physicians?|experts?)\s+(?:\w+\s+){0,2}?(?:say|said|says|write|wrote|writes|"
+    r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b",
     _I,
 )
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
-    r"\bpartial(?:ly)?\b|\bpartly\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
+    r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!\s+(?:because|due|for|on\s+the\s+grounds))|"
+    r"\boriginally\b|\bleft\s+for\s+IMR\b|\bthe\s+rest\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
     r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b|"
     r"\b(?:convert\w*|reduc\w*|cut)\s+(?:it\s+|them\s+)?(?:to|down|back)\b|"
-    r"\b(?:had\s+)?(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+(?:had\s+)?"
-    r"(?:already\s+)?authori[sz]ed\b|\balready\s+authori[sz]ed\b",
+    r"\b(?:had\s+|did\s+)?(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+"
+    r"(?:had\s+|already\s+)*(?:authori[sz]e|approve|certif[iy])\w*|\balready\s+authori[sz]ed\b|"
+    r"\brequested,?\s+(?:and\s+|what\s+(?:was\s+)?)?authori[sz]ed\b",
     _I,
 )
-_AGE_OVER = re.compile(r"\b(?:over|older\s+than|above|more\s+than)\s+(?P<n>\d{2})\b", _I)
-_AGE_UNDER = re.compile(r"\b(?:under|younger\s+than|below|less\s+than)\s+(?P<n>\d{2})\b", _I)
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
+_AGE_N = r"(?P<n>\d{2}|(?:twenty|thirty|forty|fifty|sixty|seventy)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)"
+_AGE_OVER = re.compile(
+    r"\b(?:over|older\s+than|above|more\s+than)\s+(?:the\s+age\s+of\s+)?"
+    + _AGE_N
+    + r"\b(?!\s*(?:items?|requests?|decisions?|%|percent))",
+    _I,
+)
+_AGE_UNDER = re.compile(
+    r"\b(?:under|younger\s+than|below|less\s+than)\s+(?:the\s+age\s+of\s+)?"
+    + _AGE_N
+    + r"\b(?!\s*(?:items?|requests?|decisions?|%|percent))",
+    _I,
+)
+_ONES = "one two three four five six seven eight nine".split()
+
+
+def _age_number(said: str) -> int:
+    if said.isdigit():
+        return int(said)
+    head, *rest = re.split(r"[\s-]", said.lower())
+    return _TENS[head] + (_ONES.index(rest[0]) + 1 if rest else 0)
+
+
 _AGE_RANGE = re.compile(r"\b(?:aged?|ages)\s+(?P<a>\d{2})\s*(?:-|to|and)\s*(?P<b>\d{2})\b", _I)
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
@@ -188,6 +225,23 @@ _LICENSED = re.compile(
 # Group-by: "by reviewer specialty", "differ by specialty", "per month", "for each drug".
 _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
+        "age",
+        re.compile(
+            r"\b(?:by|per|across|for\s+each)\s+(?:the\s+)?(?:(?:patient|worker|injured\s+worker|"
+            r"claimant)'?s?\s+)?age(?:\s+(?:group|band|bracket|range)s?)?\b|\bage\s+(?:groups?|bands?|"
+            r"brackets?)\b|\bby\s+decade\b",
+            _I,
+        ),
+    ),
+    (
+        "items",
+        re.compile(
+            r"\b(?:by|per)\s+(?:the\s+)?number\s+of\s+(?:items|requests|decisions)\b|\b(?:items|"
+            r"requests|decisions)\s+per\s+letter\b|\b1\s+item,\s+2\s+items\b|\bone\s+item,\s+two\s+items\b",
+            _I,
+        ),
+    ),
+    (
         "specialty",
         re.compile(
             r"\b(?:by|per|for\s+each|across|differ\w*\s+(?:by|across|between))\s+(?:the\s+)?(?:reviewer'?s?\s+)?(?:specialt\w*|board\s+certification|reviewer\s+type)\b",
@@ -211,7 +265,7 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "sex",
         re.compile(
-            r"\b(?:by|per|across)\s+(?:the\s+)?(?:patient'?s?\s+|worker'?s?\s+|injured\s+worker'?s?\s+)?(?:sex|gender)\b|\bsex\s+of\s+the\b|\bmen\s+(?:vs\.?|versus|and)\s+women\b",
+            r"\b(?:by|per|across)\s+(?:the\s+)?(?:patient'?s?\s+|worker'?s?\s+|injured\s+worker'?s?\s+)?(?:sex|gender)\b|\bsex\s+of\s+the\b|\b(?:men|males?)\s+(?:vs\.?|versus|and|or)\s+(?:women|females?)\b|\b(?:women|females?)\s+(?:vs\.?|versus|and|or)\s+(?:men|males?)\b",
             _I,
         ),
     ),
@@ -245,6 +299,32 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"\bpartial\w*\b.*\b(?:vs\.?|versus)\b.*\b(?:full|whole|denials?)\b", _I),
     ),
 ]
+# Letters by how many items they decided: "more than one item", "a single request".
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_MORE_ITEMS = re.compile(
+    r"\b(?:more\s+than\s+(?P<n>one|two|three|four|five|\d+)|(?P<m>multiple|several)|at\s+least\s+"
+    r"(?P<k>two|three|four|five|\d+))\s+(?:items?|requests?|decisions?|treatments?|disputed\s+items?)\b",
+    _I,
+)
+_ONE_ITEM = re.compile(
+    r"\b(?:only\s+one|just\s+one|a\s+single|one\s+single|exactly\s+one)\s+(?:items?|requests?|"
+    r"decisions?|treatments?|disputed\s+item)\b|\bsingle[\s-](?:item|request|decision)\b",
+    _I,
+)
+# Decision dates as a range: "between February 1 and February 10, 2017", "from 1/1/2017 to 1/15/2017".
+_DATE = (
+    r"(?:(?:" + "|".join(_MONTH_NAMES) + r")\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
+    r"\d{1,2}/\d{1,2}/(?:20)?\d{2}|20\d{2}-\d{2}-\d{2})"
+)
+_DATE_RANGE = re.compile(
+    r"\b(?:between|from)\s+(?P<a>"
+    + _DATE
+    + r")\s+(?:and|to|through|until|-)\s+(?P<b>"
+    + _DATE
+    + r")",
+    _I,
+)
+_DATE_BOUND = re.compile(r"\b(?P<op>before|after|since|until|by)\s+(?P<a>" + _DATE + r")", _I)
 
 # Fields no letter holds: the names of the worker, the physicians, the employer and the
 # insurer are redacted; IMR reviewers are anonymous.
@@ -295,6 +375,18 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
 
 # Letter facts beyond query.FACT_RULES, each the Letter attribute it reads.
 FACTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "credentials",
+        re.compile(r"\b(?:credentials?|qualifications?|qualified)\b", _I),
+    ),
+    (
+        "mechanism",
+        re.compile(
+            r"\bmechanism\s+of\s+(?:the\s+)?injury\b|\bhow\s+(?:did|was|were)\b[^?]{0,40}\b"
+            r"(?:get\s+hurt|got\s+hurt|hurt|injur\w*)\b|\bwhat\s+caused\s+(?:the|his|her)\s+injur",
+            _I,
+        ),
+    ),
     (
         "ur_denial_date",
         re.compile(
@@ -374,7 +466,9 @@ _STOP = frozenset(
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
     part portion remainder remaining authorized authorize authorization rest utilization
-    noting note noted notes least one any prior previous earlier include includes
+    noting note noted notes least one any prior previous earlier found deemed considered judged
+    specifically particular particularly exactly actually really came come comes turned
+    turn out where's up partly include includes
     included including contain contains containing""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
@@ -431,6 +525,10 @@ class QueryPlan:
     sex: str | None = None
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
+    decided_from: str | None = None  # ISO dates, inclusive
+    decided_to: str | None = None
+    min_items: int | None = None  # letters that decided at least / at most this many items
+    max_items: int | None = None
     topic: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # other unused words: they rank passages, restrict nothing
     absent: str | None = None
@@ -440,6 +538,9 @@ class QueryPlan:
     discusses: bool = False
     # The topic is a name ("urine drug screens"): every word of it must be in a passage.
     topic_phrase: bool = False
+    phrases: tuple[str, ...] = ()  # with topic_phrase: any one of these names, whole
+    # "What do reviewers say about X": the rationales, not the case histories.
+    in_rationale: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -454,13 +555,29 @@ class QueryPlan:
             or self.age_max is not None
             or self.licensed_in
             or self.decided_in
+            or self.decided_from
+            or self.decided_to
+            or self.min_items is not None
+            or self.max_items is not None
             or self.sex
         )
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "unit": self.unit}
         out["filters"] = self.filters.as_dict()
-        for key in ("group_by", "measure", "fact", "licensed_in", "sex", "decided_in", "absent"):
+        for key in (
+            "group_by",
+            "measure",
+            "fact",
+            "licensed_in",
+            "sex",
+            "decided_in",
+            "decided_from",
+            "decided_to",
+            "min_items",
+            "max_items",
+            "absent",
+        ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.regions:
@@ -488,8 +605,46 @@ class QueryPlan:
         return out
 
 
+# Misspelt question words, too short for the edit-distance readers below.
+_QUESTION_TYPOS = {
+    "whn": "when",
+    "wehn": "when",
+    "wen": "when",
+    "wht": "what",
+    "waht": "what",
+    "wat": "what",
+    "hw": "how",
+    "hwo": "how",
+    "wich": "which",
+    "whcih": "which",
+    "wihch": "which",
+    "whihc": "which",
+    "wy": "why",
+    "whay": "why",
+    "unti": "unit",
+    "untis": "units",
+    "uint": "unit",
+    "reqs": "requests",
+}
+
+
 def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Misspelt treatment names read as the lexicon entry they are one edit from."""
+    typos: list[tuple[str, str]] = []
+
+    def typo(m: re.Match[str]) -> str:
+        fixed = _QUESTION_TYPOS.get(m.group(0).lower())
+        if fixed is None:
+            return m.group(0)
+        typos.append((m.group(0), fixed))
+        return fixed
+
+    question = _WORD.sub(typo, question)
+    out, fixes = _correct_names(question)
+    return out, tuple(typos) + fixes
+
+
+def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     lex = get_lexicon()
     found = lex.find_all(question)
     covered = [(m.start, m.end) for m in found]
@@ -602,7 +757,7 @@ def read_question(question: str) -> QueryPlan:
     corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
     q = corrected
     filters = parse_question(q)
-    filters = _with_combined_services(filters)
+    filters = _with_class_generics(_with_combined_services(filters))
     kind = question_kind(q)
     used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
 
@@ -623,6 +778,7 @@ def read_question(question: str) -> QueryPlan:
             break
     fact = None
     fact_without_letter = False
+    asked_fact = None
     letter_fact = fact_asked(q)
     if group_by is None and letter_fact and letter_fact != "reviewer_name":
         fact = letter_fact
@@ -673,14 +829,16 @@ def read_question(question: str) -> QueryPlan:
         )
         filters = replace(filters, decision=decision_asked(blanked))
     sex = None
-    if fact != "sex" and (m := use(_SEX_Q.search(q))):
+    if fact != "sex" and group_by != "sex" and (m := use(_SEX_Q.search(q))):
         sex = "female" if m.group(0).lower().startswith(("f", "w")) else "male"
     age_min = age_max = None
-    if m := use(_AGE_OVER.search(q)):
-        age_min = int(m["n"]) + 1
-    if m := use(_AGE_UNDER.search(q)):
-        age_max = int(m["n"]) - 1
-    if m := use(_AGE_RANGE.search(q)):
+    if group_by == "age":
+        pass  # "by age group (under 30, 30s, 40s ...)": the ages name the groups
+    elif m := use(_AGE_OVER.search(q)):
+        age_min = _age_number(m["n"]) + 1
+    if group_by != "age" and (m := use(_AGE_UNDER.search(q))):
+        age_max = _age_number(m["n"]) - 1
+    if group_by != "age" and (m := use(_AGE_RANGE.search(q))):
         age_min, age_max = int(m["a"]), int(m["b"])
     licensed = None
     if group_by != "licensure" and (m := use(_LICENSED.search(q))):
@@ -694,9 +852,30 @@ def read_question(question: str) -> QueryPlan:
             used.extend((d.start(), d.end()) for d in re.finditer(r"\bdat(?:e|es|ed)\b", q, _I))
             if m["month"]:
                 decided_in += f"-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+    decided_from = decided_to = None
+    if m := use(_DATE_RANGE.search(q)):
+        year = re.search(r"20\d{2}", m.group(0))
+        decided_from = _iso_day(m["a"], year.group(0) if year else None)
+        decided_to = _iso_day(m["b"], year.group(0) if year else None)
+        decided_in = None
+    elif m := use(_DATE_BOUND.search(q)):
+        day = _iso_day(m["a"], None)
+        if m["op"].lower() in ("before", "until", "by"):
+            decided_to = day
+        else:
+            decided_from = day
+    min_items = max_items = None
+    if m := use(_MORE_ITEMS.search(q)):
+        said = m["n"] or m["k"]
+        n = 2 if m["m"] else (int(said) if said.isdigit() else _NUMBER_WORDS[said.lower()])
+        min_items = n + 1 if m["n"] else n
+        unit = "letters"
+    elif m := use(_ONE_ITEM.search(q)):
+        min_items = max_items = 1
+        unit = "letters"
     if fact and not (filters.case_number or filters.names_letter):
-        fact = None  # a letter fact needs a letter: "which requests ... body part" is not one
-        fact_without_letter = kind == "fact"
+        fact_without_letter = True
+        asked_fact, fact = fact, None  # a letter fact needs a letter
     discusses = _DISCUSS.search(q) is not None
     measure = None
     if fact:
@@ -734,14 +913,22 @@ def read_question(question: str) -> QueryPlan:
         or age_max is not None
         or licensed
         or decided_in
+        or decided_from
+        or decided_to
+        or min_items is not None
     )
-    if fact_without_letter and kind == "fact":
+    if fact_without_letter and kind in ("fact", "general"):
+        kind, fact = "fact", asked_fact  # "what specialty was the reviewer?": which letter?
         # "how many letters have a decision date in February 2017?" counts letters;
         # "what is the case number?" names no letter, and stays a fact no letter answers.
         if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
             kind = "count"
         elif restricts:
             kind = "list"
+        if kind != "fact":
+            fact = None
+    if kind == "count" and _QUANTITY.search(q):
+        kind = "list"  # "how many sessions were requested": the requests say, not a count
     if not restricts and terms and kind not in ("fact", "absent", "group"):
         # Nothing else narrows the question ("Which requests were retrospective?"): its
         # remaining words are what it is about.
@@ -774,12 +961,43 @@ def read_question(question: str) -> QueryPlan:
         sex=sex,
         measure=measure,
         decided_in=decided_in,
+        decided_from=decided_from,
+        decided_to=decided_to,
+        min_items=min_items,
+        max_items=max_items,
         topic=topic,
         terms=terms,
         absent=absent,
         corrections=fixes,
         discusses=discusses,
+        in_rationale=bool(_IN_RATIONALE.search(q)),
     )
+
+
+def _iso_day(said: str, year: str | None) -> str | None:
+    """A date as a question writes it, as ISO: "February 10, 2017", "2/10/17"."""
+    from imr_assist.parse.fields import iso_date
+
+    said = re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", said.strip())
+    m = re.match(r"(?P<month>[A-Za-z]+)\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>20\d{2}))?$", said)
+    if m:
+        y = m["year"] or year
+        if y is None:
+            return None
+        return f"{y}-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}-{int(m['day']):02d}"
+    return iso_date(said)
+
+
+def _with_class_generics(f: QueryFilters) -> QueryFilters:
+    """A drug class also finds its drugs in other forms: "muscle relaxants" finds Tabradol,
+    cyclobenzaprine in a compounded suspension, by its generic."""
+    if not f.classes:
+        return f
+    generics = list(f.generics)
+    for entry in get_lexicon().entries:
+        if entry.generic and entry.drug_class in f.classes and entry.generic not in generics:
+            generics.append(entry.generic)
+    return replace(f, generics=generics) if generics != f.generics else f
 
 
 def _with_combined_services(f: QueryFilters) -> QueryFilters:
@@ -789,8 +1007,9 @@ def _with_combined_services(f: QueryFilters) -> QueryFilters:
         return f
     names = list(f.names_without_generic)
     for entry in get_lexicon().entries:
-        words = set(entry.canonical.lower().split())
-        if entry.generic or "and" not in words or entry.canonical in names:
+        words = set(re.split(r"[\s/]+", entry.canonical.lower()))
+        combined = "and" in entry.canonical.lower().split() or "/" in entry.canonical
+        if entry.generic or not combined or entry.canonical in names:
             continue
         if any(set(n.lower().split()) <= words for n in f.names_without_generic):
             names.append(entry.canonical)
