@@ -190,3 +190,128 @@ def test_chat_follow_ups_edit_the_plan(assistant: Assistant) -> None:
     overturned = of("Physical therapy", "overturned")
     assert overturned and over.answered
     assert cited_items(assistant, over) == overturned
+
+
+def letters(a: Assistant):
+    for doc_id in a.index.catalog.doc_ids():
+        letter = a.texts.letter(doc_id)
+        assert letter is not None
+        yield letter
+
+
+def cited_letters(ans: Answer) -> set[str]:
+    return {c.doc_id for c in ans.citations}
+
+
+def test_share_of_letters_is_out_of_letters(assistant: Assistant) -> None:
+    every = [lt for lt in letters(assistant) if all(it.decision == "upheld" for it in lt.items)]
+    total = len(list(letters(assistant)))
+    ans = ask(assistant, "What percent of letters had every item upheld?")
+    n = len(every)
+    assert ans.answered and ans.answer.startswith(
+        f"{n} of {total} letters ({100 * n / total:.0f}%)"
+    )
+    assert cited_letters(ans) == {lt.doc_id for lt in every}
+
+
+def test_decision_date_range_selects_letters(assistant: Assistant) -> None:
+    inside = {
+        lt.doc_id
+        for lt in letters(assistant)
+        if lt.decision_date and "2017-02-01" <= lt.decision_date <= "2017-02-10"
+    }
+    assert inside  # the ten letters include some
+    ans = ask(assistant, "Which letters were decided between February 1 and February 10, 2017?")
+    assert ans.plan and ans.plan["decided_from"] == "2017-02-01"
+    assert ans.answered and cited_letters(ans) == inside
+
+
+def test_letters_by_number_of_items(assistant: Assistant) -> None:
+    many = {lt.doc_id for lt in letters(assistant) if len(lt.items) > 1}
+    ans = ask(assistant, "How many letters decided more than one item?")
+    assert ans.answered and ans.answer.startswith(f"{len(many)} letters")
+    assert cited_letters(ans) == many
+    groups = ask(assistant, "How many letters decided 1 item, 2 items, 3 items and so on?")
+    for n in {len(lt.items) for lt in letters(assistant)}:
+        k = sum(1 for lt in letters(assistant) if len(lt.items) == n)
+        assert f"- {n} item{'s' if n != 1 else ''}: {k} letters" in groups.answer
+
+
+def test_letter_facts_beyond_the_cover_block(assistant: Assistant) -> None:
+    ans = ask(assistant, "What are the reviewer credentials in CM16-0232543?")
+    lt = next(x for x in letters(assistant) if x.case_number == "CM16-0232543")
+    assert ans.answered
+    assert all(v in ans.answer for v in lt.reviewer.specialties + lt.reviewer.licensure)
+    hurt = ask(assistant, "How did the worker in CM16-0232543 get hurt?")
+    summary = next(x for x in letters(assistant) if x.case_number == "CM16-0232543").summary
+    assert hurt.answered and "mechanism of injury" in hurt.answer and "fall" in hurt.answer
+    assert hurt.citations and all(c.quote in (summary or "") for c in hurt.citations)
+    typo = ask(assistant, "whn was CM16-0234202 decidded")
+    assert typo.answered and "2017-01-06" in typo.answer
+    assert {"asked": "whn", "read_as": "when"} in (typo.plan or {}).get("corrections", [])
+
+
+def test_topic_in_the_requests_own_names(assistant: Assistant) -> None:
+    named = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "retrospective" in it.treatment.lower()
+    }
+    assert len(named) >= 3
+    ans = ask(assistant, "Which requests were retrospective?")
+    assert ans.answered and cited_items(assistant, ans) == named
+    assert "as part of the request" in ans.answer
+
+
+def test_topic_words_no_letter_holds_are_named(assistant: Assistant) -> None:
+    ans = ask(assistant, "Which decisions mention the zebra protocol and the CURES database?")
+    assert any("could not use 'zebra protocol'" in n for n in ans.notices)
+    assert ans.answered
+    with_cures = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "cures" in (it.rationale or "").lower()
+    }
+    assert cited_items(assistant, ans) <= with_cures
+    # half the topic unknown: nothing is matched on the rest alone
+    none = ask(assistant, "Which decisions mention zebra protocols for llamas and the database?")
+    assert not none.answered
+
+
+def test_treatment_no_letter_decided_is_searched_by_its_name(assistant: Assistant) -> None:
+    ans = ask(assistant, "Were there any psychiatric treatment requests?")
+    assert ans.answered and ans.answer.startswith("No Psychiatric consultation request was decided")
+    assert cited_letters(ans) and cited_letters(ans) <= {
+        lt.doc_id for lt in letters(assistant) if "psychiatric" in (lt.text or "").lower()
+    }
+    assert all("psychiatric" in c.quote.lower() for c in ans.citations if not c.treatment)
+    butrans = ask(assistant, "What did IMR decide about Butrans patches?")
+    assert not butrans.answered  # no Butrans: "patches" alone is not the question
+
+
+def test_chat_pronouns_and_bare_follow_ups(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    ortho = {
+        lt.doc_id
+        for lt in letters(assistant)
+        if any("Orthopedic" in s for s in lt.reviewer.specialties)
+    }
+    first = chat.ask("Which letters were reviewed by an orthopedic surgeon?")
+    assert first.answered and cited_letters(first) == ortho
+    over = chat.ask("which of their decisions were overturned?")
+    expected = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if lt.doc_id in ortho and it.decision == "overturned"
+    }
+    assert expected and over.answered and cited_items(assistant, over) == expected
+    upheld = chat.ask("and how many did they uphold?")
+    n = sum(1 for lt, it in all_items(assistant) if lt.doc_id in ortho and it.decision == "upheld")
+    assert upheld.answer.startswith(f"{n} of ")
+    chat.reset()
+    chat.ask("What was decided in CM16-0246487?")
+    spec = chat.ask("what specialty was the reviewer?")
+    assert spec.answered and "Orthopedic Surgery" in spec.answer
+    assert ask(assistant, "what specialty was the reviewer?").answered is False  # no letter named
