@@ -18,10 +18,11 @@ from imr_assist.models import Answer, Citation, Item, Letter
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult
 from imr_assist.retrieve.query import QueryFilters, fact_asked
+from imr_assist.settings import DEFAULTS
 from imr_assist.text import clean, normalize
 
-#: Below this dense similarity, an unfiltered question is taken as off-topic.
-MIN_RELEVANCE = 0.30
+# Answer limits: settings.AnswerSettings (the values and why); these are the defaults.
+MIN_RELEVANCE = DEFAULTS.answer.min_relevance
 
 
 @dataclass
@@ -131,16 +132,11 @@ def scope(f: QueryFilters) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-#: Items quoted per reason category; the counts always cover every matching item.
-EXAMPLES_PER_REASON = 3
-#: Items listed one per line before the rest are summed up as "and N more".
-MAX_LISTED = 40
-#: Items quoted per treatment and decision in a comparison.
-COMPARED_PER_SIDE = 5
-#: Treatments (or classes) shown side by side in a comparison.
-MAX_GROUPS = 8
-#: Letters shown by a case summary.
-MAX_LETTERS = 5
+EXAMPLES_PER_REASON = DEFAULTS.answer.examples_per_reason
+MAX_LISTED = DEFAULTS.answer.max_listed
+COMPARED_PER_SIDE = DEFAULTS.answer.compared_per_side
+MAX_GROUPS = DEFAULTS.answer.max_groups
+MAX_LETTERS = DEFAULTS.answer.max_letters
 
 
 class Found:

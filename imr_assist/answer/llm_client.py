@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from imr_assist.openai_http import (
     scrub,
     snippet,
 )
+from imr_assist.settings import openai_environment
 from imr_assist.urls import redact_url
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def is_loopback(url: str | None) -> bool:
 
 def default_timeout(base_url: str | None) -> float:
     """Seconds per request when none is configured: longer for a model on this machine."""
-    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    url = base_url or openai_environment().base_url or None
     return LOCAL_TIMEOUT if is_loopback(url) else REMOTE_TIMEOUT
 
 
@@ -185,8 +185,9 @@ class LLMClient:
         if config.max_retries < 0:
             raise ConfigError(f"LLM max_retries must be 0 or more, got {config.max_retries!r}")
         self.config = config
-        base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = config.api_key or os.environ.get("OPENAI_API_KEY") or None
+        env = openai_environment()
+        base_url = config.base_url or env.base_url or None
+        key = config.api_key or env.key() or None
         if key is None:
             if base_url is None:
                 raise ConfigError(

@@ -16,11 +16,13 @@ from typing import Any
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from imr_assist.models import Chunk, Letter
+from imr_assist.settings import DEFAULTS
 from imr_assist.text import NormalizedText, normalize
 
 TokenCounter = Callable[[list[str]], list[int]]
 
-OVERLAP_TOKENS = 32
+# settings.ChunkingSettings (the value and why; it is part of the index fingerprint).
+OVERLAP_TOKENS = DEFAULTS.chunking.overlap_tokens
 
 
 def item_header(treatment: str, decision: str) -> str:

@@ -27,6 +27,7 @@ from imr_assist.openai_http import (
     one_line,
     scrub,
 )
+from imr_assist.settings import openai_environment
 from imr_assist.urls import redact_url
 
 if TYPE_CHECKING:
@@ -401,12 +402,11 @@ class OpenAIEmbedder:
         if batch_size < 1 or concurrency < 1:
             raise ConfigError("embedding batch size and concurrency must be at least 1")
         self.model = model.strip()
-        self._base_url = (
-            base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        ).strip()
+        env = openai_environment()
+        self._base_url = (base_url or env.base_url or "https://api.openai.com/v1").strip()
         self.base_url = redact_url(self._base_url)
         # Kept private and out of repr and messages; local servers ignore the key.
-        self.__api_key = api_key or os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
+        self.__api_key = api_key or env.key() or PLACEHOLDER_KEY
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.max_tokens = max_tokens

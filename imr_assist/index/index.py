@@ -228,7 +228,10 @@ class Index:
             )
         if schema is None:  # only a new index is written to here, not every reader's
             catalog.set_meta("schema", SCHEMA_VERSION)
-        return cls(settings, catalog)
+        index = cls(settings, catalog)
+        if not create:  # an ingest checks after its --reset (ensure_embedder_matches)
+            index._check_chunker()
+        return index
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -241,8 +244,20 @@ class Index:
         return VectorStore(path=self.root / CHROMA_DIR, lock=self.lock)
 
     # --- embedder identity -------------------------------------------------------
+    def _check_chunker(self) -> None:
+        """Refuse an index chunked under other settings (``Settings.chunker_fingerprint``)."""
+        recorded = self.catalog.get_meta("chunker")
+        current = self.settings.chunker_fingerprint()
+        if recorded is not None and recorded != current:
+            raise IndexStateError(
+                f"index at {self.root} was built with {recorded}, not {current}; rebuild it "
+                f"with `imr-assist ingest PATH --index {self.root} --reset`"
+            )
+
     def ensure_embedder_matches(self) -> None:
-        """Record the embedder on first use; refuse to mix vectors from two models."""
+        """Record the embedder on first use; refuse to mix vectors from two models, or
+        chunks from two chunkers."""
+        self._check_chunker()
         recorded = self.catalog.get_meta("embedder")
         name = self.embedder.name
         if recorded is None or (recorded != name and redact_urls_in(recorded) == name):
@@ -254,6 +269,16 @@ class Index:
                 f"not {name!r}; "
                 "use the same embedder settings, or rebuild with `imr-assist ingest PATH --reset`"
             )
+
+    def record_fingerprint(self) -> None:
+        """Write what shaped this index (``Settings.index_fingerprint``): ingest does, after
+        ``ensure_embedder_matches``; ``chunker`` is what ``open`` checks."""
+        for key, value in (
+            ("chunker", self.settings.chunker_fingerprint()),
+            ("fingerprint", self.settings.index_fingerprint(self.embedder.name)),
+        ):
+            if self.catalog.get_meta(key) != value:
+                self.catalog.set_meta(key, value)
 
     def query_vector(self, text: str) -> np.ndarray:
         self.ensure_embedder_matches()

@@ -36,11 +36,11 @@ from imr_assist.index.index import Index, IndexLock
 from imr_assist.models import Chunk, Letter
 from imr_assist.parse import parse_text
 from imr_assist.parse.loaders import SourceFile, expand_paths, read_letter_text
-from imr_assist.settings import Settings
+from imr_assist.settings import DEFAULTS, Settings
 
-#: Letters embedded and committed together; bounds memory and the work a crash
-#: loses. Sixteen letters are about a hundred chunks: full batches for the model.
-BATCH_LETTERS = 16
+# Letters per batch, and batches between two stages: settings.IndexSettings (the values
+# and why). This is the default batch size.
+BATCH_LETTERS = DEFAULTS.index.batch_letters
 
 
 @dataclass
@@ -121,6 +121,7 @@ def ingest(
             if reset:
                 idx.reset()
             idx.ensure_embedder_matches()
+            idx.record_fingerprint()
             idx.cleanup_orphans()
             reached("opened")
             _ingest_sources(idx, inputs, report, progress)
@@ -142,11 +143,6 @@ def _held(idx: Index | None) -> int | None:
         return None
 
 
-#: Batches waiting between two pipeline stages: enough to keep the model busy while the
-#: next batch is parsed and the last one is written, few enough to bound memory.
-PIPELINE_DEPTH = 2
-
-
 def _ingest_sources(
     idx: Index, inputs: Sequence[str | Path], report: IngestReport, progress: ProgressFn | None
 ) -> None:
@@ -165,15 +161,19 @@ def _ingest_sources(
     sources = expand_paths(inputs, on_error=report.failures.append)
     embedder = idx.embedder
     stop = threading.Event()
-    parsed: queue.Queue[object] = queue.Queue(PIPELINE_DEPTH)
-    embedded: queue.Queue[object] = queue.Queue(PIPELINE_DEPTH)
+    tuning = idx.settings.index
+    parsed: queue.Queue[object] = queue.Queue(tuning.pipeline_depth)
+    embedded: queue.Queue[object] = queue.Queue(tuning.pipeline_depth)
     # The parse stage looks letters up in the catalog through its own connection.
     lookup = Catalog(idx.catalog.path)
     cache = _VectorCache()
 
     def parse_stage() -> None:
         try:
-            for batch in _batches(lookup, sources, report, progress, embedder, stop):
+            batches = _batches(
+                lookup, sources, report, progress, embedder, stop, tuning.batch_letters
+            )
+            for batch in batches:
                 _put(parsed, batch, stop)
         except BaseException as err:  # noqa: BLE001 - re-raised on the writing thread
             _put(parsed, _Failed(err), stop)
@@ -277,8 +277,9 @@ def _batches(
     progress: ProgressFn | None,
     embedder: Embedder,
     stop: threading.Event,
+    size: int = BATCH_LETTERS,
 ) -> Iterator[_Batch]:
-    """Stage 1: new and changed letters, parsed and chunked, ``BATCH_LETTERS`` at a time."""
+    """Stage 1: new and changed letters, parsed and chunked, ``size`` at a time."""
     total = len(sources)
     batch: list[tuple[Letter, bool]] = []
     batched: dict[str, Letter] = {}  # sha256 -> letter taken in this run
@@ -311,7 +312,7 @@ def _batches(
                 batched[letter.sha256] = letter
                 replacing = lookup.doc_sha(letter.doc_id) is not None
                 batch.append((letter, replacing))
-                if len(batch) >= BATCH_LETTERS:
+                if len(batch) >= size:
                     yield _chunked(batch, embedder)
                     batch = []
         if progress:

@@ -23,11 +23,6 @@ from imr_assist.retrieve.query import (
     specialty_matches,
 )
 
-#: Reciprocal rank fusion constant (the usual 60: later ranks still count a little).
-RRF_K = 60
-#: Candidates taken from each list before fusion.
-CANDIDATES = 50
-
 
 @dataclass
 class Hit:
@@ -225,18 +220,19 @@ def search(
 def _rank(index: Index, question: str, k: int, f: QueryFilters) -> list[Hit]:
     """Dense and lexical candidates that match ``f``, fused by RRF: the ``k`` best."""
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
-    dense = index.store.query(index.query_vector(question), CANDIDATES, where)
+    tuning = index.settings.retrieval  # candidates per list, RRF constant
+    dense = index.store.query(index.query_vector(question), tuning.candidates, where)
     dense = [(i, s) for i, s in dense]
-    lex_top = list(index.lexical_scores(question, top=CANDIDATES * 4).items())
+    lex_top = list(index.lexical_scores(question, top=tuning.candidates * 4).items())
     ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lex_top]))
     chunks = index.catalog.chunks_by_id(ids)  # committed chunks only
     dense = [(i, s) for i, s in dense if i in chunks and _meta_matches(chunks[i].metadata, f)]
     lexical = [(i, s) for i, s in lex_top if i in chunks and _meta_matches(chunks[i].metadata, f)]
-    lexical = lexical[:CANDIDATES]
+    lexical = lexical[: tuning.candidates]
     fused: dict[str, float] = {}
     for ranked in (dense, lexical):
         for rank, (cid, _) in enumerate(ranked):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (tuning.rrf_k + rank + 1)
     dense_map, lex_map = dict(dense), dict(lexical)
     order = sorted(fused, key=lambda c: (-fused[c], c))[:k]
     return [
