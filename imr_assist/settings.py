@@ -158,6 +158,11 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(
         700, ge=16, le=32_000, description="Most tokens the LLM may write per reply"
     )
+    read_plans: bool = Field(
+        False,
+        description="Let the LLM read questions into plans (checked; the rule reader is "
+        "the fallback)",
+    )
 
 
 class OpenAISettings(BaseModel):
@@ -188,6 +193,7 @@ FLAT: dict[str, tuple[str, str, str | None]] = {
     "llm_max_retries": ("llm", "max_retries", "IMR_ASSIST_LLM_RETRIES"),
     "llm_evidence_tokens": ("llm", "evidence_tokens", "IMR_ASSIST_LLM_EVIDENCE_TOKENS"),
     "llm_max_tokens": ("llm", "max_tokens", "IMR_ASSIST_LLM_MAX_TOKENS"),
+    "llm_read_plans": ("llm", "read_plans", "IMR_ASSIST_LLM_PLANS"),
     "k": ("retrieval", "k", "IMR_ASSIST_K"),
     "openai_base_url": ("openai", "base_url", "OPENAI_BASE_URL"),
     "openai_api_key": ("openai", "api_key", "OPENAI_API_KEY"),
@@ -213,19 +219,7 @@ class Settings(BaseModel):
     @classmethod
     def _nest_flat_names(cls, data: Any) -> Any:
         """``Settings(index_dir=..., k=...)``: flat names go into their sections."""
-        if not isinstance(data, dict) or not any(name in FLAT for name in data):
-            return data
-        out: dict[str, Any] = {}
-        for name, value in data.items():
-            if name not in FLAT:
-                out[name] = value
-                continue
-            section, field, _var = FLAT[name]
-            current = out.get(section)
-            if isinstance(current, BaseModel):
-                current = current.model_dump()
-            out[section] = {**(current or {}), field: value}
-        return out
+        return _nested(data) if isinstance(data, dict) else data
 
     @classmethod
     def load(cls, **flags: Any) -> Settings:
@@ -239,7 +233,7 @@ class Settings(BaseModel):
     def with_flags(self, **flags: Any) -> Self:
         """A copy with these flat names (``llm_model=...``) or sections replaced."""
         data = self.model_dump()
-        data.update(type(self)._nest_flat_names(flags))
+        data.update(_nested(flags))
         try:
             return type(self)(**data)
         except ValidationError as err:
@@ -330,6 +324,10 @@ class Settings(BaseModel):
         return self.llm.evidence_tokens
 
     @property
+    def llm_read_plans(self) -> bool:
+        return self.llm.read_plans
+
+    @property
     def llm_max_tokens(self) -> int:
         return self.llm.max_tokens
 
@@ -342,10 +340,6 @@ class Settings(BaseModel):
         return self.openai.base_url
 
 
-#: The defaults, for modules that need a tuning value where no ``Settings`` is passed.
-DEFAULTS = Settings()
-
-
 def openai_environment() -> OpenAISettings:
     """The OpenAI endpoint and key the environment names (for clients built without
     ``Settings``)."""
@@ -356,6 +350,23 @@ def openai_environment() -> OpenAISettings:
         )
     except ValidationError as err:
         raise _config_error(err) from None
+
+
+def _nested(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each flat name (``FLAT``) moved into its section."""
+    if not any(name in FLAT for name in data):
+        return data
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in FLAT:
+            out[name] = value
+            continue
+        section, field, _var = FLAT[name]
+        current = out.get(section)
+        if isinstance(current, BaseModel):
+            current = current.model_dump()
+        out[section] = {**(current or {}), field: value}
+    return out
 
 
 def _environment() -> dict[str, str]:
@@ -388,3 +399,7 @@ def _config_error(err: ValidationError) -> ConfigError:
             hint = f" (flag or {var})" if var else ""
             return ConfigError(f"setting {name}{hint}: {first['msg']}")
     return ConfigError(f"setting {name}: {first['msg']}")
+
+
+#: The defaults, for modules that need a tuning value where no ``Settings`` is passed.
+DEFAULTS = Settings()

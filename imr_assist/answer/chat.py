@@ -15,7 +15,7 @@ from dataclasses import replace
 from imr_assist.answer.service import Assistant
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import resolve_doc_refs
-from imr_assist.retrieve.plan import QueryPlan, read_question
+from imr_assist.retrieve.plan import QueryPlan
 from imr_assist.retrieve.query import QueryFilters
 from imr_assist.settings import Settings
 
@@ -56,6 +56,7 @@ class ChatSession:
     def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.assistant = assistant or Assistant(settings)
         self.plan: QueryPlan | None = None
+        self._notice: str | None = None  # whose reading the last question's plan is
         self._base: QueryPlan | None = None  # the plan of the chain's first question
 
     def reset(self) -> None:
@@ -74,7 +75,7 @@ class ChatSession:
 
     def resolve(self, question: str) -> QueryPlan:
         """The plan to answer: the question's own, or the last one edited by it."""
-        new = read_question(question)
+        new, self._notice = self.assistant.read(question)
         prev = self.plan
         nf = new.filters
         follow = bool(
@@ -176,7 +177,8 @@ class ChatSession:
         if plan.question == question:  # a fresh question starts a chain
             self._base = plan
         self.plan = plan
-        return answer.model_copy(update={"question": question})
+        notices = [self._notice, *answer.notices] if self._notice else answer.notices
+        return answer.model_copy(update={"question": question, "notices": notices})
 
 
 def _says_nothing(plan: QueryPlan) -> bool:

@@ -88,7 +88,20 @@ class Assistant:
         if filters is not None:  # a caller's own filters (chat): no plan to read
             result = search(self.index, question, k=self.settings.k, filters=filters, lazy=True)
             return self.answer(result, on_delta=on_delta), result
-        return self.ask_plan(read_question(question), on_delta)
+        plan, notice = self.read(question)
+        answer, result = self.ask_plan(plan, on_delta)
+        if notice:
+            answer.notices = [notice, *answer.notices]
+        return answer, result
+
+    def read(self, question: str) -> tuple[QueryPlan, str | None]:
+        """The question's plan: the rule reader's, or with ``llm.read_plans`` the model's
+        when it passes every check (``retrieve.llm_plan``), and a notice saying which."""
+        if not (self.settings.use_llm and self.settings.llm_read_plans):
+            return read_question(question), None
+        from imr_assist.retrieve.llm_plan import read_with_llm
+
+        return read_with_llm(question, self.llm_writer().client)
 
     def ask_plan(
         self, plan: QueryPlan, on_delta: Callable[[str], None] | None = None
@@ -110,7 +123,7 @@ class Assistant:
 
     def plan(self, question: str) -> QueryPlan:
         """How ``ask`` reads ``question`` (``ask --json`` shows it as ``plan``)."""
-        return read_question(question)
+        return self.read(question)[0]
 
     def answer(
         self,
