@@ -559,10 +559,10 @@ def test_reply_reports_a_cut_off(openai_server: OpenAITestServer) -> None:  # no
 @pytest.mark.parametrize(
     "base_url, timeout",
     [
-        pytest.param("http://127.0.0.1:8765/v1", 300.0, id="ipv4-loopback"),
-        pytest.param("http://localhost:11434/v1", 300.0, id="localhost"),
-        pytest.param("http://[::1]:8000/v1", 300.0, id="ipv6-loopback"),
-        pytest.param("http://127.3.4.5:8000/v1", 300.0, id="loopback-range"),
+        pytest.param("http://127.0.0.1:8765/v1", 900.0, id="ipv4-loopback"),
+        pytest.param("http://localhost:11434/v1", 900.0, id="localhost"),
+        pytest.param("http://[::1]:8000/v1", 900.0, id="ipv6-loopback"),
+        pytest.param("http://127.3.4.5:8000/v1", 900.0, id="loopback-range"),
         pytest.param("https://api.example.com/v1", 60.0, id="remote"),
         pytest.param("http://10.0.0.7:8000/v1", 60.0, id="private-but-not-local"),
         pytest.param(None, 60.0, id="openai"),
