@@ -109,12 +109,11 @@ class VectorStore:
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``n`` nearest chunks matching ``where``."""
         with self.lock.shared():
-            total = self.collection.count()
-            if total == 0:
-                return []
+            # No count() first: Chroma returns fewer than ``n`` (or none) by itself, and
+            # counting cost as much as a third of the query (14 of 45 ms at 1,300 letters).
             res = self.collection.query(
                 query_embeddings=vector.reshape(1, -1),
-                n_results=min(n, total),
+                n_results=n,
                 where=where or None,
                 include=["distances"],
             )
