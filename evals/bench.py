@@ -4,7 +4,7 @@
 
     python -m evals.bench --sizes 200 2000 --seed 7 --questions 100 [--out evals/results] [--keep DIR]
 
-For each size a synthetic corpus is generated (``imr_assist.synth.generate``) and both
+For each size a synthetic corpus is generated (``imr_synth.generate``) and both
 pipelines run over it:
 
 1. ingest, each pipeline in a fresh child process, so that the peak RSS
@@ -547,11 +547,11 @@ def bench_size(
     """Every measurement for one corpus of ``size`` letters, as a JSON-ready dict.
 
     ``real``: a folder of real letters, copied with varied identifiers
-    (``imr_assist.synth.replicate``) instead of a generated corpus; questions are then
+    (``imr_synth.replicate``) instead of a generated corpus; questions are then
     the real-letter set's, timed but not scored. ``baseline_tree``: a checkout of an
     earlier commit whose ingest also runs, beside this one's, on the same corpus."""
-    from imr_assist.synth import generate
-    from imr_assist.synth.replicate import replicate
+    from imr_synth import generate
+    from imr_synth.replicate import replicate
 
     folder = work / (f"real-{size}" if real else f"size-{size}")
     corpus, index, naive_root = folder / "corpus", folder / "imr-index", folder / "naive-index"

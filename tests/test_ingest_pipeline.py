@@ -12,7 +12,7 @@ import pytest
 from imr_assist.index.index import Index
 from imr_assist.index.ingest import BATCH_LETTERS, ingest
 from imr_assist.settings import Settings
-from imr_assist.synth import generate
+from imr_synth import generate
 
 LETTERS = 3 * BATCH_LETTERS + 5  # several full batches and a partial one
 

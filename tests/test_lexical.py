@@ -157,7 +157,7 @@ def test_an_older_lexical_index_is_rebuilt_by_ingest_and_named_to_readers(
 
 @pytest.fixture
 def synth_letters(tmp_path: Path) -> Path:
-    from imr_assist.synth import generate
+    from imr_synth import generate
 
     out = tmp_path / "corpus"
     generate(6, 3, out, questions=1, noise=0.0)

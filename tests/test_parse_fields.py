@@ -10,8 +10,8 @@ from imr_assist.models import Letter
 from imr_assist.parse import parse_file, parse_text
 from imr_assist.parse.fields import guideline_families, treatment_fields
 from imr_assist.samples import sample_paths
-from imr_assist.synth import FORMATS, synth_letter
 from imr_assist.text import clean, normalize
+from imr_synth import FORMATS, synth_letter
 from tests.letters import as_professional
 
 SAMPLES = {p.stem[:3]: p for p in sample_paths()}

@@ -12,8 +12,8 @@ import pytest
 from imr_assist.constants import OVERTURNED, OVERTURNED_REASONS, UPHELD, UPHELD_REASONS
 from imr_assist.parse import parse_text
 from imr_assist.parse.reasons import RULES, label_reasons, sentences
-from imr_assist.synth import FORMATS, synth_letter
 from imr_assist.text import normalize
+from imr_synth import FORMATS, synth_letter
 
 
 def categories(text: str, decision: str) -> set[str]:

@@ -14,7 +14,7 @@ from imr_assist.constants import UPHELD
 from imr_assist.index.ingest import ingest
 from imr_assist.models import Letter
 from imr_assist.settings import Settings
-from imr_assist.synth import generate
+from imr_synth import generate
 
 # The cap on items listed one per line, set below this corpus's 22 upheld opioid items
 # so the cap itself is exercised (the shipped value is larger).

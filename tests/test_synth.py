@@ -30,10 +30,10 @@ from imr_assist.models import Letter
 from imr_assist.parse import parse_file
 from imr_assist.parse.fields import iso_date
 from imr_assist.parse.lexicon import get_lexicon
-from imr_assist.synth import SynthError, generate, vocab
-from imr_assist.synth.plan import plan_letter, rationale_context
-from imr_assist.synth.treatments import family_of, write_treatment
 from imr_assist.text import clean
+from imr_synth import SynthError, generate, vocab
+from imr_synth.plan import plan_letter, rationale_context
+from imr_synth.treatments import family_of, write_treatment
 
 _register()
 

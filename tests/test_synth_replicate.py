@@ -1,4 +1,4 @@
-"""Real letters copied with varied identifiers (``imr_assist.synth.replicate``): the
+"""Real letters copied with varied identifiers (``imr_synth.replicate``): the
 real-like benchmark corpus. Each copy is a distinct letter that parses like its original."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from imr_assist.parse import parse_file
-from imr_assist.synth.replicate import replicate
+from imr_synth.replicate import replicate
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-letters"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-letters not present")

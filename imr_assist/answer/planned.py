@@ -161,7 +161,12 @@ class PlanRunner:
                 out.append(r)
         return out
 
-    def _base(self, plan: QueryPlan, result: SearchResult, topic_keys: set | None) -> list[ItemRow]:
+    def _base(
+        self,
+        plan: QueryPlan,
+        result: SearchResult,
+        topic_keys: set[tuple[str, int | None]] | None,
+    ) -> list[ItemRow]:
         """The plan's rows whatever their decision: the denominator of a share."""
         f = replace(result.filters, decision=None)
         rows = self._narrow(plan, matching_items(self.index, f))
@@ -379,11 +384,14 @@ class PlanRunner:
                     f"{'that word' if len(hits.unused) == 1 else 'those words'}"
                 )
             if not topic:
-                said = " ".join(plan.topic)
+                named_topic = " ".join(plan.topic)
                 return self._refuse(
                     result,
                     notices
-                    + [f"no passage in the {len(rows)} matching decisions discusses '{said}'"],
+                    + [
+                        f"no passage in the {len(rows)} matching decisions discusses "
+                        f"'{named_topic}'"
+                    ],
                 )
             keep = {(d, i) for d, i in topic if i is not None}
             keep_docs = {d for d, _ in topic}
@@ -568,10 +576,8 @@ class PlanRunner:
             lic, b = self._fact_value(lt, "licensure")
             if spec is None and lic is None:
                 return None, []
-            said = "; ".join(
-                x for x in (spec and f"specialty {spec}", lic and f"licensed in {lic}") if x
-            )
-            return said, a + b
+            stated = [f"specialty {spec}" if spec else "", f"licensed in {lic}" if lic else ""]
+            return "; ".join(x for x in stated if x), a + b
         if fact == "mechanism":
             for sentence in re.split(r"(?<=[.!?])\s+", lt.summary or ""):
                 if (
@@ -832,13 +838,13 @@ def _extra_scope(plan: QueryPlan) -> str:
     elif plan.decided_to:
         parts.append(f"decided on or before {plan.decided_to}")
     if plan.min_items is not None or plan.max_items is not None:
-        lo, hi = plan.min_items, plan.max_items
+        least, most = plan.min_items, plan.max_items
         parts.append(
-            f"letters that decided {lo} item{'s' if lo != 1 else ''}"
-            if lo == hi
-            else f"letters that decided at least {lo} items"
-            if hi is None
-            else f"letters that decided at most {hi} items"
+            f"letters that decided {least} item{'s' if least != 1 else ''}"
+            if least == most
+            else f"letters that decided at least {least} items"
+            if most is None
+            else f"letters that decided at most {most} items"
         )
     if plan.reasons:
         parts.append("reason: " + ", ".join(REASON_LABELS[r].lower() for r in plan.reasons))

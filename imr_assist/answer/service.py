@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import ExtractiveWriter
@@ -16,6 +17,9 @@ from imr_assist.retrieve.plan import QueryPlan, read_question
 from imr_assist.retrieve.query import QueryFilters, parse_question, question_kind
 from imr_assist.settings import Settings
 
+if TYPE_CHECKING:  # the LLM writer and its openai client load only when an LLM answers
+    from imr_assist.answer.llm import LLMWriter
+
 
 class Assistant:
     """Answers questions over one index; holds the expensive parts between questions."""
@@ -26,7 +30,7 @@ class Assistant:
         self.texts = LetterTexts(self.index.catalog)
         self.extractive = ExtractiveWriter(self.texts)
         self.planner = PlanRunner(self.index, self.texts, self.extractive)
-        self._llm = None
+        self._llm: LLMWriter | None = None
         self._loaded_state: tuple[int, str | None] | None = None
 
     @contextmanager
@@ -52,7 +56,7 @@ class Assistant:
                 self._loaded_state = state
             yield
 
-    def llm_writer(self):  # type: ignore[no-untyped-def]
+    def llm_writer(self) -> LLMWriter:
         if self._llm is None:
             from imr_assist.answer.llm import LLMWriter
             from imr_assist.answer.llm_client import client_from_settings

@@ -15,6 +15,7 @@ from imr_assist.cli.common import err, out, progress_bar, settings_from
 
 if TYPE_CHECKING:
     from imr_assist.evaluate import EvalReport
+    from imr_assist.settings import Settings
 
 STAGE_LABELS = {
     "ingest": "indexing letters",
@@ -263,7 +264,7 @@ def _print_changes(
 def _eval_real(
     folder: Path,
     questions: Path | None,
-    settings,  # type: ignore[no-untyped-def]
+    settings: Settings,
     json_out: str | None,
     markdown: Path | None,
     fail_under: list[str],
@@ -275,9 +276,9 @@ def _eval_real(
 
     gates = []
     for spec, sign in [(g, "under") for g in fail_under] + [(g, "over") for g in fail_over]:
-        name, _, value = spec.partition("=")
+        name, _, wanted = spec.partition("=")
         try:
-            gates.append((name.strip(), float(value), sign))
+            gates.append((name.strip(), float(wanted), sign))
         except ValueError:
             raise typer.BadParameter(f"{spec!r}: expected METRIC=VALUE") from None
     corpus = load_real_corpus(folder, questions)

@@ -56,7 +56,7 @@ CSV_FIELDS = [
 
 def csv_rows(letter: Letter) -> list[dict[str, object]]:
     """One CSV row per item, with the letter's fields repeated."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for it in letter.items:
         rows.append(
             {

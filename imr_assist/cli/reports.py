@@ -280,7 +280,7 @@ def stats(
         table.add_column("partial", justify="right")
     for r in [*rows, total]:
         label = r["key"] if r is not total else "total (each decision once)"
-        cells = [
+        cells: list[Text | str] = [
             Text(label),
             str(r["letters"]),
             str(r["decisions"]),

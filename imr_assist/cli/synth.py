@@ -8,6 +8,7 @@ import typer
 
 from imr_assist.cli import app
 from imr_assist.cli.common import out, print_json, progress_bar
+from imr_assist.errors import ConfigError
 
 
 @app.command()
@@ -30,7 +31,16 @@ def synth(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Write letters/, gold/, questions.jsonl and manifest.json for evaluation and benchmarks."""
-    from imr_assist.synth import generate
+    try:
+        from imr_synth import generate
+    except ModuleNotFoundError as err:
+        if err.name != "imr_synth":
+            raise
+        # The generator (imr_synth/, beside imr_assist/ in the checkout) is not in the wheel.
+        raise ConfigError(
+            "synth is a development tool and is not installed with imr-assist; run it from "
+            "a source checkout (pip install -e '.[dev]')"
+        ) from None
 
     chosen = [f for f in formats.split(",") if f.strip()] if formats is not None else None
     with progress_bar("synth", disable=as_json) as bar:

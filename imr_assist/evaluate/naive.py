@@ -143,7 +143,7 @@ class NaivePipeline:
         root.mkdir(parents=True, exist_ok=True)
         self.client: Any = chromadb.PersistentClient(
             path=str(root),
-            settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=True),
+            settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=True),
         )
         self.collection: Any = self.client.get_or_create_collection(
             COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}

@@ -90,7 +90,8 @@ class Embedder(Protocol):
 def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows divided by their norm; the floor matches torch.nn.functional.normalize."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    unit: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return unit
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

@@ -282,7 +282,8 @@ class Index:
 
     def query_vector(self, text: str) -> np.ndarray:
         self.ensure_embedder_matches()
-        return self.embedder.embed([text])[0]
+        vector: np.ndarray = self.embedder.embed([text])[0]
+        return vector
 
     # --- maintenance -------------------------------------------------------------
     def reset(self) -> None:

@@ -181,7 +181,8 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
     ages = [data.get("age_min"), data.get("age_max")]
     if any(a is not None and not 14 <= a <= 100 for a in ages):
         raise PlanRejected("an age outside 14-100")
-    if None not in ages and ages[0] > ages[1]:
+    low_age, high_age = ages
+    if low_age is not None and high_age is not None and low_age > high_age:
         raise PlanRejected("the lowest age is above the highest")
     if data.get("decided_from") and data.get("decided_to"):
         if data["decided_from"] > data["decided_to"]:

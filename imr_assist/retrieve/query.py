@@ -203,8 +203,8 @@ def parse_question(question: str) -> QueryFilters:
         f.mentions.append(q[a:b])
         if cls not in f.classes:
             f.classes.append(cls)
-    if m := _CASE.search(q):
-        f.case_number = m.group(0).upper()
+    if case := _CASE.search(q):
+        f.case_number = case.group(0).upper()
     # Negated phrases first, then remove them so "medically necessary" inside
     # "not medically necessary" does not also count as overturned.
     if not YES_NO.search(q):
@@ -263,8 +263,8 @@ def specialty_named(q: str) -> str | None:
             ):
                 found.append((m.start(), m.group(0)))
     if not found:
-        if m := _PERSON_SPECIALTY.search(q):
-            return m.group(0)
+        if person := _PERSON_SPECIALTY.search(q):
+            return person.group(0)
         return None
     return min(found)[1]
 

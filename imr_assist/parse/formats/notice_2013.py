@@ -98,13 +98,13 @@ def _items_2013(ctx: LetterContext) -> list[Item]:
             Item(
                 index=i,
                 treatment=treatment,
-                decision=decision,  # type: ignore[arg-type]
+                decision=decision,
                 guidelines=fields.guideline_families(str(values.get("reviewer_guideline", ""))),
                 reasons=reasons,
                 span=item_span,
                 spans=spans,
-                **tf,  # type: ignore[arg-type]
-                **values,  # type: ignore[arg-type]
+                **tf,
+                **values,
             )
         )
     return items

@@ -144,13 +144,13 @@ def _items_professional(ctx: LetterContext, issue_head: re.Match[str]) -> tuple[
             Item(
                 index=i,
                 treatment=treatment,
-                decision=entry.decision,  # type: ignore[arg-type]
+                decision=entry.decision,
                 guidelines=fields.guideline_families(str(values.get("reviewer_guideline", ""))),
                 reasons=reasons,
                 span=item_span,
                 spans=spans,
-                **tf,  # type: ignore[arg-type]
-                **values,  # type: ignore[arg-type]
+                **tf,
+                **values,
             )
         )
     # The summary ends at the first block, or at the qualifications if they come first.

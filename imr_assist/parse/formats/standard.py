@@ -297,13 +297,13 @@ def _build_item(
     return Item(
         index=index,
         treatment=treatment,
-        decision=decision,  # type: ignore[arg-type]
+        decision=decision,
         guidelines=fields.guideline_families(guideline_text),
         reasons=reasons,
         span=block_span,
         spans=spans,
-        **tf,  # type: ignore[arg-type]
-        **values,  # type: ignore[arg-type]
+        **tf,
+        **values,
     )
 
 

@@ -33,11 +33,11 @@ from imr_assist.constants import (
 )
 from imr_assist.errors import ImrError
 from imr_assist.models import Letter
-from imr_assist.synth.gold import build_gold
-from imr_assist.synth.layouts import render
-from imr_assist.synth.noise import add_noise
-from imr_assist.synth.plan import plan_letter
-from imr_assist.synth.questions import ItemFact, LetterFact, make_questions
+from imr_synth.gold import build_gold
+from imr_synth.layouts import render
+from imr_synth.noise import add_noise
+from imr_synth.plan import plan_letter
+from imr_synth.questions import ItemFact, LetterFact, make_questions
 
 __all__ = ["FORMATS", "SynthError", "SynthLetter", "SynthReport", "generate", "synth_letter"]
 

@@ -13,7 +13,7 @@ import hashlib
 
 from imr_assist.constants import FORMAT_COVER, FORMAT_PROFESSIONAL, FORMAT_STANDARD
 from imr_assist.models import Item, Letter, Patient, Reason, Reviewer, Span
-from imr_assist.synth.plan import LetterPlan, WrittenDate
+from imr_synth.plan import LetterPlan, WrittenDate
 
 LETTER_DATES = ("date_assigned", "decision_date", "application_received")
 
@@ -143,7 +143,7 @@ def build_gold(
                 strength=w.strength,
                 quantity=w.quantity,
                 refills=w.refills,
-                decision=it.decision,  # type: ignore[arg-type]
+                decision=it.decision,
                 claims_administrator_guideline=ca,
                 reviewer_guideline=s.value(p + "reviewer_guideline"),
                 guidelines=it.guidelines,

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from imr_assist.constants import FORMAT_2013, FORMAT_COVER, FORMAT_PROFESSIONAL, UPHELD
-from imr_assist.synth import vocab
-from imr_assist.synth.doc import Doc, Frag, Mark, Slot, fill, join, mark, plain, with_offsets
-from imr_assist.synth.plan import ItemPlan, LetterPlan, WrittenDate, any_style, write_date
-from imr_assist.synth.treatments import Citation
+from imr_synth import vocab
+from imr_synth.doc import Doc, Frag, Mark, Slot, fill, join, mark, plain, with_offsets
+from imr_synth.plan import ItemPlan, LetterPlan, WrittenDate, any_style, write_date
+from imr_synth.treatments import Citation
 
 COVER_LABELS = (
     ("case_number", "Case Number"),

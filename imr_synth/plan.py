@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 from imr_assist.constants import FORMAT_2013, FORMAT_COVER, FORMAT_PROFESSIONAL, OVERTURNED, UPHELD
 from imr_assist.parse.lexicon import LexiconEntry, get_lexicon
-from imr_assist.synth import vocab
-from imr_assist.synth.treatments import (
+from imr_synth import vocab
+from imr_synth.treatments import (
     CLASS_WEIGHT,
     FAMILIES,
     POPULAR,

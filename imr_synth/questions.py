@@ -287,7 +287,8 @@ class _Maker:
         return self.rng.choices(pool, weights)[0]
 
     def make(self, kind: str) -> dict[str, Any] | None:
-        return getattr(self, "_" + kind)()
+        made: dict[str, Any] | None = getattr(self, "_" + kind)()
+        return made
 
     def _why(self, decision: str, templates: tuple[str, ...], kind: str) -> dict[str, Any] | None:
         t = self._pick([t for t in self.present if t.with_decision(decision)], decision)
