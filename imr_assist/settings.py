@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from imr_assist.errors import ConfigError
 
 DEFAULT_LLM_MODEL = "gpt-4o-mini"
+
+T = TypeVar("T")
 
 _STRICT = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -202,6 +204,18 @@ FLAT: dict[str, tuple[str, str, str | None]] = {
 ENV: dict[str, str] = {name: var for name, (_s, _f, var) in FLAT.items() if var}
 
 
+class _Flat(Generic[T]):
+    """A flat name of ``FLAT`` read as an attribute: ``settings.k`` is
+    ``settings.retrieval.k``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.section, self.field, _var = FLAT[name]
+
+    def __get__(self, obj: object, owner: type | None = None) -> T:
+        value: T = getattr(getattr(obj, self.section), self.field)
+        return value
+
+
 class Settings(BaseModel):
     """Every knob the tool has. Build with ``Settings.load(**flags)``."""
 
@@ -271,73 +285,23 @@ class Settings(BaseModel):
         return f"{embedder}; {self.chunker_fingerprint()}"
 
     # The flat names, read-only (see ``FLAT``).
-    @property
-    def index_dir(self) -> Path:
-        return self.index.dir
-
-    @property
-    def chroma_url(self) -> str | None:
-        return self.index.chroma_url
-
-    @property
-    def embedder(self) -> str:
-        return self.embedding.backend
-
-    @property
-    def embed_model_path(self) -> str | None:
-        return self.embedding.model_path
-
-    @property
-    def embed_api_model(self) -> str | None:
-        return self.embedding.api_model
-
-    @property
-    def embed_base_url(self) -> str | None:
-        return self.embedding.base_url
-
-    @property
-    def embed_batch_size(self) -> int:
-        return self.embedding.batch_size
-
-    @property
-    def embed_concurrency(self) -> int:
-        return self.embedding.concurrency
-
-    @property
-    def llm_model(self) -> str | None:
-        return self.llm.model
-
-    @property
-    def llm_enabled(self) -> bool | None:
-        return self.llm.enabled
-
-    @property
-    def llm_timeout(self) -> float | None:
-        return self.llm.timeout
-
-    @property
-    def llm_max_retries(self) -> int:
-        return self.llm.max_retries
-
-    @property
-    def llm_evidence_tokens(self) -> int:
-        return self.llm.evidence_tokens
-
-    @property
-    def llm_read_plans(self) -> bool:
-        return self.llm.read_plans
-
-    @property
-    def llm_max_tokens(self) -> int:
-        return self.llm.max_tokens
-
-    @property
-    def k(self) -> int:
-        return self.retrieval.k
-
-    @property
-    def openai_base_url(self) -> str | None:
-        return self.openai.base_url
+    index_dir: ClassVar[_Flat[Path]] = _Flat()
+    chroma_url: ClassVar[_Flat[str | None]] = _Flat()
+    embedder: ClassVar[_Flat[str]] = _Flat()
+    embed_model_path: ClassVar[_Flat[str | None]] = _Flat()
+    embed_api_model: ClassVar[_Flat[str | None]] = _Flat()
+    embed_base_url: ClassVar[_Flat[str | None]] = _Flat()
+    embed_batch_size: ClassVar[_Flat[int]] = _Flat()
+    embed_concurrency: ClassVar[_Flat[int]] = _Flat()
+    llm_model: ClassVar[_Flat[str | None]] = _Flat()
+    llm_enabled: ClassVar[_Flat[bool | None]] = _Flat()
+    llm_timeout: ClassVar[_Flat[float | None]] = _Flat()
+    llm_max_retries: ClassVar[_Flat[int]] = _Flat()
+    llm_evidence_tokens: ClassVar[_Flat[int]] = _Flat()
+    llm_read_plans: ClassVar[_Flat[bool]] = _Flat()
+    llm_max_tokens: ClassVar[_Flat[int]] = _Flat()
+    k: ClassVar[_Flat[int]] = _Flat()
+    openai_base_url: ClassVar[_Flat[str | None]] = _Flat()
 
 
 def openai_environment() -> OpenAISettings:
