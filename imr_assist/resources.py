@@ -31,6 +31,8 @@ SOURCES = {
     "data/eval/gold": "evals/gold",
     "data/eval/questions.jsonl": "evals/questions.jsonl",
     "data/eval/real/questions.jsonl": "evals/real/questions.jsonl",
+    "data/eval/real/questions-fresh.jsonl": "evals/real/questions-fresh.jsonl",
+    "data/eval/real": "evals/real",
 }
 
 

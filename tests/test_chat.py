@@ -80,6 +80,14 @@ def test_follow_up_adds_a_reviewer_specialty(session: ChatSession) -> None:
         assert c.treatment and c.treatment.startswith("Norco")
 
 
+def test_a_question_pointing_back_keeps_the_letters(session: ChatSession) -> None:
+    session.ask("Why are Norco requests upheld by Family Practice reviewers?")
+    # its own treatment and decision, but "those letters" are the last answer's
+    session.ask("Why was Xanax upheld in those letters?")
+    assert session.filters_dict()["specialty"] == "Family Practice"
+    assert session.filters_dict()["treatment"] == ["Xanax"]
+
+
 def test_follow_up_adds_a_guideline(session: ChatSession) -> None:
     # Every sample decision cites MTUS; none cites ODG, so the follow-up has no answer.
     session.ask(NORCO)
@@ -92,8 +100,8 @@ def test_follow_up_adds_a_guideline(session: ChatSession) -> None:
 def test_question_naming_treatment_and_decision_starts_afresh(session: ChatSession) -> None:
     session.ask("Why are Norco requests upheld by Family Practice reviewers?")
     assert session.filters_dict()["specialty"] == "Family Practice"
-    # "those" would make this a follow-up, but it names its own treatment and decision.
-    answer = session.ask("Why was Xanax upheld in those letters?")
+    # It names its own treatment and decision, and points back at nothing.
+    answer = session.ask("Why was Xanax upheld?")
     assert "specialty" not in session.filters_dict()
     assert answer.answered
     assert answer.citations

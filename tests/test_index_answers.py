@@ -194,6 +194,7 @@ def test_prompts_render_strictly(name: str) -> None:
         cannot_answer=CANNOT_ANSWER,
         problems=["p"],
         n_excerpts=1,
+        schema_json="{}",
     )
     assert out.strip()
     import jinja2.meta

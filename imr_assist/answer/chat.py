@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from imr_assist.answer.service import Assistant
+from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import resolve_doc_refs
 from imr_assist.retrieve.plan import QueryPlan
@@ -22,7 +23,8 @@ from imr_assist.settings import Settings
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for|so|then|ok(?:ay)?|also|now)\b|"
     r"\b(?:those|them|these|that\s+one|their|they|theirs|th[ae]t\s+(?:letter|case|request))\b|"
-    r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$",
+    r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
+    r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b",
     re.IGNORECASE,
 )
 # "how many PT requests were there in total?": whatever the decision.
@@ -30,6 +32,15 @@ _ANY_DECISION = re.compile(
     r"\b(?:in\s+total|altogether|overall|in\s+all|all\s+together|regardless|whatever\s+the\s+"
     r"(?:decision|outcome)|either\s+way)\b",
     re.IGNORECASE,
+)
+# Words that point back at the last answer's letters or requests.
+_POINTS_BACK = re.compile(
+    r"\b(?:they|them|their|those|these|that\s+(?:letter|case|one|request)|this\s+(?:letter|case)|"
+    r"the\s+same\s+(?:letter|case))\b",
+    re.IGNORECASE,
+)
+_THAT_LETTER = re.compile(
+    r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b", re.IGNORECASE
 )
 _DECISIONS_WORD = re.compile(r"\b(?:decisions?|requests?|items?|treatments?)\b", re.IGNORECASE)
 
@@ -83,10 +94,16 @@ class ChatSession:
         )
         if prev is None or not follow:
             return new
-        if nf.has_treatment and nf.decision:
+        pointed = bool(_POINTS_BACK.search(question))
+        if nf.has_treatment and nf.decision and not pointed:
             return new  # names its own treatment and decision: a fresh question
         resolve_doc_refs(self.assistant.index, question, nf)  # "what about letter 004?"
         f = replace(prev.filters)
+        if _THAT_LETTER.search(question) and not nf.has_treatment:
+            # "so how many in that letter were overturned?": the letter, every request
+            f = replace(
+                f, canonicals=[], generics=[], classes=[], names_without_generic=[], mentions=[]
+            )
         if nf.has_treatment:
             f = replace(
                 f,
@@ -96,7 +113,10 @@ class ChatSession:
                 names_without_generic=nf.names_without_generic,
                 mentions=nf.mentions,
             )
-        if nf.decision:
+        if re.match(r"^\s*(?:and\s+)?why\s+not\b", question, re.IGNORECASE) and f.decision:
+            # "were any approved?" ... "why not?": why the other way
+            f = replace(f, decision=UPHELD if f.decision == OVERTURNED else OVERTURNED)
+        elif nf.decision:
             f = replace(f, decision=nf.decision)
         elif _ANY_DECISION.search(question):
             f = replace(f, decision=None)
@@ -173,7 +193,8 @@ class ChatSession:
             plan = self.resolve(question)
             answer, _ = self.assistant.ask_plan(plan, on_delta=on_delta)
             # the plan as carried out: a treatment no letter decided became a topic
-            plan = self.assistant.planner.last_plan or plan
+            if answer.answered and self.assistant.planner.last_plan is not None:
+                plan = self.assistant.planner.last_plan
         if plan.question == question:  # a fresh question starts a chain
             self._base = plan
         self.plan = plan

@@ -371,7 +371,7 @@ class PlanRunner:
             rows = self.rows(plan, result)
         self.last_plan = plan
         if plan.corrections:
-            lead.append("; ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
+            lead.append(" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
         topic = None
         if plan.topic and plan.kind not in ("fact",):
             hits = self.topic_hits(plan, rows)
@@ -550,16 +550,28 @@ class PlanRunner:
             for span in keys:
                 quote = " ".join(lt.text[span.start : span.end].split())
                 marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
-            label = _LETTER_FIELDS.get(plan.fact or "") or _FACT_LABELS.get(
-                plan.fact or "", (plan.fact or "").replace("_", " ")
+            label = (
+                ""
+                if "+" in (plan.fact or "")
+                else _LETTER_FIELDS.get(plan.fact or "")
+                or _FACT_LABELS.get(plan.fact or "", (plan.fact or "").replace("_", " "))
             )
-            lines.append(f"{name}: {label} {value} {marks}".rstrip())
+            lines.append(f"{name}: {label} {value} {marks}".replace(":  ", ": ").rstrip())
         if len(doc_ids) > MAX_LISTED:
             lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
         return lines
 
     def _fact_value(self, lt: Letter, fact: str) -> tuple[object | None, list[Span]]:
-        """A letter fact and the spans that state it."""
+        """A letter fact and the spans that state it; "age+sex" asks for both."""
+        if "+" in fact:
+            said, spans = [], []
+            for one in fact.split("+"):
+                value, keys = self._fact_value(lt, one)
+                if value is not None:
+                    label = _LETTER_FIELDS.get(one) or _FACT_LABELS.get(one, one.replace("_", " "))
+                    said.append(f"{label} {value}")
+                    spans += keys
+            return ("; ".join(said) or None), spans
         if fact in _LETTER_FIELDS:
             return getattr(lt, fact, None), _spans(lt.spans, [fact])
         if fact in ("specialty", "licensure"):

@@ -45,7 +45,7 @@ from imr_assist.parse import parse_file
 from imr_assist.parse.fields import iso_date
 from imr_assist.settings import Settings
 
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "fresh")
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
 )
@@ -71,10 +71,13 @@ def is_real_corpus(folder: Path) -> bool:
     return (folder / "gold.json").is_file() and not (folder / "gold").is_dir()
 
 
-def default_questions() -> Path:
+def default_questions() -> list[Path]:
+    """The packaged question files: ``questions.jsonl`` (dev and heldout) and
+    ``questions-fresh.jsonl`` (fresh)."""
     from imr_assist.resources import resource
 
-    return Path(str(resource("data/eval/real/questions.jsonl")))
+    folder = Path(str(resource("data/eval/real")))
+    return sorted(folder.glob("questions*.jsonl"))
 
 
 def load_real_corpus(folder: Path, questions: Path | None = None) -> RealCorpus:
@@ -86,19 +89,20 @@ def load_real_corpus(folder: Path, questions: Path | None = None) -> RealCorpus:
     missing = [g["file"] for g in gold if not (folder / g["file"]).is_file()]
     if missing:
         raise RealCorpusError(f"{folder}: gold names files that are not there: {missing[:3]}")
-    qpath = questions or default_questions()
+    paths = [questions] if questions else default_questions()
     qs = []
-    try:
-        lines = qpath.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise RealCorpusError(f"{qpath}: cannot read questions ({err.strerror})") from None
-    for n, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                qs.append(json.loads(line))
-            except ValueError as err:
-                raise RealCorpusError(f"{qpath}:{n}: not JSON ({err})") from None
-    return RealCorpus(folder=folder, gold=gold, questions=qs, questions_path=qpath)
+    for qpath in paths:
+        try:
+            lines = qpath.read_text(encoding="utf-8").splitlines()
+        except OSError as err:
+            raise RealCorpusError(f"{qpath}: cannot read questions ({err.strerror})") from None
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    qs.append(json.loads(line))
+                except ValueError as err:
+                    raise RealCorpusError(f"{qpath}:{n}: not JSON ({err})") from None
+    return RealCorpus(folder=folder, gold=gold, questions=qs, questions_path=paths[0])
 
 
 # --- extraction ---------------------------------------------------------------------------

@@ -59,11 +59,15 @@ REGIONS: dict[str, re.Pattern[str]] = {
 # Region words that only mean a region (not part of a treatment name, not a phrase like
 # "hands-on"): the question side. "back" alone is lumbar in everyday use.
 _REGION_Q = re.compile(
-    r"\b(?:lumbar|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
+    r"\b(?:mid[\s-]+back|upper[\s-]+back|lumbar|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
     r"thoracic|shoulders?|knees?|hips?|wrists?|hands?|elbows?|ankles?|foot|feet|head)\b",
     _I,
 )
 _REGION_OF_WORD = {
+    "mid back": "thoracic spine",
+    "mid-back": "thoracic spine",
+    "upper back": "thoracic spine",
+    "upper-back": "thoracic spine",
     "back": "lumbar spine",
     "l-spine": "lumbar spine",
     "lspine": "lumbar spine",
@@ -152,6 +156,8 @@ _QUANTITY = re.compile(
     r"months|days|hours|patches|injections|treatments\s+per)\b",
     _I,
 )
+_WHAT_THE = re.compile(r"^\s*what\s+(?:is|was|were|are)\s+the\b", _I)
+_CASE_Q = re.compile(r"\bCM\d{2}-\d{7}\b", _I)
 _IN_RATIONALE = re.compile(
     r"\b(?:reviewers?|IMR|physicians?|experts?)\s+(?:\w+\s+){0,2}?(?:say|said|says|write|wrote|writes|"
     r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b",
@@ -192,12 +198,22 @@ def _age_number(said: str) -> int:
     return _TENS[head] + (_ONES.index(rest[0]) + 1 if rest else 0)
 
 
+_AGE_AT_LEAST = re.compile(
+    r"\b(?:aged\s+)?" + _AGE_N + r"(?:\s*\+|\s+(?:or|and)\s+(?:older|over|above|up))", _I
+)
+_AGE_AT_MOST = re.compile(
+    r"\b(?:aged\s+)?" + _AGE_N + r"\s+(?:or|and)\s+(?:younger|under|below)\b", _I
+)
+_AGE_DECADE = re.compile(
+    r"\bin\s+(?:their|his|her)\s+(?P<d>[2-7]0s|twenties|thirties|forties|fifties|sixties|seventies)\b",
+    _I,
+)
 _AGE_RANGE = re.compile(r"\b(?:aged?|ages)\s+(?P<a>\d{2})\s*(?:-|to|and)\s*(?P<b>\d{2})\b", _I)
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
 ).split()
 _DECIDED_IN = re.compile(
-    r"\b(?:decided|decisions?\s+(?:made\s+)?|determined|issued|letters?\s+)?\s*(?:in|during)\s+"
+    r"\b(?:decided|decisions?\s+(?:made\s+)?|determined|issued|letters?\s+)?\s*(?:in|during|dated)\s+"
     r"(?:(?P<month>" + "|".join(_MONTH_NAMES) + r")\s+)?(?P<year>20\d{2})\b",
     _I,
 )
@@ -468,7 +484,9 @@ _STOP = frozenset(
     part portion remainder remaining authorized authorize authorization rest utilization
     noting note noted notes least one any prior previous earlier found deemed considered judged
     specifically particular particularly exactly actually really came come comes turned
-    turn out where's up partly include includes
+    turn out where's up partly reasoning rationale rationales explanation justification
+    reviewer's happens doesn't don't didn't isn't wasn't got gotten pull
+    bring look see show individual separate separately include includes
     included including contain contains containing""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
@@ -676,7 +694,7 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
             continue
         close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.86)
         # An inflection of a known word is no misspelling ("reversed", "screens").
-        if close and close[0][0] == low[0] and not low.startswith(close[0][:-1]):
+        if close and close[0][0] == low[0] and not _inflection(low, close[0]):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
     # A body region missing one letter ("kne injury", "sholder"): only a region word
@@ -710,6 +728,20 @@ _REGION_WORDS = (
 )
 
 
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "al", "ation", "ations")
+
+
+def _inflection(word: str, known: str) -> bool:
+    """``word`` is ``known`` with a suffix ("screens", "reversed", "therapies")."""
+    if word.startswith(known) and word[len(known) :] in _SUFFIXES:
+        return True
+    stem, last = known[:-1], known[-1:]
+    rest = word[len(stem) :] if word.startswith(stem) else None
+    if last == "y" and rest in ("ies", "ied"):
+        return True
+    return last == "e" and rest in ("ed", "es", "ing", "er", "ers", "ion")
+
+
 def _one_insertion(short: str, long: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
@@ -719,15 +751,21 @@ letters letter reviewer reviewers specialty treatment treatments medication medi
 physical therapy sessions injection injections surgery imaging lumbar cervical thoracic
 shoulder knee elbow wrist ankle partially certified certification modified functional
 improvement documentation workers injured injury injuries reasons because discuss
-involve which overturn percentage""".split()
+involve which overturn percentage application received assigned licensed licensure
+practice family orthopedic orthopaedic neurology neurologist psychiatry internal medicine
+rehabilitation anesthesiology chiropractic emergency occupational preventive management
+specialist reviewed decided""".split()
 
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
     words = set(_DOMAIN_WORDS) | set(_STOP)
-    for entry in get_lexicon().entries:
+    lex = get_lexicon()
+    for entry in lex.entries:
         for alias in (entry.canonical, *entry.aliases):
             words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", alias))
+    for group in lex.groups:  # "stomach protection", "muscle relaxers"
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", group))
     return frozenset(words)
 
 
@@ -739,6 +777,7 @@ _ENGLISH = frozenset(
     wall tall call fall hall ball mall cast last past fast vast mast rest test best west
     nest pest jest lift left gift soft loft oft often patch match catch watch batch latch
     hatch pain gain main rain vain train brain chain drain plain stain grain strain
+    split splits spit slit spilt sprint print stint state states start stare share spare
     sprain back pack rack sack hack lack tack track crack stack black knee free tree
     three hips lips tips dips rips ship chip whip trip grip drip slip hand band land sand
     wand brand grand stand strand scan scans plan plans span clan than then when what""".split()
@@ -757,7 +796,7 @@ def read_question(question: str) -> QueryPlan:
     corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
     q = corrected
     filters = parse_question(q)
-    filters = _with_class_generics(_with_combined_services(filters))
+    filters = _with_class_generics(_with_combined_services(_as_class(q, _medications(q, filters))))
     kind = question_kind(q)
     used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
 
@@ -782,14 +821,22 @@ def read_question(question: str) -> QueryPlan:
     letter_fact = fact_asked(q)
     if group_by is None and letter_fact and letter_fact != "reviewer_name":
         fact = letter_fact
-    if fact is None and group_by is None:
-        for name, rx in FACTS:
-            if use(rx.search(q)):
-                fact = name
-                break
+    if group_by in ("sex", "age") and _CASE_Q.search(q):
+        group_by = None  # "age and sex of the worker in CM17-0021656": that letter's facts
+    if group_by is None:
+        # every fact asked: "Age and sex of the injured worker in ...", "what specialty,
+        # and licensed where?"
+        names = [fact] if fact else []
+        names += [name for name, rx in FACTS if use(rx.search(q)) and name not in names]
+        if filters.specialty and not filters.case_number:
+            names = [n for n in names if n != "specialty"]  # "reviewers with a ... certification"
+        if {"specialty", "licensure"} <= set(names):
+            names = [n for n in names if n not in ("specialty", "licensure")] + ["credentials"]
+        fact = "+".join(names) or None
     unit = "decisions"
     if re.search(
-        r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?)\b|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b",
+        r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
+        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|\bat\s+least\s+one\s+(?:item|decision|request)",
         q,
         _I,
     ):
@@ -818,7 +865,15 @@ def read_question(question: str) -> QueryPlan:
         all_decided = "overturned" if said.startswith(("overt", "appro")) else "upheld"
         filters = replace(filters, decision=None)
         unit = "letters"
-    partial_m = use(_PARTIAL.search(q))
+    partial_m = next(
+        (
+            pm
+            for pm in _PARTIAL.finditer(q)
+            if not any(a <= pm.start() < b for a, b in treatment_at)  # "partial hospitalization"
+        ),
+        None,
+    )
+    use(partial_m)
     partial = partial_m is not None
     if partial_m is not None:
         # "partially certified", "modified by UR": not a decision word.
@@ -840,6 +895,14 @@ def read_question(question: str) -> QueryPlan:
         age_max = _age_number(m["n"]) - 1
     if group_by != "age" and (m := use(_AGE_RANGE.search(q))):
         age_min, age_max = int(m["a"]), int(m["b"])
+    if group_by != "age" and (m := use(_AGE_AT_LEAST.search(q))):
+        age_min = _age_number(m["n"])
+    if group_by != "age" and (m := use(_AGE_AT_MOST.search(q))):
+        age_max = _age_number(m["n"])
+    if group_by != "age" and (m := use(_AGE_DECADE.search(q))):
+        said = m["d"].lower()
+        lo = int(said[:2]) if said[0].isdigit() else _TENS[said[:-3].replace("ie", "y")]
+        age_min, age_max = lo, lo + 9
     licensed = None
     if group_by != "licensure" and (m := use(_LICENSED.search(q))):
         licensed = m["state"].title()
@@ -900,6 +963,8 @@ def read_question(question: str) -> QueryPlan:
                     used.append((cue.start(), m.end()))
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
+    if filters.canonicals == ["medication"]:
+        used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
     topic, terms = _topic(q, used, filters)
     restricts = bool(
         filters.restricted
@@ -927,8 +992,13 @@ def read_question(question: str) -> QueryPlan:
             kind = "list"
         if kind != "fact":
             fact = None
-    if kind == "count" and _QUANTITY.search(q):
+    if kind == "count" and (qm := _QUANTITY.search(q)):
         kind = "list"  # "how many sessions were requested": the requests say, not a count
+        topic = tuple(w for w in topic if w not in qm.group(0).lower().split())
+    if terms and kind in ("general", "decision") and _WHAT_THE.search(q):
+        # "What was the morphine equivalent dose on the Norco in ...": the thing asked
+        # for is what the answer must be about, not a word that ranks passages.
+        topic, terms = terms + topic, ()
     if not restricts and terms and kind not in ("fact", "absent", "group"):
         # Nothing else narrows the question ("Which requests were retrospective?"): its
         # remaining words are what it is about.
@@ -986,6 +1056,45 @@ def _iso_day(said: str, year: str | None) -> str | None:
             return None
         return f"{y}-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}-{int(m['day']):02d}"
     return iso_date(said)
+
+
+_DRUG_LIKE = re.compile(
+    r"\b(?:drugs?|meds|medications?|things|pills)\s+(?:like|such\s+as)\s+(?P<b>[A-Za-z][\w-]*)|"
+    r"\b(?P<a>[A-Za-z][\w-]*?)[\s-](?:type|like|class|family|group)\b",
+    _I,
+)
+
+
+_MEDS = re.compile(r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?)\b", _I)
+
+
+def _medications(q: str, f: QueryFilters) -> QueryFilters:
+    """ "the medication decisions": every drug, when the question names no drug or class."""
+    if f.has_treatment or not _MEDS.search(q) or _DRUG_LIKE.search(q):
+        return f
+    classes = sorted(
+        {e.drug_class for e in get_lexicon().entries if e.kind == "drug" and e.drug_class}
+    )
+    return replace(
+        f, classes=classes, canonicals=["medication"], mentions=[*f.mentions, "medications"]
+    )
+
+
+def _as_class(q: str, f: QueryFilters) -> QueryFilters:
+    """ "Prilosec-type meds", "drugs like Flexeril": the drug's class, not the drug."""
+    lex = get_lexicon()
+    hits = [lex.find(m["b"] or m["a"]) for m in _DRUG_LIKE.finditer(q)]
+    hit = next((h for h in hits if h is not None and h.entry.generic and h.entry.drug_class), None)
+    if hit is None or not hit.entry.drug_class or not hit.entry.generic:
+        return f
+    cls = hit.entry.drug_class
+    generic = hit.entry.generic
+    return replace(
+        f,
+        generics=[g for g in f.generics if g != generic],
+        canonicals=[c for c in f.canonicals if c != hit.entry.canonical] + [cls],
+        classes=list(dict.fromkeys([*f.classes, cls])),
+    )
 
 
 def _with_class_generics(f: QueryFilters) -> QueryFilters:

@@ -44,8 +44,8 @@ SPECIALTY_PATTERNS = PatternTable("specialties.toml", "specialties")
 # reviewer", "reviewed by an anesthesiologist", "a reviewer in psychiatry"), so
 # "psychiatric consultation" or "acupuncture sessions" stay treatments.
 _REVIEWER_AFTER = re.compile(
-    r"^\s*(?:[\w&/-]+\s+){0,2}?(?:reviewers?|specialists?|doctors?|physicians?|surgeons?|"
-    r"experts?)\b",
+    r"^\s*(?:[\w&/-]+\s+){0,2}?(?:reviewers?|specialists?|doctors?|docs?|physicians?|surgeons?|"
+    r"experts?|certifications?|certified|board\s+certification|specialty|background)\b",
     _I,
 )
 _REVIEWER_BEFORE = re.compile(
@@ -221,7 +221,7 @@ def parse_question(question: str) -> QueryFilters:
 
 #: A question that asks which way a decision went, rather than naming one side.
 YES_NO = re.compile(
-    r"^\s*(?:was|were|did|is|has|have|had)\b[^?]*\b(?:upheld|uphold\w*|overturn\w*|"
+    r"^\s*(?:was|were|did|is|has|have|had)\b(?!\s+(?:there\s+)?any\b)[^?]*\b(?:upheld|uphold\w*|overturn\w*|"
     r"approv\w*|den(?:y|ied|ial)\w*|granted|grant|medically\s+necessary|certified|"
     r"stand|stood|reversed)\b"
     r"|\b(?:upheld|approved|denied|granted)\s+or\s+(?:overturned|denied|approved|upheld|not)\b",
@@ -361,7 +361,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "why",
         re.compile(
-            r"\bwhy\b|\breasons?\b|\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
+            r"\bwhy\b|\bwhy'd\b|\breasons?\b|\breasoning\b|\brationale\b|\bjustif\w+|"
+            r"\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
             r"\bhold\s+against\b|\bwhat\s+documentation\b|\bwhat\s+(?:made|makes)\b|"
             r"\bwhat\s+(?:must|should)\b.*\bdocument",
             _I,
@@ -373,7 +374,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\bwhat\s+(?:was|were)\s+(?:decided|the\s+decision)|\bdecision\s+"
             r"(?:on|for)\b|\bwas\s+.+\b(?:upheld|overturned|approved|denied)\b|"
-            r"\bwhat\s+happened\b|\boutcome\b|\bdecide\b",
+            r"\bwhat\s+happened\b|\boutcome\b|\bdecide\b|\bwhat\s+(?:got|was|were)\s+decided\b",
             _I,
         ),
     ),
