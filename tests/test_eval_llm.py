@@ -66,3 +66,22 @@ def test_refusing_model_never_replaces_a_right_answer(
     assert llm["right_replaced_by_refusal"] == 0
     assert llm["refusals"] == llm["asked"] >= 3
     assert report["fallback_reasons"].get("refusal", 0) >= 2
+
+
+def test_rows_are_written_as_asked_round_robin_and_reported_in_file_order(
+    openai_server: OpenAITestServer, tmp_path: Path
+) -> None:
+    # Two questions of each of two kinds, grouped by kind as the eval file is.
+    rows = [json.loads(line) for line in Path("evals/questions.jsonl").read_text().splitlines()]
+    picked = [r for r in rows if r["kind"] == "count"][:2]
+    picked += [r for r in rows if r["kind"] == "unanswerable"][:2]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in picked))
+    openai_server.script([Reply(behaviour=follow_facts)] * 8)
+    report = run_eval(openai_server, questions, tmp_path)
+    asked = [
+        json.loads(line)["id"] for line in (tmp_path / "r.rows.jsonl").read_text().splitlines()
+    ]
+    ids = [r["id"] for r in picked]
+    assert asked == [ids[0], ids[2], ids[1], ids[3]]
+    assert [q["id"] for q in report["questions"]] == ids

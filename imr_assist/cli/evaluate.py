@@ -175,7 +175,8 @@ def _eval_llm(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=STAGE_LABELS[stage])
 
-        report = evaluate_llm(loaded, settings, model, progress=progress)  # type: ignore[arg-type]
+        rows = Path(json_out).with_suffix(".rows.jsonl") if json_out and json_out != "-" else None
+        report = evaluate_llm(loaded, settings, model, progress=progress, rows_out=rows)  # type: ignore[arg-type]
     data = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
     if quiet:
         sys.stdout.write(data)

@@ -7,11 +7,15 @@ its answer was verified and shown, how often the extractive answer was shown ins
 refusal ever replaced a right extractive answer, latency and tokens.
 
 This runs a real model through any OpenAI-compatible endpoint; it is a benchmark, not
-a test (the tests use the local test server).
+a test (the tests use the local test server). A small model on a shared CPU can take
+minutes a question, so the questions are asked round-robin by kind (a run stopped
+early has asked some of every kind) and, with ``rows_out``, each question's row is
+written as a JSON line the moment it is done.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections import Counter
@@ -104,8 +108,12 @@ def evaluate_llm(
     model: str,
     *,
     progress: ProgressFn | None = None,
+    rows_out: Path | None = None,
 ) -> LLMEvalReport:
-    """Ask every corpus question with both writers; see the module docstring."""
+    """Ask every corpus question with both writers; see the module docstring.
+
+    The report's rows are in the corpus's order whatever order they were asked in.
+    """
     t0 = time.perf_counter()
     notify = progress or (lambda stage, done, total: None)
     with tempfile.TemporaryDirectory(prefix="imr-eval-llm-") as tmp:
@@ -142,7 +150,9 @@ def evaluate_llm(
 
             rows: list[dict[str, Any]] = []
             total = len(corpus.questions)
-            for n, q in enumerate(corpus.questions, 1):
+            stream = rows_out.open("w", encoding="utf-8") if rows_out is not None else None
+            order = {q.id: i for i, q in enumerate(corpus.questions)}
+            for n, q in enumerate(round_robin(corpus.questions), 1):
                 ta = time.perf_counter()
                 ex, _ = plain.ask(q.question)
                 tb = time.perf_counter()
@@ -177,7 +187,13 @@ def evaluate_llm(
                         "extractive_seconds": round(tb - ta, 4),
                     }
                 )
+                if stream is not None:
+                    stream.write(json.dumps(rows[-1], ensure_ascii=False) + "\n")
+                    stream.flush()
                 notify("questions", n, total)
+            if stream is not None:
+                stream.close()
+            rows.sort(key=lambda r: order[r["id"]])
             endpoint = writer.client.endpoint
         finally:
             if writer is not None:
@@ -194,6 +210,19 @@ def evaluate_llm(
         questions=rows,
         seconds=time.perf_counter() - t0,
     )
+
+
+def round_robin(questions: list[Any]) -> list[Any]:
+    """The questions one of each kind at a time, kinds in order of first appearance."""
+    by_kind: dict[str, list[Any]] = {}
+    for q in questions:
+        by_kind.setdefault(q.kind, []).append(q)
+    out: list[Any] = []
+    while any(by_kind.values()):
+        for queue in by_kind.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
 
 
 def _metrics(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | int | None]]:
