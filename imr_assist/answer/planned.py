@@ -82,6 +82,14 @@ _MECHANISM = re.compile(
 )
 
 
+# A sentence that says something is absent ("There is no evidence of any red flag").
+_NEGATION = re.compile(
+    r"\b(?:no|not|without|lack\w*|absen\w*|neither|nor|none|never|failed|fails|n't|"
+    r"unremarkable|negative)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
 def _spans(spans: dict[str, Span], keys: list[str]) -> list[Span]:
     return [spans[k] for k in keys if k in spans]
 
@@ -95,13 +103,18 @@ def _case_sentences(lt: Letter) -> list[str]:
     return out
 
 
-def _close_together(stems: list[str], seq: list[str], need: int) -> bool:
-    """The topic's words stand as a phrase: ``need`` of them within a window of the
-    topic's length plus three ("failed low back pain syndrome", "exercise program at home"),
-    not scattered over a long sentence."""
-    at = [(i, s) for i, w in enumerate(seq) for s in stems if _term_in(s, {w}, w)]
-    window = len(stems) + 3
-    return any(len({s for j, s in at if i <= j < i + window}) >= need for i, _ in at)
+def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
+    """The topic's words stand as a phrase: ``need`` of its word groups within a window
+    of the topic's length plus three ("failed low back pain syndrome", "exercise program
+    at home"), not scattered over a long sentence."""
+    at = [
+        (i, n)
+        for i, w in enumerate(seq)
+        for n, g in enumerate(groups)
+        if any(_term_in(s, {w}, w) for s in g)
+    ]
+    window = len(groups) + 3
+    return any(len({n for j, n in at if i <= j < i + window}) >= need for i, _ in at)
 
 
 def _term_in(stem: str, words: set[str], low: str) -> bool:
@@ -271,9 +284,26 @@ class PlanRunner:
                 for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
                     ev = replace(ev, item_index=r.item_index)
                     cands.append(((r.doc_id, r.item_index), name, ev, seq, words, low))
-        present = [s for s in stems if any(_term_in(s, words, low) for *_, words, low in cands)]
-        unused = tuple(w for w, s in zip(plan.topic, stems, strict=True) if s not in present)
-        if not present or 2 * len(present) < len(stems) or (plan.topic_phrase and unused):
+        # each topic word is one group, except words that stand for each other
+        # ("weaning or tapering"): a sentence with either holds that group
+        groups: list[list[str]] = []
+        for w, st in zip(plan.topic, stems, strict=True):
+            alt = next((g for g in plan.topic_or if w in g), None)
+            home = next(
+                (g for g in groups if alt and any(_stem(x) in g for x in alt if x != w)), None
+            )
+            if home is not None:
+                home.append(st)
+            elif st not in (x for g in groups for x in g):
+                groups.append([st])
+        found_stems = {
+            st for st in stems if any(_term_in(st, words, low) for *_, words, low in cands)
+        }
+        present = [g for g in groups if found_stems & set(g)]
+        unused = tuple(
+            w for w, st in zip(plan.topic, stems, strict=True) if not any(st in g for g in present)
+        )
+        if not present or 2 * len(present) < len(groups) or (plan.topic_phrase and unused):
             return TopicHits({}, unused, False)
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
         if plan.topic_phrase:
@@ -281,8 +311,9 @@ class PlanRunner:
         matched = [
             (key, name, ev)
             for key, name, ev, seq, words, low in cands
-            if sum(1 for s in present if _term_in(s, words, low)) >= need
+            if sum(1 for g in present if any(_term_in(st, words, low) for st in g)) >= need
             and (need < 2 or _close_together(present, seq, need))
+            and (not plan.topic_negated or _NEGATION.search(low))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
         found = {}
@@ -377,6 +408,10 @@ class PlanRunner:
             hits = self.topic_hits(plan, rows)
             topic = hits.found
             used_words = [w for w in plan.topic if w not in hits.unused]
+            for a, b in plan.topic_or:  # "weaning or tapering", as asked
+                if a in used_words and b in used_words:
+                    used_words[used_words.index(a)] = f"{a} or {b}"
+                    used_words.remove(b)
             topic_words = " ".join(used_words)
             if hits.unused:
                 notices.append(

@@ -557,6 +557,10 @@ class QueryPlan:
     # The topic is a name ("urine drug screens"): every word of it must be in a passage.
     topic_phrase: bool = False
     phrases: tuple[str, ...] = ()  # with topic_phrase: any one of these names, whole
+    # Topic words that stand for each other: "weaning or tapering".
+    topic_or: tuple[tuple[str, ...], ...] = ()
+    # "noting there were no red flags": the passage must say the topic is absent.
+    topic_negated: bool = False
     # "What do reviewers say about X": the rationales, not the case histories.
     in_rationale: bool = False
     notes: tuple[str, ...] = field(default=())
@@ -616,6 +620,8 @@ class QueryPlan:
             out["topic"] = list(self.topic)
             if self.topic_phrase:
                 out["topic_phrase"] = True
+            if self.topic_negated:
+                out["topic_negated"] = True
         if self.terms:
             out["terms"] = list(self.terms)
         if self.corrections:
@@ -966,6 +972,20 @@ def read_question(question: str) -> QueryPlan:
     if filters.canonicals == ["medication"]:
         used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
     topic, terms = _topic(q, used, filters)
+    topic_negated = bool(
+        topic
+        and re.search(
+            r"\b(?:no|not|without|lack\s+of|lacking|absence\s+of|never|missing|none)\s+(?:\w+\s+){0,2}?"
+            + re.escape(topic[0]),
+            q,
+            _I,
+        )
+    )
+    topic_or = tuple(
+        (a.lower(), b.lower())
+        for a, b in re.findall(r"\b([A-Za-z][\w-]+)\s*(?:,?\s+or|/)\s+([A-Za-z][\w-]+)\b", q)
+        if a.lower() in topic + terms and b.lower() in topic + terms
+    )
     restricts = bool(
         filters.restricted
         or regions
@@ -1040,6 +1060,8 @@ def read_question(question: str) -> QueryPlan:
         absent=absent,
         corrections=fixes,
         discusses=discusses,
+        topic_or=topic_or,
+        topic_negated=topic_negated,
         in_rationale=bool(_IN_RATIONALE.search(q)),
     )
 
