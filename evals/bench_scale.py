@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -51,10 +52,10 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _settings(index: Path) -> Any:
+def _settings(index: Path, chroma_url: str | None = None) -> Any:
     from imr_assist.settings import Settings
 
-    return Settings(index_dir=index, llm_enabled=False)
+    return Settings(index_dir=index, llm_enabled=False, chroma_url=chroma_url)
 
 
 def _pool(spec: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
@@ -237,7 +238,7 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
     from imr_assist.retrieve.hybrid import RankedHits
 
     questions = _questions(spec)
-    settings = _settings(Path(spec["index"]))
+    settings = _settings(Path(spec["index"]), spec.get("chroma_url"))
     t0 = time.perf_counter()
     index = Index.open(settings)
     assistant = Assistant(settings, index=index)
@@ -245,16 +246,36 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
     len(first.hits)  # ranks: loads the model, the store and BM25
     warm = time.perf_counter() - t0
     rss_warm = _rss_mib()
-    ms, searched = [], []
-    for q in questions:
+    ms, searched, slowest = [], [], []
+    limit = spec.get("question_limit", 120)
+
+    def too_long(signum: int, frame: Any) -> None:
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, too_long)
+    for n, q in enumerate(questions, 1):
         t = time.perf_counter()
-        _, result = assistant.ask(q)
+        signal.alarm(limit)
+        try:
+            _, result = assistant.ask(q)
+            hits = result.hits
+            ranked = not isinstance(hits, RankedHits) or hits.ranked
+        except TimeoutError:  # counted at the limit: a lower bound for the percentiles
+            ranked = None
+        finally:
+            signal.alarm(0)
         ms.append((time.perf_counter() - t) * 1000)
-        hits = result.hits
-        if not isinstance(hits, RankedHits) or hits.ranked:
+        if ranked:
             searched.append(ms[-1])
+        slowest.append((ms[-1], q, ranked is None))
+        print(f"  {n} {ms[-1]:.0f} ms {q}", file=sys.stderr, flush=True)
     index.close()
+    slowest.sort(reverse=True)
     return {
+        "question_limit_s": limit,
+        "timed_out": sum(1 for _, _, out in slowest if out),
+        "slowest": [{"ms": t, "question": q, "timed_out": out} for t, q, out in slowest[:10]],
+        "chroma_url": spec.get("chroma_url"),
         "questions": len(ms),
         "first_question_seconds": warm,
         "p50_ms": percentile(ms, 50),
@@ -412,9 +433,21 @@ def main(argv: list[str] | None = None) -> int:
         default="build,plans,bm25,query",
         help="Comma-separated phases; without build, --index names an index built before",
     )
+    p.add_argument(
+        "--question-limit",
+        type=int,
+        default=120,
+        help="Seconds one question may take; a longer one is stopped and counted at the limit",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--index", type=Path, default=None, help="Where to build (default: a temp dir)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument(
+        "--chroma-url",
+        default=None,
+        help="Query through a Chroma server serving the built store "
+        "(`chroma run --path INDEX/chroma`); results under query_server",
+    )
     p.add_argument("--phase", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.phase:
@@ -438,9 +471,11 @@ def main(argv: list[str] | None = None) -> int:
         "pool_size": args.pool_size,
         "letters": args.letters,
         "questions": args.questions,
+        "question_limit": args.question_limit,
         "questions_file": str(questions_file.resolve()),
         "seed": args.seed,
         "index": str(index),
+        "chroma_url": args.chroma_url,
     }
     report: dict[str, Any] = {
         "schema": 1,
@@ -456,8 +491,9 @@ def main(argv: list[str] | None = None) -> int:
         report = {**json.loads(stem.with_suffix(".json").read_text()), **report}
     for phase in phases:
         print(f"[{phase}] {dt.datetime.now(dt.UTC):%H:%M:%S}", file=sys.stderr, flush=True)
-        report[phase] = child(phase, spec)
-        print(json.dumps(report[phase])[:400], file=sys.stderr, flush=True)
+        key = "query_server" if phase == "query" and args.chroma_url else phase
+        report[key] = child(phase, spec)
+        print(json.dumps(report[key])[:400], file=sys.stderr, flush=True)
         stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     if all(k in report for k in ("build", "bm25", "query", "plans")):
         stem.with_suffix(".md").write_text(markdown(report))

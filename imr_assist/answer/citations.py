@@ -8,11 +8,15 @@ Nothing reaches the user as a citation without passing ``verify``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from imr_assist.index.catalog import Catalog
 from imr_assist.models import Citation, Letter, Span
 from imr_assist.text import NormalizedText, clean, normalize
+
+#: Normalised letter views kept in memory.
+VIEWS_CACHED = 256
 
 
 @dataclass
@@ -31,7 +35,9 @@ class LetterTexts:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._views: dict[str, tuple[str, NormalizedText]] = {}
+        # Bounded, the most recently used kept: a view is a few hundred KB, and one
+        # question over a topic may read every letter of a large index.
+        self._views: OrderedDict[str, tuple[str, NormalizedText]] = OrderedDict()
 
     def letter(self, doc_id: str) -> Letter | None:
         return self.catalog.letter(doc_id)
@@ -43,6 +49,9 @@ class LetterTexts:
         cached = self._views.get(doc_id)
         if cached is None or cached[0] != letter.sha256:
             cached = self._views[doc_id] = (letter.sha256, normalize(letter.text))
+            if len(self._views) > VIEWS_CACHED:
+                self._views.popitem(last=False)
+        self._views.move_to_end(doc_id)
         return cached[1]
 
     def locate(self, doc_id: str, quote: str) -> Located | None:

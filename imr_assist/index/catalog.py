@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pathlib import Path
 from imr_assist.models import Chunk, Letter
 
 SCHEMA_VERSION = "1"
+#: Parsed letters kept in memory, the most recently read (a letter is about 100 KB).
+LETTERS_CACHED = 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -182,7 +185,9 @@ class Catalog:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         # doc_id -> (sha256, letter): a letter re-ingested with another text is read anew.
-        self._letters_cache: dict[str, tuple[str, Letter]] = {}
+        # Bounded: a question over every letter (a topic, a group-by) must not keep them
+        # all (at 40,000 letters they held 8 GB).
+        self._letters_cache: OrderedDict[str, tuple[str, Letter]] = OrderedDict()
         self._backfill_facts()
 
     def _backfill_facts(self) -> None:
@@ -355,6 +360,7 @@ class Catalog:
             return None
         cached = self._letters_cache.get(doc_id)
         if cached is not None and cached[0] == row[0]:
+            self._letters_cache.move_to_end(doc_id)
             return cached[1]
         row = self.db.execute(
             "SELECT sha256, record, text FROM letters WHERE doc_id=?", (doc_id,)
@@ -364,6 +370,9 @@ class Catalog:
         letter = Letter.model_validate_json(row[1])
         letter.text = row[2]
         self._letters_cache[doc_id] = (row[0], letter)
+        self._letters_cache.move_to_end(doc_id)
+        if len(self._letters_cache) > LETTERS_CACHED:
+            self._letters_cache.popitem(last=False)
         return letter
 
     def find_letter(self, key: str) -> Letter | None:
@@ -458,6 +467,22 @@ class Catalog:
             q = ",".join("?" * len(part))
             out += self.db.execute(f"SELECT id, embed_text FROM chunks WHERE id IN ({q})", part)
         return sorted(out)
+
+    def chunk_metadata(
+        self, *, ids: list[str] | None = None, doc_ids: list[str] | None = None
+    ) -> dict[str, dict]:
+        """Chunk id -> metadata (what the vector store holds beside each vector) of the
+        committed chunks among ``ids``, or of the letters ``doc_ids``."""
+        column, keys = ("id", ids) if ids is not None else ("doc_id", doc_ids or [])
+        out: dict[str, dict] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = ",".join("?" * len(part))
+            for cid, meta in self.db.execute(
+                f"SELECT id, meta FROM chunks WHERE {column} IN ({q})", part
+            ):
+                out[cid] = json.loads(meta)
+        return out
 
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}

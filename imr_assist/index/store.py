@@ -121,6 +121,23 @@ class VectorStore:
             (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
 
+    def nearest_among(self, vector: np.ndarray, ids: list[str], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` chunks among ``ids`` nearest
+        ``vector``, scored exactly (for a few hundred ids, faster than a filtered search)."""
+        import numpy as np
+
+        if not ids:
+            return []
+        with self.lock.shared():
+            got = self.collection.get(ids=ids, include=["embeddings"])
+        if not got["ids"]:
+            return []
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        sims = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query) + 1e-12)
+        order = sorted(range(len(sims)), key=lambda j: (-float(sims[j]), got["ids"][j]))[:n]
+        return [(got["ids"][j], float(sims[j])) for j in order]
+
     def count(self) -> int:
         with self.lock.shared():
             return int(self.collection.count())

@@ -1,0 +1,81 @@
+"""Dense candidates filtered from the catalog give what Chroma's filtered search gives.
+
+``dense_candidates`` takes the nearest chunks unfiltered and keeps those whose
+metadata (the catalog's copy) passes the filter, or scores a few named letters' chunks
+exactly; both must return the chunks Chroma's own ``where`` search returns, in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imr_assist.index.index import Index
+from imr_assist.retrieve import hybrid
+from imr_assist.retrieve.hybrid import _where_matches, dense_candidates
+from imr_assist.retrieve.query import QueryFilters, parse_question
+from imr_assist.settings import Settings
+
+QUESTIONS = [
+    pytest.param("Why are Norco requests upheld?", id="drug-and-decision"),
+    pytest.param("Which opioid requests were overturned?", id="class-and-decision"),
+    pytest.param("What was decided about tizanidine?", id="drug"),
+    pytest.param("Which requests were upheld?", id="decision"),
+]
+
+
+@pytest.fixture(scope="module")
+def index(sample_index: Path) -> Index:
+    return Index.open(Settings(index_dir=sample_index))
+
+
+def chroma_filtered(index: Index, question: str, n: int, f: QueryFilters) -> list[str]:
+    vector = index.query_vector(question)
+    return [cid for cid, _ in index.store.query(vector, n, f.chroma_where())]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_filtered_here_as_chroma_filters(index: Index, question: str) -> None:
+    f = parse_question(question)
+    assert f.chroma_where() is not None
+    for n in (1, 2, 3, 50):  # few: kept from the unfiltered nearest; 50: Chroma filters
+        got = dense_candidates(index, index.query_vector(question), n, f)
+        assert [cid for cid, _ in got] == chroma_filtered(index, question, n, f), n
+
+
+def test_named_letters_are_scored_exactly(index: Index) -> None:
+    doc_ids = index.catalog.doc_ids()[:2]
+    for f in (QueryFilters(doc_ids=doc_ids), QueryFilters(doc_ids=doc_ids, decision="upheld")):
+        question = "Norco functional improvement"
+        got = dense_candidates(index, index.query_vector(question), 5, f)
+        assert [cid for cid, _ in got] == chroma_filtered(index, question, 5, f)
+        want = dict(index.store.query(index.query_vector(question), 5, f.chroma_where()))
+        for cid, sim in got:
+            assert sim == pytest.approx(want[cid], abs=1e-5)
+
+
+def test_the_catalog_metadata_passes_the_filters_chroma_passes(index: Index) -> None:
+    metas = index.catalog.chunk_metadata(ids=index.catalog.all_chunk_ids())
+    wheres = [parse_question(str(q.values[0])).chroma_where() for q in QUESTIONS]
+    wheres += [
+        {"doc_id": {"$in": index.catalog.doc_ids()[:1]}},
+        {"guidelines": {"$contains": "MTUS"}},
+        {"$or": [{"generic": {"$in": ["tizanidine"]}}, {"drug_class": {"$in": ["opioid"]}}]},
+    ]
+    for where in wheres:
+        assert where is not None
+        chroma = set(index.store.collection.get(where=where, include=[])["ids"])
+        assert {cid for cid, m in metas.items() if _where_matches(m, where)} == chroma, where
+
+
+def test_too_few_matches_nearby_falls_back_to_chroma(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no over-fetch, a selective filter finds too few among the nearest: Chroma's
+    filtered search answers, and the result is the same."""
+    monkeypatch.setattr(hybrid, "OVERFETCH", 1)
+    question = "Why are Norco requests upheld?"
+    f = parse_question(question)
+    got = dense_candidates(index, index.query_vector(question), 4, f)
+    assert [cid for cid, _ in got] == chroma_filtered(index, question, 4, f)
