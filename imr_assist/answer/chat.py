@@ -23,6 +23,7 @@ from imr_assist.settings import Settings
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for|so|then|ok(?:ay)?|also|now)\b|"
     r"\b(?:those|them|these|that\s+one|their|they|theirs|th[ae]t\s+(?:letter|case|request))\b|"
+    r"\bthe\s+(?:\w+\s+)?ones?\b|"
     r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
     r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b",
     re.IGNORECASE,

@@ -82,7 +82,7 @@ _DISCUSS = re.compile(
 )
 # "letters where every item was upheld", "all requests denied"
 _EVERY = re.compile(
-    r"(?<!of )(?<!of the )\b(?:every|all|each)\s+(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
+    r"(?<!of )(?<!of the )\b(?:every|all|each)\s+(?:single\s+)?(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
     r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b|"
     r"\b(?P<e>upheld|denied|overturned|approved)\s+(?:entirely|in\s+full|completely|fully|"
     r"in\s+(?:their|its)\s+entirety|across\s+the\s+board)\b|"
@@ -154,6 +154,11 @@ _CUE = re.compile(
 _QUANTITY = re.compile(
     r"\bhow\s+many\s+(?:\w+\s+)?(?:sessions|visits|tablets|pills|capsules|refills|units|weeks|"
     r"months|days|hours|patches|injections|treatments\s+per)\b",
+    _I,
+)
+_AND_DID_ANY = re.compile(
+    r",?\s+and\s+(?:did|were|was|have|has|are|is)\s+(?:any|all|none|they|it|some)\b[^?]*"
+    r"\b(?:approved|overturned|upheld|denied|reversed)\b",
     _I,
 )
 _WHAT_THE = re.compile(r"^\s*what\s+(?:is|was|were|are)\s+the\b", _I)
@@ -267,7 +272,7 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "month",
         re.compile(
-            r"\b(?:by|per|each|for\s+each)\s+(?:the\s+)?month\b|\bmonthly\b|\bmonth\s+of\s+(?:the\s+)?decision",
+            r"\b(?:by|per|each|for\s+each)\s+(?:the\s+)?(?:decision\s+)?month\b|\bmonthly\b|\bmonth\s+of\s+(?:the\s+)?decision|\bmonth\s+by\s+month\b",
             _I,
         ),
     ),
@@ -295,7 +300,7 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "treatment",
         re.compile(
-            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:treatment|drug|medication|service|request)s?\b",
+            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:treatment|drug|medication|service|request|modality|modalitie|procedure|test|study|type\s+of\s+(?:imaging|test|study|scan))s?\b",
             _I,
         ),
     ),
@@ -323,8 +328,8 @@ _MORE_ITEMS = re.compile(
     _I,
 )
 _ONE_ITEM = re.compile(
-    r"\b(?:only\s+one|just\s+one|a\s+single|one\s+single|exactly\s+one)\s+(?:items?|requests?|"
-    r"decisions?|treatments?|disputed\s+item)\b|\bsingle[\s-](?:item|request|decision)\b",
+    r"(?<!every )\b(?:only\s+one|just\s+one|a\s+single|one\s+single|exactly\s+one)\s+(?:items?|requests?|"
+    r"decisions?|treatments?|disputed\s+item)\b|(?<!every )\bsingle[\s-](?:item|request|decision)\b",
     _I,
 )
 # Decision dates as a range: "between February 1 and February 10, 2017", "from 1/1/2017 to 1/15/2017".
@@ -392,6 +397,14 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
 # Letter facts beyond query.FACT_RULES, each the Letter attribute it reads.
 FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
+        "decision_date",
+        re.compile(
+            r"\bwhen\s+(?:was|were)\s+(?:it|this|that|the\s+(?:case|letter|decision|review))\s+"
+            r"(?:decided|issued|determined)\b|\bdate\s+of\s+(?:the\s+)?decision\b",
+            _I,
+        ),
+    ),
+    (
         "credentials",
         re.compile(r"\b(?:credentials?|qualifications?|qualified)\b", _I),
     ),
@@ -427,7 +440,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "specialty",
         re.compile(
-            r"\b(?:specialt\w*|board\s+certif\w*|certification)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
+            r"\b(?:specialt\w*|board\s+certif\w*|certification)\b|\bwas\s+the\s+reviewer\b[^?,]{0,30}?\ban?\s+[\w-]+\s+(?:doctor|physician|specialist|surgeon|doc)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
             _I,
         ),
     ),
@@ -438,14 +451,16 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "age",
         re.compile(
-            r"\bhow\s+old\b|\bage\s+of\s+the\b|\b(?:patient|worker|claimant)'?s?\s+age\b|^\s*age\b",
+            r"\bhow\s+old\b|\bage\s+of\s+the\b|\b(?:patient|worker|claimant)'?s?\s+age\b|^\s*age\b|"
+            r"\b(?:sex|gender)\s+and\s+age\b|\bage\s+and\s+(?:sex|gender)\b|\b(?:patient|worker)\s+(?:sex|gender)\s+and\s+age\b",
             _I,
         ),
     ),
     (
         "sex",
         re.compile(
-            r"\bmale\s+or\s+female\b|\bfemale\s+or\s+male\b|\b(?:sex|gender)\s+of\b|\bman\s+or\s+(?:a\s+)?woman\b|\bwhat\s+(?:sex|gender)\b",
+            r"\bmale\s+or\s+female\b|\bfemale\s+or\s+male\b|\b(?:sex|gender)\s+of\b|\bman\s+or\s+(?:a\s+)?woman\b|\bwhat\s+(?:sex|gender)\b|"
+            r"\b(?:sex|gender)\s+and\s+age\b|\bage\s+and\s+(?:sex|gender)\b|\b(?:patient|worker)'?s?\s+(?:sex|gender)\b",
             _I,
         ),
     ),
@@ -484,7 +499,8 @@ _STOP = frozenset(
     part portion remainder remaining authorized authorize authorization rest utilization
     noting note noted notes least one any prior previous earlier found deemed considered judged
     specifically particular particularly exactly actually really came come comes turned
-    turn out where's up partly reasoning rationale rationales explanation justification
+    turn out where's up partly different differ differs difference most mostly citing
+    cite cites cited reasoning rationale rationales explanation justification
     reviewer's happens doesn't don't didn't isn't wasn't got gotten pull
     bring look see show individual separate separately include includes
     included including contain contains containing""".split()
@@ -804,6 +820,9 @@ def read_question(question: str) -> QueryPlan:
     filters = parse_question(q)
     filters = _with_class_generics(_with_combined_services(_as_class(q, _medications(q, filters))))
     kind = question_kind(q)
+    if filters.decision and _AND_DID_ANY.search(q):
+        # "which drugs did PM&R reviewers review, and did any get approved?": all of them
+        filters = replace(filters, decision=None)
     used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
 
     def use(m: re.Match[str] | None) -> re.Match[str] | None:
@@ -862,7 +881,11 @@ def read_question(question: str) -> QueryPlan:
         # the item's; elsewhere, with a treatment named ("Relafen for the man with the
         # L4-L5 disc protrusion"), it describes the case.
         near = any(abs(m.start() - b) <= 25 or abs(a - m.end()) <= 25 for a, b in treatment_at)
-        target = letter_regions if (treatment_at and not near) or unit == "letters" else regions
+        target = (
+            letter_regions
+            if (treatment_at and not near) or (unit == "letters" and not near)
+            else regions
+        )
         if region not in target:
             target.append(region)
     all_decided = None
@@ -971,7 +994,7 @@ def read_question(question: str) -> QueryPlan:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     if filters.canonicals == ["medication"]:
         used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
-    topic, terms = _topic(q, used, filters)
+    topic, terms, gloss = _topic(q, used, filters)
     topic_negated = bool(
         topic
         and re.search(
@@ -1031,6 +1054,7 @@ def read_question(question: str) -> QueryPlan:
         topic, terms, kind = topic + terms, (), "topic"
     elif kind == "general" and topic:
         kind = "topic"
+    terms += gloss  # words in parentheses only rank passages
     return QueryPlan(
         question=question,
         corrected=corrected,
@@ -1144,13 +1168,18 @@ def _with_combined_services(f: QueryFilters) -> QueryFilters:
             continue
         if any(set(n.lower().split()) <= words for n in f.names_without_generic):
             names.append(entry.canonical)
+    for n in list(names):  # "EMG/NCV requests" finds "EMG of the right upper extremity"
+        parts = [p for p in re.split(r"\s*/\s*", n) if p != n]
+        for entry in get_lexicon().entries:
+            if not entry.generic and entry.canonical in parts and entry.canonical not in names:
+                names.append(entry.canonical)
     return replace(f, names_without_generic=names) if names != f.names_without_generic else f
 
 
 def _topic(
     q: str, used: list[tuple[int, int]], f: QueryFilters
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Content words that no filter used, in question order: (topic, terms).
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Content words that no filter used, in question order: (topic, terms, gloss).
 
     Words after a relational cue ("because", "for lack of", "about", "discuss",
     "involve", "with", "noting") restrict the answer: they are the topic. Words before
@@ -1191,6 +1220,11 @@ def _topic(
             words.append((w, m.start()))
     cue = _CUE.search(q)
     at = cue.start() if cue else len(q)
-    topic = tuple(dict.fromkeys(w for w, pos in words if pos >= at))
-    terms = tuple(dict.fromkeys(w for w, pos in words if pos < at))
-    return topic, terms
+    # words in parentheses gloss the rest ("retrospective (already provided / dates of
+    # service)"): they rank passages, they restrict nothing
+    glossed = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", q)]
+    inside = {w for w, pos in words if any(a <= pos < b for a, b in glossed)}
+    topic = tuple(dict.fromkeys(w for w, pos in words if pos >= at and w not in inside))
+    terms = tuple(dict.fromkeys(w for w, pos in words if pos < at and w not in inside))
+    gloss = tuple(dict.fromkeys(w for w, _ in words if w in inside))
+    return topic, terms, gloss

@@ -53,6 +53,7 @@ _REVIEWER_BEFORE = re.compile(
     r"|\b(?:reviewers?|specialists?|physicians?|experts?)\s+(?:in|of|certified\s+in)\s+)$",
     _I,
 )
+_ABOUT_REVIEWERS = re.compile(r"\breview(?:er|ers|ed)\b|\bspecialt|\bcertif|\bboard\b", _I)
 _PERSON_SPECIALTY = re.compile(
     r"\b(?:anesthesiologist|neurologist|neurosurgeon|orthopedist|orthopaedist|internist|"
     r"physiatrist|psychiatrist|psychologist|chiropractor|rheumatologist|podiatrist|"
@@ -262,11 +263,19 @@ def specialty_named(q: str) -> str | None:
                 or _REVIEWER_BEFORE.search(before)
             ):
                 found.append((m.start(), m.group(0)))
-    if not found:
-        if person := _PERSON_SPECIALTY.search(q):
-            return person.group(0)
-        return None
-    return min(found)[1]
+    if not found and (person := _PERSON_SPECIALTY.search(q)):
+        return person.group(0)
+    if not found and _ABOUT_REVIEWERS.search(q):
+        # "overturned decisions where the reviewer was Family Practice"
+        named = [(t.start, t.end) for t in get_lexicon().find_all(q)]
+        for rx in SPECIALTY_PATTERNS.values():
+            for m in rx.finditer(q):
+                if _TREATMENT_AFTER.search(q[m.end() :]) or any(
+                    a <= m.start() < b for a, b in named
+                ):
+                    continue  # "chiropractic requests": a treatment
+                found.append((m.start(), m.group(0)))
+    return min(found)[1] if found else None
 
 
 def specialty_matches(name: str, specialties: list[str]) -> bool:
