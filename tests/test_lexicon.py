@@ -620,7 +620,7 @@ def test_domain_names_are_known(lex: Lexicon, name: str, canonical: str) -> None
         pytest.param("Bankart repair", "Labral repair", "surgery"),
         pytest.param("ORIF of the left ankle", "Open reduction internal fixation", "surgery"),
         pytest.param("Right knee surgery", "Surgery", "surgery"),
-        pytest.param("Assistant surgeon", "Assistant surgeon", "surgery"),
+        pytest.param("Assistant surgeon", "Assistant surgeon", "perioperative service"),
         pytest.param("Shoulder sling", "Sling", "durable medical equipment"),
         pytest.param("CAM walker boot", "Walking boot", "durable medical equipment"),
         pytest.param("Crutches", "Crutches", "durable medical equipment"),

@@ -201,7 +201,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
         SURG,
     ),
     "Arthroscopy of the left knee": ("Arthroscopy", SURG),
-    "Assistant surgeon": ("Assistant surgeon", SURG),
+    # an assistant at surgery is a service of the operation, not an operation
+    "Assistant surgeon": ("Assistant surgeon", "perioperative service"),
     # durable medical equipment and supplies
     "TENS unit": ("TENS unit", DME),
     "TENS unit, daily trial, cervical and thoracic spine, #30": ("TENS unit", DME),

@@ -602,13 +602,14 @@ class PlanRunner:
     def _fact_value(self, lt: Letter, fact: str) -> tuple[object | None, list[Span]]:
         """A letter fact and the spans that state it; "age+sex" asks for both."""
         if "+" in fact:
-            said, spans = [], []
+            said: list[str] = []
+            spans: list[Span] = []
             for one in fact.split("+"):
-                value, keys = self._fact_value(lt, one)
+                value, stated = self._fact_value(lt, one)
                 if value is not None:
                     label = _LETTER_FIELDS.get(one) or _FACT_LABELS.get(one, one.replace("_", " "))
                     said.append(f"{label} {value}")
-                    spans += keys
+                    spans += stated
             return ("; ".join(said) or None), spans
         if fact in _LETTER_FIELDS:
             return getattr(lt, fact, None), _spans(lt.spans, [fact])
@@ -626,8 +627,8 @@ class PlanRunner:
             lic, b = self._fact_value(lt, "licensure")
             if spec is None and lic is None:
                 return None, []
-            stated = [f"specialty {spec}" if spec else "", f"licensed in {lic}" if lic else ""]
-            return "; ".join(x for x in stated if x), a + b
+            parts = [f"specialty {spec}" if spec else "", f"licensed in {lic}" if lic else ""]
+            return "; ".join(x for x in parts if x), a + b
         if fact == "mechanism":
             for sentence in re.split(r"(?<=[.!?])\s+", lt.summary or ""):
                 if (

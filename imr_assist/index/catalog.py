@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imr_assist.models import Chunk, Letter
 
@@ -470,11 +471,11 @@ class Catalog:
 
     def chunk_metadata(
         self, *, ids: list[str] | None = None, doc_ids: list[str] | None = None
-    ) -> dict[str, dict]:
+    ) -> dict[str, dict[str, Any]]:
         """Chunk id -> metadata (what the vector store holds beside each vector) of the
         committed chunks among ``ids``, or of the letters ``doc_ids``."""
         column, keys = ("id", ids) if ids is not None else ("doc_id", doc_ids or [])
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             q = ",".join("?" * len(part))

@@ -107,7 +107,10 @@ def read_with_llm(question: str, client: Any, *, max_tokens: int = 300) -> tuple
     """The plan to answer and a notice saying whose reading it is and why."""
     rule = read_question(question)
     messages = [
-        {"role": "system", "content": render("plan_system.j2", schema_json=json.dumps(plan_schema()))},
+        {
+            "role": "system",
+            "content": render("plan_system.j2", schema_json=json.dumps(plan_schema())),
+        },
         {"role": "user", "content": render("plan_user.j2", question=question)},
     ]
     try:
