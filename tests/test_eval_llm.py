@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_assist.cli import _register, app
+from imr_assist.evaluate.llm_eval import report_from_rows, to_markdown
 from tests.openai_server import OpenAITestServer, Reply, follow_facts, refuse
 
 _register()
@@ -85,3 +86,15 @@ def test_rows_are_written_as_asked_round_robin_and_reported_in_file_order(
     ids = [r["id"] for r in picked]
     assert asked == [ids[0], ids[2], ids[1], ids[3]]
     assert [q["id"] for q in report["questions"]] == ids
+    # A run stopped after two questions: both writers scored on those two only.
+    first = [json.loads(line) for line in (tmp_path / "r.rows.jsonl").read_text().splitlines()][:2]
+    partial = report_from_rows(
+        first, model="m", endpoint="e", corpus=report["corpus"], seconds=1.0
+    ).to_json()
+    assert (
+        partial["metrics"]["llm"]["questions"] == partial["metrics"]["extractive"]["questions"] == 2
+    )
+    assert (partial["corpus"]["questions"], partial["corpus"]["questions_asked"]) == (4, 2)
+    assert "2 questions of 4" in to_markdown(
+        report_from_rows(first, model="m", endpoint="e", corpus=report["corpus"], seconds=1.0)
+    )

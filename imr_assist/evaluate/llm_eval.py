@@ -199,16 +199,40 @@ def evaluate_llm(
             if writer is not None:
                 writer.client.close()
             index.close()
+    return report_from_rows(
+        rows,
+        model=model,
+        endpoint=endpoint,
+        corpus=corpus.describe(),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def report_from_rows(
+    rows: list[dict[str, Any]],
+    *,
+    model: str,
+    endpoint: str,
+    corpus: dict[str, Any],
+    seconds: float,
+) -> LLMEvalReport:
+    """The report over these question rows: a whole run's, or the rows a run stopped
+    early had written to ``rows_out`` (both writers are then scored on those questions
+    only, and ``corpus["questions_asked"]`` says how many of the corpus's they are)."""
+    total = corpus.get("questions")
+    described = {**corpus}
+    if isinstance(total, int) and total != len(rows):
+        described["questions_asked"] = len(rows)
     return LLMEvalReport(
         model=model,
         endpoint=endpoint,
-        corpus={**corpus.describe()},
+        corpus=described,
         metrics=_metrics(rows),
         fallback_reasons=dict(
             Counter(r["llm"]["fallback"] for r in rows if r["llm"]["fallback"]).most_common()
         ),
         questions=rows,
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
     )
 
 
@@ -278,7 +302,9 @@ def to_markdown(report: LLMEvalReport) -> str:
         f"# LLM eval: {report.model}",
         "",
         f"Endpoint {report.endpoint}; corpus {c.get('name')}: {c.get('letters')} letters, "
-        f"{len(report.questions)} questions; {report.seconds:.0f} s.",
+        f"{len(report.questions)} questions"
+        + (f" of {c['questions']}" if "questions_asked" in c else "")
+        + f"; {report.seconds:.0f} s.",
         "",
         "| metric | LLM | extractive |",
         "|---|---:|---:|",
