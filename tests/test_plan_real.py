@@ -7,6 +7,8 @@ or the question is refused with a notice, never dropped.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from imr_assist.answer.service import Assistant
@@ -315,3 +317,48 @@ def test_chat_pronouns_and_bare_follow_ups(assistant: Assistant) -> None:
     spec = chat.ask("what specialty was the reviewer?")
     assert spec.answered and "Orthopedic Surgery" in spec.answer
     assert ask(assistant, "what specialty was the reviewer?").answered is False  # no letter named
+
+
+def test_reader_handles_outside_wordings() -> None:
+    """Wordings from question sets written by others, read into the plan they mean."""
+    p = read_question("Do reviewers say anything about weaning or tapering opioids?")
+    assert ("weaning", "tapering") in p.topic_or and p.filters.classes == ["opioid"]
+    p = read_question("Which imaging requests were denied with the reviewer noting no red flags?")
+    assert p.topic_negated and p.topic[:2] == ("red", "flags")
+    p = read_question("Which requests were retrospective (already provided / dates of service)?")
+    assert p.topic == ("retrospective",) and "provided" in p.terms
+    p = read_question("list the prilosec-type stomache protection meds that were requested")
+    assert "proton pump inhibitor" in p.filters.classes and "omeprazole" in p.filters.generics
+    assert ("stomache", "stomach") in p.corrections
+    p = read_question(
+        "List the medication decisions made by reviewers with a pain management certification."
+    )
+    assert p.filters.specialty and p.filters.canonicals == ["medication"] and p.fact is None
+    p = read_question("CM17-0007300: patient sex and age, and where is the reviewer licensed?")
+    assert set((p.fact or "").split("+")) == {"age", "sex", "licensure"}
+    p = read_question("How many letters had every single item upheld?")
+    assert p.all_decided == "upheld" and p.min_items is None and p.unit == "letters"
+    p = read_question("For workers 50 and over, what proportion of decisions upheld the denial?")
+    assert p.age_min == 50 and p.age_max is None and p.kind == "share"
+    p = read_question("which drugs did physiatrists (PM&R) review, and did any get approved?")
+    assert p.filters.decision is None and p.filters.specialty
+    p = read_question("overturned decisions where the reviewer was Family Practice")
+    assert p.filters.specialty and p.filters.decision == "overturned"
+    assert read_question("which chiropractic requests were reviewed").filters.specialty is None
+    assert (
+        read_question("Break down upheld vs overturned decisions by decision month").group_by
+        == "month"
+    )
+    emg = read_question("all EMG/NCV requests").filters.names_without_generic
+    assert "EMG/NCV" in emg and "EMG" in emg
+
+
+def test_negated_topic_needs_a_sentence_saying_so(assistant: Assistant) -> None:
+    plain = ask(assistant, "Which MRI requests were denied with the reviewer mentioning red flags?")
+    negated = ask(
+        assistant, "Which MRI requests were denied with the reviewer noting no red flags?"
+    )
+    assert negated.answered and cited_items(assistant, negated) <= cited_items(assistant, plain)
+    for c in negated.citations:
+        if "red flag" in c.quote.lower():
+            assert re.search(r"\b(?:no|not|without|lack\w*|absen\w*)\b|n't", c.quote, re.I)
