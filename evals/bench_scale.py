@@ -396,8 +396,18 @@ def markdown(r: dict[str, Any]) -> str:
         f"{q['p50_ms']:.0f} / {q['p95_ms']:.0f} / {q['max_ms']:.0f} ms |",
         f"| of which {q['searched']} ranked passages (dense + BM25): p50 / p95 | {searched} |",
         f"| peak RSS, querying | {q['peak_rss_mib']:.0f} MiB |",
+        f"| questions stopped at the {q['question_limit_s']} s limit | {q['timed_out']} |",
         f"| load average (1 min) at build / BM25 / query | {b['load_average']:.1f} / "
         f"{m['load_average']:.1f} / {q['load_average']:.1f} |",
+    ]
+    if "query_server" in r:
+        qs = r["query_server"]
+        lines += [
+            f"| the same questions through a Chroma server ({qs['chroma_url']}): p50 / p95 | "
+            f"{qs['p50_ms']:.0f} / {qs['p95_ms']:.0f} ms (client peak RSS "
+            f"{qs['peak_rss_mib']:.0f} MiB; {qs['timed_out']} stopped at the limit) |",
+        ]
+    lines += [
         "",
         "Catalog filter queries (`EXPLAIN QUERY PLAN`):",
         "",
