@@ -16,10 +16,11 @@ sees the same committed state even while an ingest commits batch after batch.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,8 @@ CREATE TABLE IF NOT EXISTS letter_facts (
     date_of_injury TEXT,
     specialties TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS letter_facts_age ON letter_facts(age);
+CREATE INDEX IF NOT EXISTS letter_facts_injury ON letter_facts(date_of_injury);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 """
 
@@ -193,6 +196,13 @@ class Catalog:
 
     def _backfill_facts(self) -> None:
         """Catalogs written before ``letter_facts`` existed get it filled from the records."""
+        # Every open comes here: compare the counts first (index-only, a few ms at 40,000
+        # letters, where the join below reads every record: 130-220 ms).
+        letters, facts = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM letters), (SELECT COUNT(*) FROM letter_facts)"
+        ).fetchone()
+        if facts >= letters:
+            return
         missing = self.db.execute(
             "SELECT l.doc_id, l.record FROM letters l "
             "LEFT JOIN letter_facts f ON f.doc_id = l.doc_id WHERE f.doc_id IS NULL"
@@ -437,9 +447,37 @@ class Catalog:
         )
         return {(r[0], r[1]): ItemDetail(*r[2:]) for r in rows}
 
-    def letter_facts(self) -> list[LetterFacts]:
-        """Per-letter facts that questions name letters by (patient, injury date, reviewer)."""
-        rows = self.db.execute("SELECT * FROM letter_facts ORDER BY doc_id")
+    def letter_facts(
+        self,
+        *,
+        ages: Sequence[int] = (),
+        sex: str | None = None,
+        injury_prefix: str | None = None,
+    ) -> list[LetterFacts]:
+        """Per-letter facts that questions name letters by (patient, injury date, reviewer).
+
+        The arguments narrow them in SQL, on indexed columns where they can: a patient
+        age in ``ages``, the sex ``sex`` or none recorded, a date of injury starting with
+        ``injury_prefix``. (Read whole, 40,000 letters' facts took 0.6-0.85 s.)
+        """
+        where: list[str] = []
+        args: list[object] = []
+        if ages:
+            where.append(f"age IN ({','.join('?' * len(ages))})")
+            args += list(ages)
+        if sex:
+            where.append("(sex IS NULL OR sex = '' OR sex = ?)")
+            args.append(sex)
+        if injury_prefix:
+            # GLOB, unlike LIKE, is case-sensitive and so searches the index for a prefix;
+            # cut at a wildcard (a date holds none) so the match can only be wider.
+            literal = re.split(r"[*?\[]", injury_prefix, maxsplit=1)[0]
+            where.append("date_of_injury GLOB ?")
+            args.append(literal + "*")
+        sql = "SELECT * FROM letter_facts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.execute(sql + " ORDER BY doc_id", args)
         return [
             LetterFacts(
                 doc_id=r[0],

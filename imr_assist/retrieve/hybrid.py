@@ -107,7 +107,10 @@ def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None
         if named or filters.case_number:
             found = named
     if filters.names_letter:
-        described = {lf.doc_id for lf in index.catalog.letter_facts() if _describes(lf, filters)}
+        facts = index.catalog.letter_facts(  # narrowed in SQL, then matched exactly here
+            ages=filters.patient_ages, sex=filters.patient_sex, injury_prefix=filters.injury_date
+        )
+        described = {lf.doc_id for lf in facts if _describes(lf, filters)}
         found = described if found is None else found & described
     if found is not None:
         filters.doc_ids = sorted(found)

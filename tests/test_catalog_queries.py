@@ -1,0 +1,105 @@
+"""Catalog queries that must stay fast at scale: what they return, and that SQLite
+answers them from an index (``EXPLAIN QUERY PLAN``), not by reading every row."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from imr_assist.index.catalog import Catalog
+from imr_assist.index.index import CATALOG_FILE
+
+FILTERS = [
+    pytest.param({"ages": [47]}, id="age"),
+    pytest.param({"ages": [47, 52, 64], "sex": "female"}, id="ages-and-sex"),
+    pytest.param({"sex": "male"}, id="sex"),
+    pytest.param({"injury_prefix": "2013"}, id="injury-year"),
+    pytest.param({"injury_prefix": "2013-0[1"}, id="a-wildcard-only-widens"),
+    pytest.param({}, id="none"),
+]
+
+
+@pytest.fixture
+def catalog(sample_index: Path, tmp_path: Path) -> Catalog:
+    src = sqlite3.connect(sample_index / CATALOG_FILE)  # with what its WAL still holds
+    dst = sqlite3.connect(tmp_path / CATALOG_FILE)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return Catalog(tmp_path / CATALOG_FILE)
+
+
+@pytest.mark.parametrize("narrow", FILTERS)
+def test_letter_facts_narrowed_in_sql_are_those_matched_one_by_one(
+    catalog: Catalog, narrow: dict
+) -> None:
+    every = catalog.letter_facts()
+    assert len(every) == 5
+    ages, sex, prefix = narrow.get("ages"), narrow.get("sex"), narrow.get("injury_prefix")
+    expected = [
+        lf
+        for lf in every
+        if (not ages or lf.age in ages)
+        and (not sex or not lf.sex or lf.sex == sex)
+        and (not prefix or (lf.date_of_injury or "").startswith(prefix.split("[")[0]))
+    ]
+    assert catalog.letter_facts(**narrow) == expected
+
+
+def test_the_samples_have_facts_to_narrow_by(catalog: Catalog) -> None:
+    every = catalog.letter_facts()
+    some = every[0]
+    assert some.age is not None and some.date_of_injury
+    assert some in catalog.letter_facts(ages=[some.age], injury_prefix=some.date_of_injury[:4])
+
+
+@pytest.mark.parametrize(
+    ("sql", "args", "index"),
+    [
+        pytest.param(
+            "SELECT * FROM letter_facts WHERE age IN (?)", [47], "letter_facts_age", id="age"
+        ),
+        pytest.param(
+            "SELECT * FROM letter_facts WHERE date_of_injury GLOB ?",
+            ["2013*"],
+            "letter_facts_injury",
+            id="injury",
+        ),
+        pytest.param(
+            "SELECT * FROM items WHERE decision = ?", ["upheld"], "items_decision", id="decision"
+        ),
+        pytest.param(
+            "SELECT * FROM items WHERE generic IN (?)",
+            ["tizanidine"],
+            "items_generic",
+            id="generic",
+        ),
+        pytest.param(
+            "SELECT id, meta FROM chunks WHERE doc_id IN (?)", ["x"], "chunks_doc", id="chunk-meta"
+        ),
+    ],
+)
+def test_filters_are_searched_through_an_index(
+    catalog: Catalog, sql: str, args: list, index: str
+) -> None:
+    plan = " ".join(r[3] for r in catalog.db.execute("EXPLAIN QUERY PLAN " + sql, args))
+    assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, plan
+
+
+def test_a_catalog_without_letter_facts_is_filled_on_open(catalog: Catalog) -> None:
+    """Opening skips the backfill when every letter has its facts (by counts); a catalog
+    from before ``letter_facts`` (or missing some rows) is still filled."""
+    before = catalog.letter_facts()
+    path = catalog.path
+    catalog.db.execute("DELETE FROM letter_facts WHERE doc_id = ?", (before[0].doc_id,))
+    catalog.close()
+    reopened = Catalog(path)
+    assert reopened.letter_facts() == before
+    reopened.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM letter_facts")
+    db.commit()
+    db.close()
+    assert Catalog(path).letter_facts() == before
