@@ -289,26 +289,26 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: The catalog's filter queries (``Catalog.items`` and the letter-fact filters), one
-#: per filter column, with a value to bind.
+#: The catalog's filter queries as the code runs them (``Catalog.items``,
+#: ``Catalog.letter_facts``, ``Catalog.chunk_metadata`` and the lookups by key), with a
+#: value to bind. The letter facts' sex is matched with an age only (a sex word names a
+#: patient beside an age), so it has no index of its own.
 PLANS = {
     "items by generic": ("SELECT * FROM items WHERE generic IN (?)", ["hydrocodone"]),
     "items by class": ("SELECT * FROM items WHERE drug_class IN (?)", ["opioid"]),
     "items by canonical": ("SELECT * FROM items WHERE canonical IN (?)", ["Norco"]),
     "items by decision": ("SELECT * FROM items WHERE decision = ?", ["upheld"]),
     "items by letter": ("SELECT * FROM items WHERE doc_id IN (?)", ["SIM-0000001"]),
-    "items by treatment text": ("SELECT * FROM items WHERE treatment = ?", ["Norco"]),
     "chunks of a letter": ("SELECT id FROM chunks WHERE doc_id = ?", ["SIM-0000001"]),
+    "chunk metadata by id": ("SELECT id, meta FROM chunks WHERE id IN (?)", ["x"]),
     "letter by sha256": ("SELECT doc_id FROM letters WHERE sha256 = ?", ["0" * 64]),
-    "facts by case number": (
-        "SELECT * FROM letter_facts WHERE case_number = ?",
-        ["SIM-0000001"],
+    "facts by age (and sex)": (
+        "SELECT * FROM letter_facts WHERE age IN (?) AND (sex IS NULL OR sex = '' OR sex = ?)",
+        [47, "female"],
     ),
-    "facts by age": ("SELECT * FROM letter_facts WHERE age BETWEEN ? AND ?", [40, 50]),
-    "facts by sex": ("SELECT * FROM letter_facts WHERE sex = ?", ["female"]),
-    "facts by date of injury": (
-        "SELECT * FROM letter_facts WHERE date_of_injury = ?",
-        ["2015-01-01"],
+    "facts by date of injury (prefix)": (
+        "SELECT * FROM letter_facts WHERE date_of_injury GLOB ?",
+        ["2015-01*"],
     ),
 }
 
