@@ -362,3 +362,18 @@ def test_negated_topic_needs_a_sentence_saying_so(assistant: Assistant) -> None:
     for c in negated.citations:
         if "red flag" in c.quote.lower():
             assert re.search(r"\b(?:no|not|without|lack\w*|absen\w*)\b|n't", c.quote, re.I)
+
+
+def test_topic_word_groups_are_read_from_their_examples() -> None:
+    from imr_assist.parse.rules import load_toml
+    from imr_assist.retrieve.plan import topic_alternates
+
+    groups = load_toml("topic_words.toml")["group"]
+    assert groups
+    for g in groups:
+        plan = read_question(g["example"])
+        said = [w for w in plan.topic if w in g["words"]]
+        assert said, g["example"]  # the example's topic holds a word of the group
+        for w in said:
+            assert set(topic_alternates(w)) >= set(g["words"]) - {w}
+            assert any(w in alt and set(alt) >= set(g["words"]) for alt in plan.topic_or)

@@ -288,16 +288,15 @@ class PlanRunner:
         # ("weaning or tapering"): a sentence with either holds that group
         groups: list[list[str]] = []
         for w, st in zip(plan.topic, stems, strict=True):
-            alt = next((g for g in plan.topic_or if w in g), None)
-            home = next(
-                (g for g in groups if alt and any(_stem(x) in g for x in alt if x != w)), None
-            )
-            if home is not None:
-                home.append(st)
-            elif st not in (x for g in groups for x in g):
-                groups.append([st])
+            alts = [_stem(x) for g in plan.topic_or if w in g for x in g if x != w]
+            home = next((g for g in groups if st in g or any(a in g for a in alts)), None)
+            if home is None:
+                groups.append(list(dict.fromkeys([st, *alts])))
+            else:
+                home.extend(x for x in [st, *alts] if x not in home)
+        all_stems = {x for g in groups for x in g}
         found_stems = {
-            st for st in stems if any(_term_in(st, words, low) for *_, words, low in cands)
+            st for st in all_stems if any(_term_in(st, words, low) for *_, words, low in cands)
         }
         present = [g for g in groups if found_stems & set(g)]
         unused = tuple(
@@ -411,10 +410,12 @@ class PlanRunner:
             hits = self.topic_hits(plan, rows)
             topic = hits.found
             used_words = [w for w in plan.topic if w not in hits.unused]
-            for a, b in plan.topic_or:  # "weaning or tapering", as asked
-                if a in used_words and b in used_words:
-                    used_words[used_words.index(a)] = f"{a} or {b}"
-                    used_words.remove(b)
+            for g in plan.topic_or:  # "weaning or tapering", as asked
+                both = [x for x in g if x in used_words]
+                if len(both) >= 2:
+                    used_words[used_words.index(both[0])] = " or ".join(both)
+                    for x in both[1:]:
+                        used_words.remove(x)
             topic_words = " ".join(used_words)
             if hits.unused:
                 notices.append(

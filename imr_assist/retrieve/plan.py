@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from imr_assist.errors import ConfigError
 from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.retrieve import query
 from imr_assist.retrieve.query import (
@@ -1055,6 +1056,7 @@ def read_question(question: str) -> QueryPlan:
     elif kind == "general" and topic:
         kind = "topic"
     terms += gloss  # words in parentheses only rank passages
+    topic_or += tuple((w, *alts) for w in topic if (alts := topic_alternates(w)))
     return QueryPlan(
         question=question,
         corrected=corrected,
@@ -1141,6 +1143,26 @@ def _as_class(q: str, f: QueryFilters) -> QueryFilters:
         canonicals=[c for c in f.canonicals if c != hit.entry.canonical] + [cls],
         classes=list(dict.fromkeys([*f.classes, cls])),
     )
+
+
+@lru_cache(maxsize=1)
+def _topic_words() -> dict[str, tuple[str, ...]]:
+    """Word -> the words that stand for it in a topic (``data/topic_words.toml``)."""
+    from imr_assist.parse.rules import load_toml
+
+    out: dict[str, tuple[str, ...]] = {}
+    for n, group in enumerate(load_toml("topic_words.toml").get("group", []), 1):
+        words = [w.lower() for w in group.get("words", [])]
+        if len(words) < 2 or any(not re.fullmatch(r"[a-z][a-z-]*", w) for w in words):
+            raise ConfigError(f"topic_words.toml: group {n} needs two or more single words")
+        for w in words:
+            out[w] = tuple(dict.fromkeys([*out.get(w, ()), *(x for x in words if x != w)]))
+    return out
+
+
+def topic_alternates(word: str) -> tuple[str, ...]:
+    """The words that stand for ``word`` in a topic ("quantity": amount...)."""
+    return _topic_words().get(word.lower(), ())
 
 
 def _with_class_generics(f: QueryFilters) -> QueryFilters:
