@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -76,8 +76,10 @@ class ChunkingSettings(BaseModel):
 class EmbeddingSettings(BaseModel):
     model_config = _STRICT
 
-    backend: Literal["onnx", "openai"] = Field(
-        "onnx", description="'onnx': bundled all-MiniLM-L6-v2; 'openai': a /v1/embeddings endpoint"
+    backend: str = Field(
+        "onnx",
+        description="A registered embedder (index/embed.py EMBEDDERS): 'onnx', the bundled "
+        "all-MiniLM-L6-v2, or 'openai', a /v1/embeddings endpoint",
     )
     model_path: str | None = Field(
         None,

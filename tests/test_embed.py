@@ -384,3 +384,26 @@ def test_openai_embedder_uses_an_injected_http_client(openai_server: Any) -> Non
     np.testing.assert_allclose(vecs[0], embedding_for("alpha"), atol=1e-6)
     (request,) = openai_server.embedding_requests
     assert request.headers["x-proxy-tag"] == "ward-7"
+
+
+def test_a_registered_embedder_is_one_function_away(tmp_path: Path) -> None:
+    """A new embedder: one decorated factory; the settings name it, the index builds it."""
+    from imr_assist.index.embed import EMBEDDERS, register_embedder
+    from imr_assist.index.index import build_embedder
+    from imr_assist.settings import Settings
+
+    seen: dict[str, object] = {}
+
+    @register_embedder("minilm-copy")
+    def _copy(*, model_path: str | None = None, **options: object) -> object:
+        seen.update(options, model_path=model_path)
+        return default_embedder()
+
+    try:
+        built = build_embedder(Settings(index_dir=tmp_path, embedder="minilm-copy"))
+        assert built is default_embedder()
+        assert seen["batch_size"] is None  # not an endpoint: the endpoint batch is not its
+        with pytest.raises(ConfigError, match="unknown embedder 'nope'.*minilm-copy"):
+            build_embedder(Settings(index_dir=tmp_path, embedder="nope"))
+    finally:
+        EMBEDDERS.pop("minilm-copy", None)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -537,32 +538,71 @@ def default_embedder() -> OnnxMiniLMEmbedder:
     return _cached_onnx(None, 32)
 
 
-def make_embedder(
-    kind: str = "onnx",
+@dataclass(frozen=True)
+class EmbedderKind:
+    """One registered embedder: how to build it from keyword options, and whether it
+    reads the settings' ``embedding.batch_size`` (texts per request to an endpoint)."""
+
+    name: str
+    build: Callable[..., Embedder]
+    endpoint: bool = False
+
+
+#: The embedders ``IMR_ASSIST_EMBEDDER`` can name, by name (see ``register_embedder``).
+EMBEDDERS: dict[str, EmbedderKind] = {}
+
+
+def register_embedder(
+    name: str, *, endpoint: bool = False
+) -> Callable[[Callable[..., Embedder]], Callable[..., Embedder]]:
+    """Register a factory of keyword options (``model_path``, ``model``, ``base_url``,
+    ``api_key``, ``batch_size``, ``concurrency``; it ignores the ones it has no use for)
+    as the embedder ``name``. A new embedder is one decorated function here."""
+
+    def add(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
+        EMBEDDERS[name] = EmbedderKind(name, factory, endpoint)
+        return factory
+
+    return add
+
+
+@register_embedder("onnx")
+def _onnx_embedder(
+    *, model_path: str | None = None, batch_size: int | None = None, **_: Any
+) -> Embedder:
+    # cached per (model_path, batch_size) for the process: the session loads once
+    return _cached_onnx(model_path or None, batch_size or 32)
+
+
+@register_embedder("openai", endpoint=True)
+def _openai_embedder(
     *,
-    model_path: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
     batch_size: int | None = None,
     concurrency: int = 4,
+    **_: Any,
 ) -> Embedder:
-    """Build the embedder named by ``kind`` ("onnx" or "openai").
+    return OpenAIEmbedder(
+        model or "",
+        base_url=base_url,
+        api_key=api_key,
+        batch_size=batch_size or 64,
+        concurrency=concurrency,
+    )
 
-    Arguments that do not apply to ``kind`` are ignored, so a settings object can pass all
-    of them. ONNX embedders are cached per (model_path, batch_size) for the process.
-    """
+
+def make_embedder(kind: str = "onnx", **options: Any) -> Embedder:
+    """Build the registered embedder ``kind`` ("onnx", "openai", or one registered with
+    ``register_embedder``) from keyword options; options it does not use are ignored, so
+    a settings object can pass all of them."""
     normalised = (kind or "").strip().lower()
+    batch_size = options.get("batch_size")
     if batch_size is not None and batch_size < 1:
         raise ConfigError(f"embedding batch size must be at least 1, got {batch_size}")
-    if normalised == "onnx":
-        return _cached_onnx(model_path or None, batch_size or 32)
-    if normalised == "openai":
-        return OpenAIEmbedder(
-            model or "",
-            base_url=base_url,
-            api_key=api_key,
-            batch_size=batch_size or 64,
-            concurrency=concurrency,
-        )
-    raise ConfigError(f"unknown embedder {kind!r}; set IMR_ASSIST_EMBEDDER to 'onnx' or 'openai'")
+    found = EMBEDDERS.get(normalised)
+    if found is None:
+        known = "' or '".join(EMBEDDERS)
+        raise ConfigError(f"unknown embedder {kind!r}; set IMR_ASSIST_EMBEDDER to '{known}'")
+    return found.build(**options)

@@ -184,18 +184,20 @@ class IndexLock:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    from imr_assist.index.embed import make_embedder
+    """The embedder the settings name, from the registry in ``index/embed.py``."""
+    from imr_assist.index.embed import EMBEDDERS, make_embedder
 
-    if settings.embedder == "openai":
-        return make_embedder(
-            "openai",
-            model=settings.embed_api_model,
-            base_url=settings.embed_base_url or settings.openai_base_url,
-            api_key=settings.api_key(),
-            batch_size=settings.embed_batch_size,
-            concurrency=settings.embed_concurrency,
-        )
-    return make_embedder("onnx", model_path=settings.embed_model_path)
+    kind = EMBEDDERS.get(settings.embedder)
+    return make_embedder(
+        settings.embedder,
+        model_path=settings.embed_model_path,
+        model=settings.embed_api_model,
+        base_url=settings.embed_base_url or settings.openai_base_url,
+        api_key=settings.api_key(),
+        # texts per request: an endpoint's setting, not the local model's batch
+        batch_size=settings.embed_batch_size if kind is not None and kind.endpoint else None,
+        concurrency=settings.embed_concurrency,
+    )
 
 
 class Index:

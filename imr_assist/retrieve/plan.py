@@ -1005,7 +1005,7 @@ def read_question(question: str) -> QueryPlan:
             _I,
         )
     )
-    topic_or = tuple(
+    topic_or: tuple[tuple[str, ...], ...] = tuple(
         (a.lower(), b.lower())
         for a, b in re.findall(r"\b([A-Za-z][\w-]+)\s*(?:,?\s+or|/)\s+([A-Za-z][\w-]+)\b", q)
         if a.lower() in topic + terms and b.lower() in topic + terms
