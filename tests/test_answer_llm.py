@@ -28,7 +28,7 @@ from imr_assist.answer.llm import (
     read_reply,
 )
 from imr_assist.answer.service import Assistant
-from imr_assist.answer.support import quote_in, support
+from imr_assist.answer.support import content_words, quote_in, stem, support, words
 from imr_assist.cli import _register, app
 from imr_assist.constants import CANNOT_ANSWER, LLM_FALLBACK_NOTICE
 from imr_assist.index.index import Index
@@ -442,6 +442,45 @@ def test_sentence_naming_the_letter_as_asked_cites_its_cover_line(
         assert checked.excerpts == [decision.n, header.n]
     else:
         assert f"'{age}'" in (checked.problem or "")
+
+
+@pytest.mark.parametrize("from_same_item", [True, False], ids=["same-decision", "other-letter"])
+def test_sentence_citing_one_excerpt_of_a_decision_gets_the_one_holding_its_words(
+    make: MakeAssistant, extractive: tuple[Answer, SearchResult], from_same_item: bool
+) -> None:
+    # The real 1.5B model cited one excerpt of a decision for words of another of it.
+    ans, result = extractive
+    texts = make().texts
+    ev = build_evidence(result, ans, texts, 1500)
+    line = next(
+        c
+        for c in ev.excerpts
+        if c.decision
+        and any(
+            o.n != c.n and (o.doc_id, o.treatment) == (c.doc_id, c.treatment) for o in ev.excerpts
+        )
+    )
+    same = [
+        c
+        for c in ev.excerpts
+        if c.n != line.n and (c.doc_id, c.treatment) == (line.doc_id, line.treatment)
+    ]
+    if from_same_item:
+        donor = same[0]
+    else:
+        donor = next(c for c in ev.excerpts if c.doc_id != line.doc_id and c.decision)
+    near = {stem(w) for c in [line, *same] for w in words(c.quote)}
+    new_words = [w for w in dict.fromkeys(content_words(donor.quote)) if not w[0].isdigit()]
+    if not from_same_item:
+        new_words = [w for w in new_words if stem(w) not in near]
+    else:
+        new_words = [w for w in new_words if stem(w) not in {stem(x) for x in words(line.quote)}]
+    sentence = DraftSentence(f"{line.treatment} was upheld: {' '.join(new_words[:3])}.", [line.n])
+    checked = check_sentence(sentence, ev, texts)
+    assert checked.ok is from_same_item, checked.problem
+    if from_same_item:
+        assert checked.excerpts[0] == line.n and set(checked.excerpts[1:]) <= {c.n for c in same}
+        assert len(checked.excerpts) >= 2
 
 
 @pytest.mark.parametrize(

@@ -315,7 +315,7 @@ def check_sentence(s: DraftSentence, ev: EvidenceSet, texts: LetterTexts) -> Che
             return Checked(s, nums, f"sentence {short!r} says {word} but cites no {word} decision")
     sup = support(_QUOTE.sub(" ", s.text), _sources(nums, ev))
     if not sup.ok:
-        extra = _header_backing(nums, sup, ev)
+        extra = _backing(nums, sup, ev)
         if extra:
             nums = [*nums, *extra]
             sup = support(_QUOTE.sub(" ", s.text), _sources(nums, ev))
@@ -333,23 +333,37 @@ def check_sentence(s: DraftSentence, ev: EvidenceSet, texts: LetterTexts) -> Che
     return Checked(s, nums, quote=quote)
 
 
-def _header_backing(nums: list[int], sup: Support, ev: EvidenceSet) -> list[int]:
-    """Header excerpts of the cited letters that hold words the sentence lacks backing for.
+def _backing(nums: list[int], sup: Support, ev: EvidenceSet) -> list[int]:
+    """Uncited excerpts that hold the words a sentence lacks backing for, at most two.
 
-    A sentence about a decision often names the letter the way the question did ("the
-    65-year-old woman injured in 1993", sample letter 000): the real 1.5B model cited
-    the decision excerpt and not the cover line that states the age and the date. The
-    header excerpt is added to the sentence's citations, so what is shown cites it.
+    Only excerpts the cited ones vouch for are candidates: the header (cover line,
+    credentials) of a cited letter, and the other excerpts of a cited decision (same
+    letter, same request). The real 1.5B model cited the decision excerpt and not the
+    cover line for "the 65-year-old woman injured in 1993" (sample letter 000), and an
+    item's decision line and not its rationale for "showed functional improvement".
+    The excerpts added are cited in what is shown, so every word still has its source.
     """
     by_n = ev.by_n()
-    letters = {by_n[n].doc_id for n in nums if n in by_n}
+    cited = [by_n[n] for n in nums if n in by_n]
+    letters = {c.doc_id for c in cited}
+    items = {(c.doc_id, c.treatment) for c in cited if c.treatment}
+    candidates = [
+        c
+        for c in ev.excerpts
+        if c.n not in nums
+        and c.doc_id in letters
+        and (ev.kinds.get(c.n) == "header" or (c.doc_id, c.treatment) in items)
+    ]
     gap = {stem(w) for w in [*sup.missing, *sup.missing_numbers]}
-    out = []
-    for c in ev.excerpts:
-        if c.n in nums or ev.kinds.get(c.n) != "header" or c.doc_id not in letters:
-            continue
-        if gap & {stem(w) for w in words(c.quote)}:
-            out.append(c.n)
+    out: list[int] = []
+    while gap and candidates and len(out) < 2:
+        held = {c.n: gap & {stem(w) for w in words(c.quote)} for c in candidates}
+        best = max(candidates, key=lambda c: (len(held[c.n]), -c.n))
+        if not held[best.n]:
+            break
+        out.append(best.n)
+        gap -= held[best.n]
+        candidates.remove(best)
     return out
 
 
