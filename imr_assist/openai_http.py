@@ -63,6 +63,7 @@ class Problem:
     kind: str
     problem: str  # "timed out after 60s", "had a server error (HTTP 503: ...)"
     advice: str
+    status: int | None = None  # the HTTP status, when there was one
 
 
 def make_client(
@@ -207,7 +208,12 @@ def status_problem(
     status: int, said: str = "", base_url_setting: str = "OPENAI_BASE_URL"
 ) -> Problem:
     """An HTTP error status, with the server's own words (``said``) where they are safe."""
-    said = f": {said}" if said else ""
+    problem = _status_problem(status, f": {said}" if said else "", base_url_setting)
+    problem.status = status
+    return problem
+
+
+def _status_problem(status: int, said: str, base_url_setting: str) -> Problem:
     if status == 401:
         # The server's words are dropped here: auth errors often echo part of the key.
         return Problem(

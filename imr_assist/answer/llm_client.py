@@ -131,10 +131,9 @@ class _Failure(Exception):
     from the caller's ``on_delta`` callback propagates untouched.
     """
 
-    def __init__(self, problem: Problem, status: int | None = None) -> None:
+    def __init__(self, problem: Problem) -> None:
         super().__init__(problem.problem)
         self.problem = problem
-        self.status = status
 
 
 def is_loopback(url: str | None) -> bool:
@@ -403,7 +402,7 @@ class LLMClient:
             f"{p.problem}{tries}; {p.advice}"
         )
         return LLMRequestError(
-            one_line(self._scrub(message)), kind=p.kind, status=failure.status, attempts=attempts
+            one_line(self._scrub(message)), kind=p.kind, status=p.status, attempts=attempts
         )
 
     def _scrub(self, text: str) -> str:
@@ -412,9 +411,8 @@ class LLMClient:
 
     def _fail(self, err: Exception) -> NoReturn:
         """Classify an exception from the ``openai`` call and raise it as a _Failure."""
-        status = err.status_code if isinstance(err, openai.APIStatusError) else None
         problem = describe(err, timeout=self.config.timeout, base_url_setting="OPENAI_BASE_URL")
-        raise _Failure(problem, status) from err
+        raise _Failure(problem) from err
 
 
 @dataclass

@@ -483,12 +483,11 @@ class OpenAIEmbedder:
             resp = client.embeddings.create(model=self.model, input=batch, encoding_format="float")
         except openai.OpenAIError as err:
             p = describe(err, timeout=self.timeout, base_url_setting="IMR_ASSIST_EMBED_BASE_URL")
-            status = err.status_code if isinstance(err, openai.APIStatusError) else None
             message = scrub(
                 f"embedding endpoint {self.base_url} (model {self.model}) {p.problem}; {p.advice}",
                 self.__api_key,
             )
-            raise EndpointError(one_line(message), kind=p.kind, status=status) from err
+            raise EndpointError(one_line(message), kind=p.kind, status=p.status) from err
 
         data = sorted(resp.data, key=lambda d: d.index)
         if len(data) != len(batch):
