@@ -103,3 +103,28 @@ def test_a_catalog_without_letter_facts_is_filled_on_open(catalog: Catalog) -> N
     db.commit()
     db.close()
     assert Catalog(path).letter_facts() == before
+
+
+def test_item_rows_are_reused_within_one_snapshot_and_read_anew_after_a_commit(
+    catalog: Catalog,
+) -> None:
+    with catalog.snapshot():
+        first = catalog.items(decision="upheld")
+        again = catalog.items(decision="upheld")
+        assert first and all(a is b for a, b in zip(first, again, strict=True))
+        again.pop()  # a caller's list is its own
+        assert len(catalog.items(decision="upheld")) == len(first)
+    outside = catalog.items(decision="upheld")  # no snapshot: read anew
+    assert [r.doc_id for r in outside] == [r.doc_id for r in first]
+    assert outside[0] is not first[0]
+    # Another process commits: one decision changes, the generation moves on.
+    other = sqlite3.connect(catalog.path)
+    other.execute(
+        "UPDATE items SET decision = 'overturned' WHERE doc_id = ? AND item_index = ?",
+        (first[0].doc_id, first[0].item_index),
+    )
+    other.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+    other.commit()
+    other.close()
+    with catalog.snapshot():
+        assert len(catalog.items(decision="upheld")) == len(first) - 1

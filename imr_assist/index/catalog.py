@@ -192,6 +192,7 @@ class Catalog:
         # Bounded: a question over every letter (a topic, a group-by) must not keep them
         # all (at 40,000 letters they held 8 GB).
         self._letters_cache: OrderedDict[str, tuple[str, Letter]] = OrderedDict()
+        self._items_cache: dict[tuple[object, ...], list[ItemRow]] = {}
         self._backfill_facts()
 
     def _backfill_facts(self) -> None:
@@ -431,8 +432,22 @@ class Catalog:
         sql = "SELECT * FROM items"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.db.execute(sql + " ORDER BY doc_id, item_index", args)
-        return [ItemRow(tuple(r)) for r in rows]
+        sql += " ORDER BY doc_id, item_index"
+        # One answer often asks for the same rows twice (search, then the plan's own
+        # selection): inside a snapshot (one read transaction, so one generation) the
+        # last lists are kept. Building 100,000 rows takes about a second.
+        key = None
+        if self.db.in_transaction:
+            key = (self.generation(), sql, tuple(args))
+            kept = self._items_cache.get(key)
+            if kept is not None:
+                return list(kept)
+        found = [ItemRow(r) for r in self.db.execute(sql, args)]
+        if key is not None:
+            self._items_cache[key] = found
+            if len(self._items_cache) > 4:
+                self._items_cache.pop(next(iter(self._items_cache)))
+        return list(found)
 
     def item_details(self) -> dict[tuple[str, int], ItemDetail]:
         """Per (doc_id, item index): the fields statistics need beyond the item rows,
