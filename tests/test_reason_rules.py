@@ -79,7 +79,8 @@ def test_nothing_is_compiled_at_import() -> None:
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the data folder that the loader reads instead of the packaged one."""
-    shutil.copy(DATA, tmp_path / reasons.DATA_FILE)
+    for data_file in DATA.parent.glob("*.toml"):  # the other tables questions read too
+        shutil.copy(data_file, tmp_path / data_file.name)
     monkeypatch.setattr(rules, "DATA_DIR", tmp_path)
     monkeypatch.setattr(reasons, "DATA_DIR", tmp_path)
     reasons.reload()
@@ -101,6 +102,7 @@ def test_a_new_category_is_one_data_edit(data_dir: Path) -> None:
 [categories.experimental_treatment]
 label = "Experimental or investigational treatment"
 decision = "upheld"
+asked = ['\\b(?:experimental|investigational)\\b']
 
 [[categories.experimental_treatment.rules]]
 pattern = '\\b(?:experimental|investigational)\\b'
@@ -112,6 +114,15 @@ no_match = ["The device would be reconsidered if it were no longer investigation
     assert "experimental_treatment" in UPHELD_REASONS
     letter = parse_text(_LETTER)
     assert letter.items[0].reason_categories == ["experimental_treatment"]
+    # and questions name it by its `asked` patterns, after a cue
+    from imr_assist.retrieve import plan
+
+    plan._reason_phrases.cache_clear()
+    try:
+        asked = plan.read_question("Which requests were denied because they were experimental?")
+        assert asked.reasons == ("experimental_treatment",)
+    finally:
+        plan._reason_phrases.cache_clear()
 
 
 _LETTER = """\

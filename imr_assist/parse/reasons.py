@@ -104,6 +104,11 @@ class CategorySpec(BaseModel):
     label: str = Field(min_length=1, description="What users read")
     decision: Literal["upheld", "overturned"]
     rules: list[RuleSpec] = Field(min_length=1)
+    asked: list[str] = Field(
+        default_factory=list,
+        description="Patterns a question names this reason by, after a cue such as "
+        "'denied for lack of' (read by retrieve/plan.py)",
+    )
 
 
 class ReasonData(BaseModel):

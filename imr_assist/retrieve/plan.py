@@ -95,47 +95,26 @@ _ELLIPSIS = re.compile(
     r"(physical|occupational|aquatic|speech|massage)\s+(therapy|therapies)\b",
     _I,
 )
+
+
 # Reason categories a question can ask for, after a cue ("denied for lack of documented
-# functional improvement", "because no urine drug screen was done").
-_REASON_PHRASES: list[tuple[str, str, re.Pattern[str]]] = [
-    (
-        "no_functional_improvement",
-        "documented_improvement",
-        re.compile(
-            r"\b(?:functional\s+)?improvement\b|\bfunctional\s+(?:gains?|benefit)|\bpain\s+relief\b",
-            _I,
-        ),
-    ),
-    (
-        "no_aberrant_behavior_monitoring",
-        "",
-        re.compile(
-            r"\burine\s+drug\s+(?:screen|test)\w*|\bUDS\b|\bopioid\s+(?:agreement|contract)s?\b|"
-            r"\baberrant\b|\bCURES\s+report",
-            _I,
-        ),
-    ),
-    (
-        "exceeds_med_ceiling",
-        "",
-        re.compile(r"\bmorphine\s+equivalent|\bMED\s+(?:ceiling|limit)|\b120\s+MED\b", _I),
-    ),
-    (
-        "long_term_use_not_recommended",
-        "",
-        re.compile(r"\blong[\s-]+term\s+use|\bprolonged\s+use", _I),
-    ),
-    ("not_first_line", "", re.compile(r"\bfirst[\s-]+line|\bsecond[\s-]+line", _I)),
-    (
-        "exceeds_guideline_quantity",
-        "",
-        re.compile(
-            r"\b(?:too\s+many|more)\s+(?:sessions|visits)|\bexceed\w*\s+(?:the\s+)?(?:guideline|recommended)",
-            _I,
-        ),
-    ),
-    ("", "neuropathic_indication", re.compile(r"\bneuropathic\s+pain\b", _I)),
-]
+# functional improvement", "because no urine drug screen was done"): each category's
+# ``asked`` patterns in data/reasons.toml, compiled on first use.
+@lru_cache(maxsize=1)
+def _reason_phrases() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(category, the decision it explains, one of its question patterns)."""
+    from imr_assist.parse.reasons import reason_data
+
+    out = []
+    for name, cat in reason_data().categories.items():
+        for n, pattern in enumerate(cat.asked):
+            try:
+                out.append((name, cat.decision, re.compile(pattern, _I)))
+            except re.error as err:
+                raise ConfigError(f"reasons.toml: {name}.asked[{n}]: {err}") from None
+    return tuple(out)
+
+
 _REASON_CUE = re.compile(
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
     r"lack\s+of|absence\s+of|cit(?:e|es|ed|ing)|missing|"
@@ -984,13 +963,12 @@ def read_question(question: str) -> QueryPlan:
     reasons: list[str] = []
     if cue := _REASON_CUE.search(q):
         side = filters.decision
-        for up, over, rx in _REASON_PHRASES:
-            if m := rx.search(q, cue.start()):
-                category = over if side == "overturned" else up
-                if category:
-                    reasons.append(category)
-                    # the words of the reason phrase and its usual company
-                    used.append((cue.start(), m.end()))
+        wanted = "overturned" if side == "overturned" else "upheld"
+        for category, explains, rx in _reason_phrases():
+            if explains == wanted and category not in reasons and (m := rx.search(q, cue.start())):
+                reasons.append(category)
+                # the words of the reason phrase and its usual company
+                used.append((cue.start(), m.end()))
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     if filters.canonicals == ["medication"]:
