@@ -167,6 +167,13 @@ class PlanRunner:
     def _narrow(self, plan: QueryPlan, rows: list[ItemRow]) -> list[ItemRow]:
         if not plan.letter_restricted:
             return rows
+        # What the item row answers (its reasons, its treatment's region) is checked
+        # first; a letter's record, about 0.7 ms to read, is read only for the rows left,
+        # and only if the plan asks about the letter (at 40,000 letters reading every
+        # matching one was 11.5 of 16 s for "neck MRIs").
+        rows = [r for r in rows if self._row_ok(plan, r)]
+        if not self._needs_letter(plan):
+            return rows
         out = []
         for r in rows:
             lt = self.texts.letter(r.doc_id)
@@ -186,6 +193,21 @@ class PlanRunner:
         if topic_keys is not None:
             rows = [r for r in rows if (r.doc_id, r.item_index) in topic_keys]
         return rows
+
+    @staticmethod
+    def _row_ok(plan: QueryPlan, row: ItemRow) -> bool:
+        """The checks of ``_item_ok`` that the catalog's item row answers alone."""
+        if plan.reasons and not set(plan.reasons) & set(row.reasons):
+            return False
+        if plan.regions and plan.unit == "decisions":
+            return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
+        return True
+
+    @staticmethod
+    def _needs_letter(plan: QueryPlan) -> bool:
+        """Whether the plan restricts by more than ``_row_ok`` checks."""
+        regions = () if plan.unit == "decisions" else plan.regions
+        return replace(plan, reasons=(), regions=regions).letter_restricted
 
     def _letter_ok(self, plan: QueryPlan, lt: Letter) -> bool:
         p = lt.patient
