@@ -19,6 +19,8 @@ QUESTIONS = [
     pytest.param("Which letters involve a knee injury?", id="letter-region"),
     pytest.param("Which requests for a 47-year-old were upheld?", id="age"),
     pytest.param("Which partially certified requests were there?", id="partial"),
+    pytest.param("How many letters decided more than one item?", id="items-per-letter"),
+    pytest.param("Which letters decided more than two knee requests?", id="items-and-region"),
 ]
 
 

@@ -172,6 +172,14 @@ class PlanRunner:
         # and only if the plan asks about the letter (at 40,000 letters reading every
         # matching one was 11.5 of 16 s for "neck MRIs").
         rows = [r for r in rows if self._row_ok(plan, r)]
+        if plan.min_items is not None or plan.max_items is not None:
+            decided = self.index.catalog.item_counts()  # items per letter, in SQL
+            lo, hi = plan.min_items or 0, plan.max_items
+            rows = [
+                r
+                for r in rows
+                if decided.get(r.doc_id, 0) >= lo and (hi is None or decided[r.doc_id] <= hi)
+            ]
         if not self._needs_letter(plan):
             return rows
         out = []
@@ -205,9 +213,10 @@ class PlanRunner:
 
     @staticmethod
     def _needs_letter(plan: QueryPlan) -> bool:
-        """Whether the plan restricts by more than ``_row_ok`` checks."""
+        """Whether the plan restricts by more than ``_row_ok`` and the item counts check."""
         regions = () if plan.unit == "decisions" else plan.regions
-        return replace(plan, reasons=(), regions=regions).letter_restricted
+        answered = replace(plan, reasons=(), regions=regions, min_items=None, max_items=None)
+        return answered.letter_restricted
 
     def _letter_ok(self, plan: QueryPlan, lt: Letter) -> bool:
         p = lt.patient

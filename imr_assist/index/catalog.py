@@ -449,6 +449,10 @@ class Catalog:
                 self._items_cache.pop(next(iter(self._items_cache)))
         return list(found)
 
+    def item_counts(self) -> dict[str, int]:
+        """Items (decisions) per letter, by doc id."""
+        return dict(self.db.execute("SELECT doc_id, COUNT(*) FROM items GROUP BY doc_id"))
+
     def item_details(self) -> dict[tuple[str, int], ItemDetail]:
         """Per (doc_id, item index): the fields statistics need beyond the item rows,
         extracted by SQLite from the stored records (no record is parsed)."""
