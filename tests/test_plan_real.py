@@ -377,3 +377,29 @@ def test_topic_word_groups_are_read_from_their_examples() -> None:
         for w in said:
             assert set(topic_alternates(w)) >= set(g["words"]) - {w}
             assert any(w in alt and set(alt) >= set(g["words"]) for alt in plan.topic_or)
+
+
+def test_fact_questions_beside_decisions_and_dates(assistant: Assistant) -> None:
+    lt = next(x for x in letters(assistant) if x.case_number == "CM16-0246487")
+    ans = ask(assistant, "age, sex and DOI of the worker in CM16-0246487?")
+    assert ans.answered and f"age {lt.patient.age}" in ans.answer
+    assert f"sex {lt.patient.sex}" in ans.answer and str(lt.date_of_injury) in ans.answer
+    # "UR denial" is a date here, not a restriction to upheld decisions
+    ph = next(x for x in letters(assistant) if x.case_number == "CM17-0001749")
+    dates = ask(
+        assistant,
+        "For CM17-0001749, when was the UR denial and when was the IMR application received?",
+    )
+    assert dates.answered and str(ph.ur_denial_date) in dates.answer
+    assert str(ph.application_received) in dates.answer
+    both = ask(assistant, "case CM17-0020384: how old is the patient and what got decided")
+    emg = next(x for x in letters(assistant) if x.case_number == "CM17-0020384")
+    assert both.answered and f"age {emg.patient.age}" in both.answer
+    assert {(c.doc_id, c.treatment) for c in both.citations if c.treatment} == {
+        (emg.doc_id, it.treatment) for it in emg.items
+    }
+    p = read_question("Overturned items where the UR denial was issued in Jan 2017")
+    assert p.ur_denied_in == "2017-01" and p.decided_in is None
+    assert (
+        read_question("In how many letters were there two or more disputed items?").min_items == 2
+    )

@@ -232,6 +232,8 @@ class PlanRunner:
             return False
         if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
             return False
+        if plan.ur_denied_in and not (lt.ur_denial_date or "").startswith(plan.ur_denied_in):
+            return False
         if plan.decided_from and not (lt.decision_date or "") >= plan.decided_from:
             return False
         if plan.decided_to and not (lt.decision_date and lt.decision_date <= plan.decided_to):
@@ -627,6 +629,11 @@ class PlanRunner:
                 or _FACT_LABELS.get(plan.fact or "", (plan.fact or "").replace("_", " "))
             )
             lines.append(f"{name}: {label} {value} {marks}".replace(":  ", ": ").rstrip())
+            if plan.fact_decisions:  # "... and what got decided?"
+                for r in (r for r in rows if r.doc_id == doc_id):
+                    lines.append(
+                        f"- {r.treatment}: {r.decision} {self._cite_line(r, led)}".rstrip()
+                    )
         if len(doc_ids) > MAX_LISTED:
             lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
         return lines
@@ -914,6 +921,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append(f"reviewer licensed in {plan.licensed_in}")
     if plan.decided_in:
         parts.append(f"decided in {plan.decided_in}")
+    if plan.ur_denied_in:
+        parts.append(f"UR denial in {plan.ur_denied_in}")
     if plan.decided_from and plan.decided_to:
         parts.append(f"decided {plan.decided_from} to {plan.decided_to}")
     elif plan.decided_from:

@@ -136,6 +136,12 @@ _QUANTITY = re.compile(
     r"months|days|hours|patches|injections|treatments\s+per)\b",
     _I,
 )
+_ALSO_DECIDED = re.compile(
+    r"\bwhat\s+(?:was|were|got)\s+(?:requested|decided|asked\s+for)\b|\boutcomes?\b|"
+    r"\bwhat\s+did\s+(?:IMR|the\s+reviewer)\s+decide\b|\bwhat\s+happened\b|"
+    r"\bhow\s+(?:was|were)\s+(?:it|they)\s+decided\b|\bwhat\s+(?:was|were)\s+the\s+decisions?\b",
+    _I,
+)
 _AND_DID_ANY = re.compile(
     r",?\s+and\s+(?:did|were|was|have|has|are|is)\s+(?:any|all|none|they|it|some)\b[^?]*"
     r"\b(?:approved|overturned|upheld|denied|reversed)\b",
@@ -199,9 +205,19 @@ _MONTH_NAMES = (
 ).split()
 _DECIDED_IN = re.compile(
     r"\b(?:decided|decisions?\s+(?:made\s+)?|determined|issued|letters?\s+)?\s*(?:in|during|dated)\s+"
-    r"(?:(?P<month>" + "|".join(_MONTH_NAMES) + r")\s+)?(?P<year>20\d{2})\b",
+    r"(?:(?P<month>"
+    + "|".join(_MONTH_NAMES)
+    + r"|"
+    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + r"|sept)\.?\s+)?(?P<year>20\d{2})\b",
     _I,
 )
+
+
+def _month_number(said: str) -> int:
+    return [m[:3] for m in _MONTH_NAMES].index(said.lower()[:3]) + 1
+
+
 _STATES = (
     "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia "
     "hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts "
@@ -304,7 +320,8 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _MORE_ITEMS = re.compile(
     r"\b(?:more\s+than\s+(?P<n>one|two|three|four|five|\d+)|(?P<m>multiple|several)|at\s+least\s+"
-    r"(?P<k>two|three|four|five|\d+))\s+(?:items?|requests?|decisions?|treatments?|disputed\s+items?)\b",
+    r"(?P<k>two|three|four|five|\d+)|(?P<j>two|three|four|five|\d+)\s+or\s+more)\s+(?:disputed\s+)?"
+    r"(?:items?|requests?|decisions?|treatments?|issues?)\b",
     _I,
 )
 _ONE_ITEM = re.compile(
@@ -376,6 +393,10 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
 
 # Letter facts beyond query.FACT_RULES, each the Letter attribute it reads.
 FACTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "date_of_injury",
+        re.compile(r"\bDOI\b|\bdate\s+of\s+(?:the\s+)?injury\b|\binjury\s+date\b", re.ASCII),
+    ),
     (
         "decision_date",
         re.compile(
@@ -539,6 +560,7 @@ class QueryPlan:
     sex: str | None = None
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
+    ur_denied_in: str | None = None  # the UR denial's date, "YYYY" or "YYYY-MM"
     decided_from: str | None = None  # ISO dates, inclusive
     decided_to: str | None = None
     min_items: int | None = None  # letters that decided at least / at most this many items
@@ -550,6 +572,8 @@ class QueryPlan:
     # "What do reviewers say about X", "which letters discuss X": X may be a passage
     # topic even where it is also a treatment name.
     discusses: bool = False
+    # A fact question that also asks what was decided: the decisions beside the facts.
+    fact_decisions: bool = False
     # The topic is a name ("urine drug screens"): every word of it must be in a passage.
     topic_phrase: bool = False
     phrases: tuple[str, ...] = ()  # with topic_phrase: any one of these names, whole
@@ -573,6 +597,7 @@ class QueryPlan:
             or self.age_max is not None
             or self.licensed_in
             or self.decided_in
+            or self.ur_denied_in
             or self.decided_from
             or self.decided_to
             or self.min_items is not None
@@ -590,6 +615,7 @@ class QueryPlan:
             "licensed_in",
             "sex",
             "decided_in",
+            "ur_denied_in",
             "decided_from",
             "decided_to",
             "min_items",
@@ -835,13 +861,17 @@ def read_question(question: str) -> QueryPlan:
         names += [name for name, rx in FACTS if use(rx.search(q)) and name not in names]
         if filters.specialty and not filters.case_number:
             names = [n for n in names if n != "specialty"]  # "reviewers with a ... certification"
+        if names and "sex" not in names and filters.case_number:
+            if sx := re.search(r"\b(?:sex|gender)\b", q, _I):  # "age, sex and DOI of ..."
+                names.append("sex")
+                used.append((sx.start(), sx.end()))
         if {"specialty", "licensure"} <= set(names):
             names = [n for n in names if n not in ("specialty", "licensure")] + ["credentials"]
         fact = "+".join(names) or None
     unit = "decisions"
     if re.search(
         r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
-        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|\bat\s+least\s+one\s+(?:item|decision|request)",
+        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
     ):
@@ -916,14 +946,18 @@ def read_question(question: str) -> QueryPlan:
     if group_by != "licensure" and (m := use(_LICENSED.search(q))):
         licensed = m["state"].title()
     decided_in = None
+    ur_denied_in = None
     if m := _DECIDED_IN.search(q):
-        if not re.search(r"\binjur", q[max(0, m.start() - 30) : m.start()], _I):
+        before = q[max(0, m.start() - 40) : m.start()]
+        if not re.search(r"\binjur", before[-30:], _I):
             used.append((m.start(), m.end()))
-            decided_in = m["year"]
+            month = m["year"] + (f"-{_month_number(m['month']):02d}" if m["month"] else "")
             # "a decision date in February 2017": the date words are the month's
             used.extend((d.start(), d.end()) for d in re.finditer(r"\bdat(?:e|es|ed)\b", q, _I))
-            if m["month"]:
-                decided_in += f"-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+            if re.search(r"\b(?:UR|utilization\s+review)\b", before, _I):
+                ur_denied_in = month  # "where the UR denial was issued in Jan 2017"
+            else:
+                decided_in = month
     decided_from = decided_to = None
     if m := use(_DATE_RANGE.search(q)):
         year = re.search(r"20\d{2}", m.group(0))
@@ -938,7 +972,7 @@ def read_question(question: str) -> QueryPlan:
             decided_from = day
     min_items = max_items = None
     if m := use(_MORE_ITEMS.search(q)):
-        said = m["n"] or m["k"]
+        said = m["n"] or m["k"] or m["j"]
         n = 2 if m["m"] else (int(said) if said.isdigit() else _NUMBER_WORDS[said.lower()])
         min_items = n + 1 if m["n"] else n
         unit = "letters"
@@ -950,8 +984,13 @@ def read_question(question: str) -> QueryPlan:
         asked_fact, fact = fact, None  # a letter fact needs a letter
     discusses = _DISCUSS.search(q) is not None
     measure = None
+    fact_decisions = False
     if fact:
         kind = "fact"
+        # "when was the UR denial": a date, not a restriction to upheld decisions
+        filters = replace(filters, decision=None)
+        # "how old is the patient and what got decided": the decisions beside the facts
+        fact_decisions = bool(_ALSO_DECIDED.search(q))
     if group_by:
         kind = "group"
         # "How do overturn rates differ by specialty": the decision word names the rate.
@@ -1000,6 +1039,7 @@ def read_question(question: str) -> QueryPlan:
         or age_max is not None
         or licensed
         or decided_in
+        or ur_denied_in
         or decided_from
         or decided_to
         or min_items is not None
@@ -1055,6 +1095,7 @@ def read_question(question: str) -> QueryPlan:
         sex=sex,
         measure=measure,
         decided_in=decided_in,
+        ur_denied_in=ur_denied_in,
         decided_from=decided_from,
         decided_to=decided_to,
         min_items=min_items,
@@ -1066,6 +1107,7 @@ def read_question(question: str) -> QueryPlan:
         discusses=discusses,
         topic_or=topic_or,
         topic_negated=topic_negated,
+        fact_decisions=fact_decisions,
         in_rationale=bool(_IN_RATIONALE.search(q)),
     )
 
