@@ -349,6 +349,8 @@ def test_reader_handles_outside_wordings() -> None:
         read_question("Break down upheld vs overturned decisions by decision month").group_by
         == "month"
     )
+    p = read_question("Letters where the worker has depression, anxiety or stress symptoms")
+    assert not p.corrections and ("depression", "anxiety", "stress") in p.topic_or
     emg = read_question("all EMG/NCV requests").filters.names_without_generic
     assert "EMG/NCV" in emg and "EMG" in emg
 

@@ -722,7 +722,14 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
             continue
         close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.86)
         # An inflection of a known word is no misspelling ("reversed", "screens").
-        if close and close[0][0] == low[0] and not _inflection(low, close[0]):
+        # A misspelling is a letter or two off, not another word ("depression" is no
+        # misspelt "decompression").
+        if (
+            close
+            and close[0][0] == low[0]
+            and abs(len(close[0]) - len(low)) <= 2
+            and not _inflection(low, close[0])
+        ):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
     # A body region missing one letter ("kne injury", "sholder"): only a region word
@@ -1022,10 +1029,14 @@ def read_question(question: str) -> QueryPlan:
             _I,
         )
     )
+    # "weaning or tapering", "depression, anxiety or stress", "UDS / urine drug testing"
     topic_or: tuple[tuple[str, ...], ...] = tuple(
-        (a.lower(), b.lower())
-        for a, b in re.findall(r"\b([A-Za-z][\w-]+)\s*(?:,?\s+or|/)\s+([A-Za-z][\w-]+)\b", q)
-        if a.lower() in topic + terms and b.lower() in topic + terms
+        said
+        for m in re.finditer(
+            r"\b([A-Za-z][\w-]+(?:\s*,\s*[A-Za-z][\w-]+)*)\s*(?:,?\s+or|/)\s+([A-Za-z][\w-]+)\b", q
+        )
+        if len(said := tuple(w.strip().lower() for w in [*m[1].split(","), m[2]])) >= 2
+        and all(w in topic + terms for w in said)
     )
     restricts = bool(
         filters.restricted
