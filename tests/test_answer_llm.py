@@ -583,6 +583,29 @@ def test_support_check_table(sentence: str, ok: bool) -> None:
     assert support(sentence, [source]).ok is ok
 
 
+@pytest.mark.parametrize(
+    "sentence, ok",
+    [
+        pytest.param("1 muscle relaxant request was approved.", True, id="count-as-recorded"),
+        # The real 1.5B model's answer to "How many muscle relaxant requests were approved?"
+        pytest.param("There were no muscle relaxant requests approved.", False, id="no-requests"),
+        pytest.param("None of them were approved.", False, id="none"),
+        pytest.param(
+            "3 muscle relaxant requests were approved.", False, id="the-marker-is-no-count"
+        ),
+        pytest.param(
+            "The request was approved although there was no functional improvement.",
+            True,
+            id="no-as-a-reason",
+        ),
+    ],
+)
+def test_support_check_counts(sentence: str, ok: bool) -> None:
+    fact = "1 of 2 muscle relaxant decisions in the index were overturned (50%): [3]"
+    source = "Functional improvement: no functional improvement was documented."
+    assert support(sentence, [fact, source]).ok is ok
+
+
 def test_check_answer_reads_prose_with_markers(
     make: MakeAssistant, extractive: tuple[Answer, SearchResult]
 ) -> None:

@@ -101,14 +101,31 @@ class Support:
         return not self.missing_numbers and self.share >= MIN_SUPPORT
 
 
+# "No muscle relaxant requests were approved" states a count, 0, as surely as a digit
+# does: the real 1.5B model wrote it where the records count 1 (sample question q032).
+# "No" counts only when it quantifies requests, decisions or letters, a few words on
+# and no preposition between; "no functional improvement" and "no benefit on the
+# treatment" are reasons, not counts.
+_ZERO = re.compile(
+    r"\b(?:no|zero)\s+(?=(?:(?!(?:on|of|the|for|with|from|in|to|by|at|a|an)\b)[a-z/-]+\s+){0,3}"
+    r"(?:requests?|decisions?|items?|letters?|cases?|prescriptions?)\b)"
+    r"|\bnone\b",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
 def support(sentence: str, sources: list[str]) -> Support:
-    """The sentence's content words checked against ``sources`` (its cited excerpts)."""
+    """The sentence's content words checked against ``sources`` (its cited excerpts).
+
+    Citation markers (``[3]``) in the sources are not numbers they state.
+    """
     have_words: set[str] = set()
     for s in sources:
-        have_words.update(stem(w) for w in words(s))
+        have_words.update(stem(w) for w in words(_MARKER.sub(" ", s)))
     res = Support()
     seen: set[str] = set()
-    for w in content_words(sentence):
+    for w in content_words(_ZERO.sub("0 ", sentence)):
         if w in seen:
             continue
         seen.add(w)
