@@ -2,14 +2,20 @@
 
 The plan's item filters select catalog rows (``hybrid.matching_items``); its letter-level
 restrictions (body region, partial certification, sex, age range, licensure, decision
-month) and its topic narrow them here, once. Letter facts, group-bys, topics, absent
+month or date range, UR denial month, items per letter) and its topic narrow them here,
+once. Letter facts, group-bys, topics, absent
 fields and answers about letters are written here; the other aggregates go to the
 extractive writer with the narrowed rows, so no writer filters again.
 
 A topic is searched in sentences: a sentence of an item's rationale (or, for letters,
 of the case summary) discusses the topic when it holds a form of every topic word
-(two thirds of them for three or more words). That is strict on purpose: it is better
-to say "no passage discusses X" than to show a confident list about something else.
+(two thirds of them for three or more words), close together. Words that stand for
+each other ("weaning or tapering", the groups of data/topic_words.toml) count as one; a
+topic word no matching letter holds is named as not used, and when half the topic is
+such words nothing is matched; a topic the requests' own names hold selects those
+requests; a topic asked as absent ("no red flags") needs a sentence that says so. That
+is strict on purpose: it is better to say "no passage discusses X" than to show a
+confident list about something else.
 """
 
 from __future__ import annotations

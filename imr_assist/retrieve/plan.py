@@ -9,7 +9,8 @@ adds what a plan needs beyond filters:
 - the **aggregate**: list, count, share, why, group-by, a letter fact, a decision lookup,
   a summary, a comparison, or a topic;
 - letter-level restrictions the item filters do not hold: body region, partial
-  certification, age range, state of licensure, decision month or year;
+  certification, sex, age range, state of licensure, decision month, year or date range,
+  UR denial month, letters by how many items they decided;
 - the **topic**: every content word no filter used. A topic is answered from passages
   (sentences of rationales and case summaries that discuss it) within the filters; it is
   never dropped, so a question is never answered as a broader one;
