@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from imr_assist.answer.evidence import build_evidence, header_excerpts
 from imr_assist.answer.llm import (
     LLM_COVERAGE_NOTICE,
+    LLM_FIGURE_NOTICE,
     LLM_REFUSAL_NOTICE,
     DraftSentence,
     check_answer,
@@ -398,6 +399,25 @@ def test_unsupported_sentence_is_named_in_the_reask_and_fixed(
     assert "'Norco was denied because the patient ran a marathon weekly.'" in reask
     assert "'marathon'" in reask and "is not backed by excerpt(s) [1]" in reask
     assert retry.body["temperature"] > 0  # temperature 0 repeated the reply word for word
+
+
+@pytest.mark.parametrize("keep_figure", [True, False], ids=["figure-stated", "figure-left-out"])
+def test_count_answer_must_state_the_count(
+    make: MakeAssistant, openai_server: OpenAITestServer, keep_figure: bool
+) -> None:
+    # The real 1.5B model answered a share question without the share (q042).
+    def behaviour(request: RecordedRequest) -> Reply:
+        sentences = [{"text": t, "excerpts": n} for t, n in prompt_facts(request)]
+        if not keep_figure:
+            head = re.sub(r"^\d+ of \d+ ", "", sentences[0]["text"])
+            sentences[0]["text"] = re.sub(r"\s*\(\d+%\)", "", head)
+        return Reply.json({"sentences": sentences})
+
+    openai_server.script([Reply(behaviour=behaviour)] * 2)
+    answer, _ = make().ask("How many Norco requests were upheld?")
+    assert (answer.mode == "llm") is keep_figure, answer.notices
+    if not keep_figure:
+        assert any(n.startswith(LLM_FIGURE_NOTICE) and "(4)" in n for n in answer.notices)
 
 
 def test_sentence_still_unsupported_is_left_out_with_a_notice(

@@ -53,6 +53,11 @@ LLM_COVERAGE_NOTICE = (
     "The language model's answer covered fewer of the cited decisions or reasons than "
     "the extractive answer; showing the extractive answer"
 )
+#: Shown when the question asks for a figure and the LLM answer does not state it.
+LLM_FIGURE_NOTICE = (
+    "The language model's answer did not state the figure the records give; "
+    "showing the extractive answer"
+)
 #: Question kinds whose prompt also holds the letters' header facts.
 HEADER_KINDS = ("summary", "fact")
 
@@ -501,6 +506,30 @@ def compose(checked: list[Checked], form: str) -> tuple[str, list[int]]:
     return text, used
 
 
+def asked_figure(answer: str, kind: str | None) -> str | None:
+    """The number a count or share question asks for, from the extractive answer's
+    first line ("4 of 5 Norco decisions ... were upheld (80%)": 4, or 80 for a share).
+
+    The real 1.5B model answered "What share of the medications ... were approved?"
+    with "The medications ... were approved", every word backed and no share (q042).
+    """
+    if kind not in ("count", "share"):
+        return None
+    head = _MARK.sub(" ", answer.splitlines()[0] if answer else "")
+    if kind == "share":
+        pct = re.search(r"(\d+(?:\.\d+)?)\s*%", head)
+        if pct:
+            return pct[1]
+    first = re.match(r"\s*(\d+)\b", head)
+    return first[1] if first else None
+
+
+def states(text: str, number: str) -> bool:
+    """Whether ``text`` states ``number`` on its own: not inside a doc id ("1f8f4c"),
+    a dose ("10/325") or a quantity ("#4")."""
+    return re.search(rf"(?<![\w#/.]){re.escape(number)}(?![\w/]|\.\d)", text) is not None
+
+
 def renumber(text: str, used: list[int], excerpts: list[Citation]) -> tuple[str, list[Citation]]:
     """Keep only cited excerpts, numbered 1..n in order of first use."""
     mapping = {old: new for new, old in enumerate(used, 1)}
@@ -638,6 +667,9 @@ class LLMWriter:
                     f"{len(want_items)} decisions, {len(want_reasons & got_reasons)} of "
                     f"{len(want_reasons)} reasons)."
                 )
+            figure = asked_figure(extractive.answer, kind)
+            if figure is not None and not states(_MARK.sub(" ", text), figure):
+                return fallback(f"{LLM_FIGURE_NOTICE} ({figure}).")
         if on_delta is not None:
             on_delta(text)
         return Answer(

@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from imr_assist.answer.citations import LetterTexts
-from imr_assist.answer.llm import LLM_COVERAGE_NOTICE, LLM_REFUSAL_NOTICE, LLMWriter
+from imr_assist.answer.llm import (
+    LLM_COVERAGE_NOTICE,
+    LLM_FIGURE_NOTICE,
+    LLM_REFUSAL_NOTICE,
+    LLMWriter,
+)
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import LLM_FALLBACK_NOTICE
 from imr_assist.evaluate.corpus import Corpus
@@ -83,6 +88,8 @@ def _reason(answer: Answer) -> str | None:
             return "refusal"
         if notice.startswith(LLM_COVERAGE_NOTICE):
             return "covered fewer items or reasons"
+        if notice.startswith(LLM_FIGURE_NOTICE):
+            return "did not state the figure asked for"
         if notice.startswith(LLM_FALLBACK_NOTICE):
             detail = notice[len(LLM_FALLBACK_NOTICE) :].strip(" ()")
             for key in (
