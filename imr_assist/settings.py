@@ -148,7 +148,7 @@ class LLMSettings(BaseModel):
     timeout: float | None = Field(
         None,
         gt=0,
-        description="Seconds per LLM request; None: 60, or 300 for a loopback base URL "
+        description="Seconds per LLM request; None: 60, or 900 for a loopback base URL "
         "(a local model on a CPU can take minutes over one prompt)",
     )
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts")
