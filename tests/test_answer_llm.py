@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from imr_assist.answer.evidence import build_evidence, header_excerpts
 from imr_assist.answer.llm import (
     LLM_COVERAGE_NOTICE,
+    LLM_DECISION_NOTICE,
     LLM_FIGURE_NOTICE,
     LLM_REFUSAL_NOTICE,
     DraftSentence,
@@ -418,6 +419,28 @@ def test_count_answer_must_state_the_count(
     assert (answer.mode == "llm") is keep_figure, answer.notices
     if not keep_figure:
         assert any(n.startswith(LLM_FIGURE_NOTICE) and "(4)" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize("keep_decision", [True, False], ids=["decision-stated", "left-out"])
+def test_decision_answer_must_state_the_decision(
+    make: MakeAssistant, openai_server: OpenAITestServer, keep_decision: bool
+) -> None:
+    # The real 1.5B model answered "Was baclofen denied ...?" with the rationale's words
+    # and no decision (q025).
+    def behaviour(request: RecordedRequest) -> Reply:
+        sentences = [{"text": t, "excerpts": n} for t, n in prompt_facts(request)]
+        if not keep_decision:
+            for x in sentences:
+                x["text"] = re.sub(r"\s*:?\s*\b(?:overturned|upheld)\b", "", str(x["text"]))
+        return Reply.json({"sentences": sentences})
+
+    openai_server.script([Reply(behaviour=behaviour)] * 2)
+    answer, _ = make().ask(
+        "Was baclofen denied in the case decided by the family practice reviewer?"
+    )
+    assert answer.answered
+    assert (answer.mode == "llm") is keep_decision, answer.notices
+    assert (LLM_DECISION_NOTICE in answer.notices) is not keep_decision, answer.notices
 
 
 def test_sentence_still_unsupported_is_left_out_with_a_notice(

@@ -58,6 +58,10 @@ LLM_FIGURE_NOTICE = (
     "The language model's answer did not state the figure the records give; "
     "showing the extractive answer"
 )
+#: Shown when a decision question's LLM answer does not say which way it was decided.
+LLM_DECISION_NOTICE = (
+    "The language model's answer did not state the decision; showing the extractive answer"
+)
 #: Question kinds whose prompt also holds the letters' header facts.
 HEADER_KINDS = ("summary", "fact")
 
@@ -524,6 +528,26 @@ def asked_figure(answer: str, kind: str | None) -> str | None:
     return first[1] if first else None
 
 
+_SAYS_DECISION = {
+    "upheld": re.compile(
+        r"\b(?:upheld|uphold\w*|denied|deny|denial\s+(?:stands|stood|was\s+upheld)|"
+        r"not\s+(?:found\s+)?medically\s+necessary|non-?certified|not\s+approved)\b",
+        re.IGNORECASE,
+    ),
+    "overturned": re.compile(
+        r"\b(?:overturned|overturn\w*|reversed|approved|certified)\b|"
+        r"(?<!not )(?<!not found )\bmedically\s+necessary\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def states_decisions(text: str, citations: list[Citation]) -> bool:
+    """Whether ``text`` says each way the cited decisions went (upheld, overturned)."""
+    wanted = {c.decision.lower() for c in citations if c.decision}
+    return all(_SAYS_DECISION[d].search(text) for d in wanted if d in _SAYS_DECISION)
+
+
 def states(text: str, number: str) -> bool:
     """Whether ``text`` states ``number`` on its own: not inside a doc id ("1f8f4c"),
     a dose ("10/325") or a quantity ("#4")."""
@@ -670,6 +694,9 @@ class LLMWriter:
             figure = asked_figure(extractive.answer, kind)
             if figure is not None and not states(_MARK.sub(" ", text), figure):
                 return fallback(f"{LLM_FIGURE_NOTICE} ({figure}).")
+            if kind == "decision" and not states_decisions(text, extractive.citations):
+                # "Was baclofen denied ...?" answered with the rationale's words alone (q025)
+                return fallback(LLM_DECISION_NOTICE)
         if on_delta is not None:
             on_delta(text)
         return Answer(

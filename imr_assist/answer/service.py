@@ -121,7 +121,11 @@ class Assistant:
             result.question = plan.question
             answer = self.planner.answer(plan, result)
             if self.settings.use_llm and answer.answered:
-                kind = plan.kind if plan.kind in ("why", "count", "share", "list") else "general"
+                kind = (
+                    plan.kind
+                    if plan.kind in ("why", "count", "share", "list", "decision")
+                    else "general"
+                )
                 answer = self.llm_writer().write(result, answer, on_delta=on_delta, kind=kind)
         return answer, result
 
