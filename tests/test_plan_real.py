@@ -360,10 +360,18 @@ def test_negated_topic_needs_a_sentence_saying_so(assistant: Assistant) -> None:
     negated = ask(
         assistant, "Which MRI requests were denied with the reviewer noting no red flags?"
     )
+    assert negated.plan and negated.plan.get("topic_negated")
     assert negated.answered and cited_items(assistant, negated) <= cited_items(assistant, plain)
-    for c in negated.citations:
-        if "red flag" in c.quote.lower():
-            assert re.search(r"\b(?:no|not|without|lack\w*|absen\w*)\b|n't", c.quote, re.I)
+    said_absent = re.compile(r"\b(?:no|not|without|lack\w*|absen\w*)\b|n't", re.I)
+    quotes = [c.quote for c in negated.citations if "red flag" in c.quote.lower()]
+    assert quotes and all(said_absent.search(q) for q in quotes)
+    # the plain question also quotes the criteria that only name red flags; the negated one not
+    criteria = [
+        c.quote
+        for c in plain.citations
+        if "red flag" in c.quote.lower() and not said_absent.search(c.quote)
+    ]
+    assert criteria and not set(criteria) & set(quotes)
 
 
 def test_topic_word_groups_are_read_from_their_examples() -> None:
