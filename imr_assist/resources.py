@@ -34,6 +34,7 @@ SOURCES = {
     "data/eval/real/questions-fresh.jsonl": "evals/real/questions-fresh.jsonl",
     "data/eval/real/questions-unseen.jsonl": "evals/real/questions-unseen.jsonl",
     "data/eval/real/questions-final.jsonl": "evals/real/questions-final.jsonl",
+    "data/eval/real/questions-outside.jsonl": "evals/real/questions-outside.jsonl",
     "data/eval/real": "evals/real",
 }
 

@@ -112,6 +112,13 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         50, ge=1, description="Candidates taken from the dense and the BM25 list before fusion"
     )
+    exact_chunks: int = Field(
+        20_000,
+        ge=0,
+        description="Most chunks a question's filters (or a small index) may leave for them to "
+        "be scored exactly from the catalog's copy of their vectors, without opening the vector "
+        "store; above it Chroma answers (0: always Chroma)",
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -199,6 +206,7 @@ FLAT: dict[str, tuple[str, str, str | None]] = {
     "llm_max_tokens": ("llm", "max_tokens", "IMR_ASSIST_LLM_MAX_TOKENS"),
     "llm_read_plans": ("llm", "read_plans", "IMR_ASSIST_LLM_PLANS"),
     "k": ("retrieval", "k", "IMR_ASSIST_K"),
+    "exact_chunks": ("retrieval", "exact_chunks", "IMR_ASSIST_EXACT_CHUNKS"),
     "openai_base_url": ("openai", "base_url", "OPENAI_BASE_URL"),
     "openai_api_key": ("openai", "api_key", "OPENAI_API_KEY"),
 }

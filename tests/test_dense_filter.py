@@ -79,3 +79,46 @@ def test_too_few_matches_nearby_falls_back_to_chroma(
     f = parse_question(question)
     got = dense_candidates(index, index.query_vector(question), 4, f)
     assert [cid for cid, _ in got] == chroma_filtered(index, question, 4, f)
+
+
+def test_filtered_vectors_come_from_the_catalog_copy(index: Index) -> None:
+    """Every committed chunk's vector is kept in the catalog, equal to the store's."""
+    ids = index.catalog.all_chunk_ids()
+    got = index.catalog.vectors(ids)
+    assert got is not None and got[0] == sorted(ids)
+    stored = index.store.collection.get(ids=got[0], include=["embeddings"])
+    by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    for cid, row in zip(got[0], got[1], strict=True):
+        assert row == pytest.approx(by_id[cid], abs=1e-7)
+    assert index.catalog.chunks_without_vectors() == []
+
+
+def test_an_index_without_the_copy_uses_the_store_until_the_next_ingest(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """A catalog written before vectors were kept in it answers through Chroma, with
+    the same chunks; the next ingest copies the store's vectors in."""
+    import shutil
+
+    from imr_assist.index.ingest import ingest
+    from imr_assist.samples import samples_dir
+
+    root = tmp_path / "old"
+    shutil.copytree(sample_index, root)
+    old = Index.open(Settings(index_dir=root))
+    question = "Why are Norco requests upheld?"
+    f = parse_question(question)
+    want = chroma_filtered(old, question, 3, f)
+    old.catalog.db.execute("DELETE FROM chunk_vectors")
+    assert old.catalog.vectors(want) is None
+    assert [c for c, _ in dense_candidates(old, old.query_vector(question), 3, f)] == want
+    old.close()
+    ingest([samples_dir()], Settings(index_dir=root))  # every letter unchanged
+    again = Index.open(Settings(index_dir=root))
+    try:
+        assert again.catalog.chunks_without_vectors() == []
+        assert "store" not in again.__dict__
+        got = dense_candidates(again, again.query_vector(question), 3, f)
+        assert [c for c, _ in got] == want and "store" not in again.__dict__
+    finally:
+        again.close()

@@ -413,3 +413,128 @@ def test_fact_questions_beside_decisions_and_dates(assistant: Assistant) -> None
     assert (
         read_question("In how many letters were there two or more disputed items?").min_items == 2
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which decisions were not physical therapy?",
+        "Apart from physical therapy, what was decided?",
+        "List the requests other than PT.",
+    ],
+)
+def test_a_negated_treatment_is_left_out(assistant: Assistant, question: str) -> None:
+    """'not X', 'apart from X', 'other than X': every decision but X's, and the answer
+    says what it left out (a treatment filter read the wrong way round lists only X)."""
+    ans = ask(assistant, question)
+    everything = {(lt.doc_id, it.treatment) for lt, it in all_items(assistant)}
+    pt = {(d, t) for d, t in everything if "physical therapy" in t.lower()}
+    assert pt and ans.answered and ans.plan and "excluded" in ans.plan
+    cited = cited_items(assistant, ans)
+    assert not cited & pt
+    assert cited == everything - pt
+    assert "not physical therapy" in ans.answer.splitlines()[0].lower() or "(not PT" in ans.answer
+
+
+def test_decision_date_bounds_by_month_leave_the_month_out(assistant: Assistant) -> None:
+    """'before February 2017' is up to 31 January; 'since February 2017' from 1 February."""
+    dates = {lt.doc_id: lt.decision_date for lt, _ in all_items(assistant)}
+    assert all(dates.values())
+    before = ask(assistant, "Which requests were decided before February 2017?")
+    since = ask(assistant, "Which requests were decided since Feb 2017?")
+    assert before.plan and before.plan["decided_to"] == "2017-01-31"
+    assert since.plan and since.plan["decided_from"] == "2017-02-01"
+    early = {d for d, day in dates.items() if day and day < "2017-02-01"}
+    late = {d for d, day in dates.items() if day and day >= "2017-02-01"}
+    assert early and late
+    assert {c.doc_id for c in before.citations if c.treatment} == early
+    assert {c.doc_id for c in since.citations if c.treatment} == late
+
+
+def test_a_region_after_the_request_words_is_the_requests_own(assistant: Assistant) -> None:
+    """'PT requests that covered the knee': the treatment names the knee (a letter that
+    mentions a knee elsewhere is not enough)."""
+    ans = ask(assistant, "Show me the physical therapy requests that covered the knee.")
+    knee_pt = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "physical therapy" in it.treatment.lower() and "knee" in it.treatment.lower()
+    }
+    assert knee_pt and ans.plan and ans.plan["regions"] == ["knee"]
+    assert cited_items(assistant, ans) == knee_pt
+
+
+def test_a_misspelt_bound_word_is_read_and_said(assistant: Assistant) -> None:
+    ans = ask(assistant, "for injured workers ovr 55, which requests were overturned?")
+    assert ans.plan and ans.plan["corrections"] == [{"asked": "ovr", "read_as": "over"}]
+    want = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if (lt.patient.age or 0) > 55 and it.decision == "overturned"
+    }
+    assert cited_items(assistant, ans) == want
+    if not want:
+        assert not ans.answered
+
+
+@pytest.mark.parametrize(
+    ("question", "pick"),
+    [("Who is the youngest injured worker in these letters?", min), ("oldest patient?", max)],
+)
+def test_the_youngest_or_oldest_worker_is_found_and_cited(
+    assistant: Assistant, question: str, pick
+) -> None:
+    ages = {lt.doc_id: lt.patient.age for lt, _ in all_items(assistant) if lt.patient.age}
+    best = pick(ages.values())
+    ans = ask(assistant, question)
+    assert ans.answered and f"is {best} years old" in ans.answer
+    assert {c.doc_id for c in ans.citations} == {d for d, a in ages.items() if a == best}
+    for c in ans.citations:
+        assert str(best) in c.quote
+
+
+def test_licensed_only_in_a_state_excludes_reviewers_licensed_elsewhere(
+    assistant: Assistant,
+) -> None:
+    letters = {lt.doc_id: lt for lt, _ in all_items(assistant)}
+    only = {d for d, lt in letters.items() if lt.reviewer.licensure == ["California"]}
+    anywhere = {d for d, lt in letters.items() if "California" in lt.reviewer.licensure}
+    assert only and only < anywhere  # the letters tell the two apart
+    ans = ask(assistant, "Which letters were decided by a reviewer licensed only in California?")
+    assert ans.plan and ans.plan.get("licensed_only") is True
+    assert {c.doc_id for c in ans.citations} == only
+    assert "licensed only in California" in ans.answer.splitlines()[0]
+
+
+def test_a_class_word_before_medication_keeps_its_class(assistant: Assistant) -> None:
+    """'topical medication requests' are the topicals, not every drug."""
+    ans = ask(assistant, "List every topical medication request and how it came out.")
+    classes = {"topical analgesic", "compounded topical"}
+    topicals = {
+        (lt.doc_id, it.treatment) for lt, it in all_items(assistant) if it.drug_class in classes
+    }
+    assert topicals and cited_items(assistant, ans) == topicals
+
+
+def test_a_misspelt_topic_word_is_read_as_the_letters_spell_it(assistant: Assistant) -> None:
+    """'tapring' is one letter from 'taping' (a treatment) and from 'tapering' (what the
+    opioid rationales say): the letters' word is used, and the answer says so."""
+    ans = ask(assistant, "anything in these about tapring off opiods?")
+    assert ans.answered, ans.notices
+    assert "Read 'tapring' as 'tapering'." in ans.answer
+    assert all("taper" in c.quote.lower() for c in ans.citations)
+
+
+def test_a_follow_up_naming_a_specialty_replaces_the_last(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    letters = {lt.doc_id: lt for lt, _ in all_items(assistant)}
+    first = chat.ask("How many letters were decided by Family Practice reviewers?")
+    then = chat.ask("what about Internal Medicine?")
+    fp = {d for d, lt in letters.items() if "Family Practice" in lt.reviewer.specialties}
+    im = {d for d, lt in letters.items() if "Internal Medicine" in lt.reviewer.specialties}
+    assert fp and im and fp != im
+    assert {c.doc_id for c in first.citations} == fp
+    assert then.plan and then.plan["filters"]["specialty"] == "Internal Medicine"
+    assert {c.doc_id for c in then.citations} == im

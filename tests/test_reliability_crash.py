@@ -417,7 +417,8 @@ def test_second_ingest_is_refused(sample_index: Path, holder: Holder, tmp_path: 
 
 
 def test_reader_waits_a_bounded_time_for_a_stuck_writer(sample_index: Path, holder: Holder) -> None:
-    idx = Index.open(Settings(index_dir=sample_index))
+    # every search reads the vector store
+    idx = Index.open(Settings(index_dir=sample_index, exact_chunks=0))
     try:
         assert search(idx, "Norco", k=3).hits  # warm: the store is open, BM25 loaded
         idx.lock.timeout = 0.5
@@ -430,6 +431,31 @@ def test_reader_waits_a_bounded_time_for_a_stuck_writer(sample_index: Path, hold
         proc.kill()
         proc.wait()
         assert search(idx, "Norco", k=3).hits
+    finally:
+        idx.close()
+
+
+def test_a_filtered_search_needs_no_store_lock(sample_index: Path, holder: Holder) -> None:
+    """A question whose filters leave few chunks is scored from the catalog's copy of
+    their vectors (SQLite, safe beside a writer): it answers while an ingest holds the
+    store, where a store query would wait and fail."""
+    idx = Index.open(Settings(index_dir=sample_index))
+    try:
+        assert search(idx, "Norco", k=3).hits  # BM25 loaded
+        idx.lock.timeout = 0.5
+        proc = holder(sample_index / LOCK_FILE)
+        hits = list(search(idx, "Why are Norco requests upheld?", k=3).hits)
+        assert hits and all(
+            h.chunk.metadata.get("generic") == "hydrocodone/acetaminophen"
+            and h.chunk.metadata.get("decision") == "upheld"
+            for h in hits
+        )
+        assert all(h.dense is not None for h in hits)
+        assert "store" not in idx.__dict__  # the vector store was never opened
+        with pytest.raises(IndexStateError):
+            idx.store  # noqa: B018 - opening it now waits for the writer, and gives up
+        proc.kill()
+        proc.wait()
     finally:
         idx.close()
 

@@ -9,6 +9,7 @@ lists which of the heavy packages ended up in ``sys.modules``. Nothing here is t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ print("\\nMODULES " + json.dumps(loaded))
 
 
 def loaded_modules(
-    args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY
+    args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None
 ) -> tuple[list[str], str]:
     """Modules under ``heavy`` loaded by ``imr-assist ARGS``, and what the command printed."""
     code = f"HEAVY = {heavy!r}\n" + WRAPPER
@@ -44,6 +45,7 @@ def loaded_modules(
         text=True,
         cwd=cwd,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
     out, _, tail = proc.stdout.rpartition("\nMODULES ")
     assert tail, f"wrapper printed no module list; stderr:\n{proc.stderr}"
@@ -109,15 +111,34 @@ def test_a_catalog_answer_loads_no_store_or_model(
     assert loaded == []
 
 
-def test_an_answer_that_ranks_passages_loads_them(sample_index: Path, tmp_path: Path) -> None:
-    """'Why' ranks the reviewers' passages: the store and the model load (so the empty
-    lists above are the catalog path, not a check that cannot see them)."""
+def test_an_answer_that_ranks_passages_loads_the_model_not_the_store(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """'Why' ranks the reviewers' passages: the model loads to embed the question, but
+    the few chunks the filters leave are scored from the catalog's copy of their
+    vectors, so Chroma is never imported (it was about a second of a one-shot ask)."""
     args = ["ask", "Why are Norco requests upheld?", "--json", "--llm", "none"]
     loaded, out = loaded_modules(
         [*args, "--index", str(sample_index)], tmp_path, heavy=STORE_AND_MODEL
     )
     assert json.loads(out)["answered"]
-    assert {"chromadb", "onnxruntime", "imr_assist.index.embed"} <= set(loaded)
+    assert {"onnxruntime", "imr_assist.index.embed"} <= set(loaded)
+    assert "chromadb" not in loaded
+
+
+def test_above_the_exact_scoring_limit_the_store_answers(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """With more candidate chunks than ``retrieval.exact_chunks`` (0 here), Chroma is
+    opened and answers (so the check above can see it load), with the same answer."""
+    args = ["ask", "Why are Norco requests upheld?", "--json", "--llm", "none"]
+    argv = [*args, "--index", str(sample_index)]
+    loaded, out = loaded_modules(
+        argv, tmp_path, heavy=STORE_AND_MODEL, env={"IMR_ASSIST_EXACT_CHUNKS": "0"}
+    )
+    assert {"chromadb", "onnxruntime"} <= set(loaded)
+    _, exact = loaded_modules(argv, tmp_path, heavy=STORE_AND_MODEL)
+    assert json.loads(out)["answer"] == json.loads(exact)["answer"]
 
 
 def test_the_help_lists_each_command_as_its_docstring_says() -> None:

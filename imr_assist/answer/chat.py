@@ -17,7 +17,7 @@ from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import resolve_doc_refs
 from imr_assist.retrieve.plan import QueryPlan
-from imr_assist.retrieve.query import QueryFilters
+from imr_assist.retrieve.query import QueryFilters, bare_specialty
 from imr_assist.settings import Settings
 
 _FOLLOW_UP = re.compile(
@@ -133,6 +133,10 @@ class ChatSession:
                 injury_date=nf.injury_date,
                 letter_refs_unmatched=nf.letter_refs_unmatched,
             )
+        elif nf.specialty or (prev.filters.specialty and (named := bare_specialty(question))):
+            # "what about Internal Medicine?" after a question about reviewers of one
+            # specialty: the new specialty replaces the last
+            f = replace(f, specialty=nf.specialty or named, doc_ids=nf.doc_ids)
         if nf.guideline:
             f = replace(f, guideline=nf.guideline)
         kind = prev.kind

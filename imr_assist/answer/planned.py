@@ -23,8 +23,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import (
@@ -42,7 +43,7 @@ from imr_assist.index.catalog import ItemRow
 from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
-from imr_assist.retrieve.hybrid import SearchResult, matching_items
+from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
 from imr_assist.retrieve.plan import REGIONS, QueryPlan
 from imr_assist.retrieve.query import QueryFilters
 from imr_assist.text import NormalizedText
@@ -138,6 +139,45 @@ def _term_in(stem: str, words: set[str], low: str) -> bool:
     )
 
 
+def _near_word(stem: str, vocab: dict[str, int]) -> str | None:
+    """The one most frequent word of ``vocab`` within one edit of ``stem`` (two for
+    long words), starting with the same letter; None if none, or for short words."""
+    if len(stem) < 5:
+        return None
+    limit = 2 if len(stem) >= 8 else 1
+    best: list[tuple[int, int, str]] = []
+    for word, count in vocab.items():
+        if word[0] != stem[0] or abs(len(word) - len(stem)) > limit or len(word) < 4:
+            continue
+        d = _edits(stem, word, limit)
+        if d <= limit:
+            best.append((d, -count, word))
+    if not best:
+        return None
+    best.sort()
+    if len(best) > 1 and best[1][:2] == best[0][:2]:
+        return None  # two words as near and as common: no way to tell which was meant
+    return best[0][2]
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is over ``limit``."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _raw_words(cands: list[Any]) -> Iterator[str]:
+    for *_, low in cands:
+        yield from re.findall(r"[a-z]+", low)
+
+
 def _stem(word: str) -> str:
     w = word.lower()
     for suf in ("ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s"):
@@ -153,6 +193,8 @@ class TopicHits:
     found: dict[tuple[str, int | None], list[Evidence]]
     unused: tuple[str, ...]  # topic words that no matching letter holds
     named: bool  # the topic is in the requests' own names
+    read_as: tuple[tuple[str, str], ...] = ()  # misspelt topic words, as the letters spell them
+    topic: tuple[str, ...] = ()  # the topic words searched, with ``read_as`` applied
 
 
 class PlanRunner:
@@ -213,6 +255,8 @@ class PlanRunner:
         """The checks of ``_item_ok`` that the catalog's item row answers alone."""
         if plan.reasons and not set(plan.reasons) & set(row.reasons):
             return False
+        if plan.excluded is not None and item_matches(row, plan.excluded):
+            return False
         if plan.regions and plan.unit == "decisions":
             return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
         return True
@@ -232,9 +276,10 @@ class PlanRunner:
             return False
         if plan.age_max is not None and (p.age is None or p.age > plan.age_max):
             return False
-        if plan.licensed_in and plan.licensed_in.lower() not in (
-            s.lower() for s in lt.reviewer.licensure
-        ):
+        states = {s.lower() for s in lt.reviewer.licensure}
+        if plan.licensed_in and plan.licensed_in.lower() not in states:
+            return False
+        if plan.licensed_only and len(states) != 1:
             return False
         if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
             return False
@@ -323,6 +368,44 @@ class PlanRunner:
                 for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
                     ev = replace(ev, item_index=r.item_index)
                     cands.append(((r.doc_id, r.item_index), name, ev, seq, words, low))
+        # A topic word no matching sentence holds may be misspelt ("tapring"): read it as
+        # the letters' word one or two letters off, if there is exactly one best.
+        read_as: list[tuple[str, str]] = []
+        held = {x for *_, words, _low in cands for x in words}
+        raw: dict[str, int] | None = None
+        topic = list(plan.topic)
+        for n, (w, st) in enumerate(zip(plan.topic, stems, strict=True)):
+            if st in held or any(st in x for x in held if len(x) > len(st)):
+                continue
+            if raw is None:
+                raw = {}
+                for word in _raw_words(cands):
+                    raw[word] = raw.get(word, 0) + 1
+            # the reader's own correction may be the wrong word ("tapring" as taping)
+            asked = next((a.lower() for a, b in plan.corrections if b.lower() == w), None)
+            near = (_near_word(asked, raw) if asked else None) or _near_word(w, raw)
+            if near is None:  # "sceens" is one letter from "screen" once both are stemmed
+                by_stem: dict[str, int] = {}
+                for word, count in raw.items():
+                    by_stem[_stem(word)] = by_stem.get(_stem(word), 0) + count
+                root = _near_word(st, by_stem)
+                near = min(  # as the question wrote it: "screens", not "screening"
+                    (x for x in raw if _stem(x) == root),
+                    key=lambda x: (_edits(w, x, 3), -raw[x], x),
+                    default=None,
+                )
+            if near is not None:
+                read_as.append((asked or w, near))
+                stems[n], topic[n] = _stem(near), near
+        if read_as:
+            plan = replace(
+                plan,
+                topic=tuple(topic),
+                topic_or=tuple(
+                    tuple(topic[plan.topic.index(x)] if x in plan.topic else x for x in g)
+                    for g in plan.topic_or
+                ),
+            )
         # each topic word is one group, except words that stand for each other
         # ("weaning or tapering"): a sentence with either holds that group
         groups: list[list[str]] = []
@@ -342,7 +425,7 @@ class PlanRunner:
             w for w, st in zip(plan.topic, stems, strict=True) if not any(st in g for g in present)
         )
         if not present or 2 * len(present) < len(groups) or (plan.topic_phrase and unused):
-            return TopicHits({}, unused, False)
+            return TopicHits({}, unused, False, tuple(read_as), plan.topic)
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
         if plan.topic_phrase:
             need = len(present)
@@ -368,7 +451,7 @@ class PlanRunner:
             for r in rows:
                 if r.doc_id in with_summary:
                     found.setdefault((r.doc_id, r.item_index), [])
-        return TopicHits(found, unused, named)
+        return TopicHits(found, unused, named, tuple(read_as), plan.topic)
 
     @staticmethod
     def _sentences(
@@ -409,6 +492,9 @@ class PlanRunner:
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
         f0 = result.filters
+        if plan.kind == "fact" and plan.extreme and plan.fact:
+            rows = self.rows(plan, result)
+            return self._finish(result, plan, [], self._extreme, rows, notices)
         if plan.kind == "fact" and not (f0.case_number or f0.doc_ids or f0.names_letter):
             return self._refuse(
                 result,
@@ -448,7 +534,17 @@ class PlanRunner:
         if plan.topic and plan.kind not in ("fact",):
             hits = self.topic_hits(plan, rows)
             topic = hits.found
-            used_words = [w for w in plan.topic if w not in hits.unused]
+            if hits.read_as:  # the letters' spelling replaces the reader's correction
+                redone = {a for a, _ in hits.read_as}
+                stale = {f"read '{a}' as {b}" for a, b in plan.corrections if a.lower() in redone}
+                notices = [n for n in notices if n not in stale]
+                kept = [(a, b) for a, b in plan.corrections if a.lower() not in redone]
+                lead = [x for x in lead if not x.startswith("Read '")]
+                if kept:
+                    lead.append(" ".join(f"Read '{a}' as {b}." for a, b in kept))
+                lead.append(" ".join(f"Read '{a}' as '{b}'." for a, b in hits.read_as))
+                notices.extend(f"read '{a}' as '{b}'" for a, b in hits.read_as)
+            used_words = [w for w in (hits.topic or plan.topic) if w not in hits.unused]
             for g in plan.topic_or:  # "weaning or tapering", as asked
                 both = [x for x in g if x in used_words]
                 if len(both) >= 2:
@@ -644,6 +740,49 @@ class PlanRunner:
             lines.append(f"and {len(doc_ids) - MAX_LISTED} more letters")
         return lines
 
+    def _extreme(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+        """The youngest or oldest worker, the earliest or latest decision: the letters
+        with the least or greatest value of the fact, each cited where it states it."""
+        fact = plan.fact or ""
+        stated: list[tuple[Any, Letter, list[Span]]] = []
+        unstated = 0
+        for doc_id in dict.fromkeys(r.doc_id for r in rows):
+            lt = self.texts.letter(doc_id)
+            if lt is None:
+                continue
+            value, spans = self._fact_value(lt, fact)
+            if value is None or not spans:
+                unstated += 1
+            else:
+                stated.append((value, lt, spans))
+        if not stated:
+            return []
+        best = (min if plan.extreme == "min" else max)(v for v, _, _ in stated)
+        top = [(lt, spans) for v, lt, spans in stated if v == best]
+        label = _FACT_LABELS.get(fact) or _LETTER_FIELDS.get(fact) or fact.replace("_", " ")
+        word = {
+            ("age", "min"): "youngest",
+            ("age", "max"): "oldest",
+            ("decision_date", "min"): "earliest",
+            ("decision_date", "max"): "latest",
+        }.get((fact, plan.extreme or ""), plan.extreme or "")
+        scope = _extra_scope(plan)
+        among = f"{len(stated)} letters" + (f" ({scope})" if scope else "")
+        if fact == "age":
+            head = f"The {word} worker, of the {among} that state an age, is {best} years old"
+        else:
+            head = f"The {word} {label}, of the {among} that state one, is {best}"
+        lines = [head + (f", in {len(top)} letters:" if len(top) > 1 else ":")]
+        for lt, spans in top[:MAX_LISTED]:
+            marks = ""
+            for span in spans:
+                quote = " ".join(lt.text[span.start : span.end].split())
+                marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            lines.append(f"- {lt.case_number or lt.doc_id}: {label} {best} {marks}".rstrip())
+        if unstated:
+            lines.append(f"{unstated} matching letters do not state it.")
+        return lines
+
     def _fact_value(self, lt: Letter, fact: str) -> tuple[object | None, list[Span]]:
         """A letter fact and the spans that state it; "age+sex" asks for both."""
         if "+" in fact:
@@ -763,6 +902,9 @@ class PlanRunner:
             return r.drug_class or "other"
         if by == "treatment":
             return r.canonical or r.treatment
+        if by == "region":  # the request's own body region, as its name says it
+            named = [rg for rg, rx in REGIONS.items() if rx.search(r.treatment)]
+            return " and ".join(named) if named else "no region named"
         if lt is None:
             return "unknown"
         if by == "month":
@@ -830,7 +972,15 @@ class PlanRunner:
         by_doc: dict[str, list[ItemRow]] = defaultdict(list)
         for r in rows:
             by_doc[r.doc_id].append(r)
-        lines = [f"{len(by_doc)} letters ({len(rows)} decisions):"]
+        f = plan.filters
+        said = [
+            " / ".join(dict.fromkeys(f.canonicals or f.mentions)),
+            f"{f.decision} decisions" if f.decision else "",
+            f"reviewer specialty {f.specialty}" if f.specialty else "",
+            _extra_scope(plan),
+        ]
+        scope = "; ".join(x for x in said if x)
+        lines = [f"{len(by_doc)} letters ({len(rows)} decisions{'; ' + scope if scope else ''}):"]
         for doc_id, g in list(by_doc.items())[:MAX_LISTED]:
             lt = self.texts.letter(doc_id)
             name = (lt.case_number if lt else None) or doc_id
@@ -913,6 +1063,8 @@ def _extra_scope(plan: QueryPlan) -> str:
     parts = []
     if plan.regions:
         parts.append("about the " + " or ".join(plan.regions))
+    if plan.excluded is not None:
+        parts.append("not " + " or ".join(plan.excluded.mentions or plan.excluded.canonicals))
     if plan.letter_regions:
         parts.append("cases involving the " + " or ".join(plan.letter_regions))
     if plan.partial:
@@ -920,11 +1072,15 @@ def _extra_scope(plan: QueryPlan) -> str:
     if plan.sex and not plan.filters.patient_sex:
         parts.append(f"{plan.sex} workers")
     if plan.age_min is not None or plan.age_max is not None:
-        lo = plan.age_min if plan.age_min is not None else ""
-        hi = plan.age_max if plan.age_max is not None else ""
-        parts.append(f"aged {lo}-{hi}".replace("aged -", "aged up to ").rstrip("-"))
+        lo, hi = plan.age_min, plan.age_max
+        if lo is not None and hi is not None:
+            parts.append(f"aged {lo}" if lo == hi else f"aged {lo}-{hi}")
+        else:
+            parts.append(f"aged {lo} or older" if lo is not None else f"aged {hi} or younger")
     if plan.licensed_in:
-        parts.append(f"reviewer licensed in {plan.licensed_in}")
+        parts.append(
+            f"reviewer licensed {'only ' if plan.licensed_only else ''}in {plan.licensed_in}"
+        )
     if plan.decided_in:
         parts.append(f"decided in {plan.decided_in}")
     if plan.ur_denied_in:

@@ -1,7 +1,8 @@
 """The catalog: parsed records, chunk texts and index facts in one SQLite file.
 
 The catalog is the index's manifest. A letter exists for queries only once its
-row is committed here, after its vectors are in Chroma; so a crash mid-ingest
+row is committed here (with a copy of its chunk vectors), after its vectors are in
+Chroma; so a crash mid-ingest
 leaves at most invisible vectors (listed in ``pending`` and removed on the next
 ingest), never half a letter. SQLite in WAL mode lets readers query while one
 ingest writes.
@@ -24,9 +25,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imr_assist.models import Chunk, Letter
+
+if TYPE_CHECKING:  # numpy loads with the first vector read, not with the catalog
+    import numpy as np
 
 SCHEMA_VERSION = "1"
 #: Parsed letters kept in memory, the most recently read (a letter is about 100 KB).
@@ -82,7 +86,14 @@ CREATE TABLE IF NOT EXISTS letter_facts (
 CREATE INDEX IF NOT EXISTS letter_facts_age ON letter_facts(age);
 CREATE INDEX IF NOT EXISTS letter_facts_injury ON letter_facts(date_of_injury);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS chunk_vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
+
+
+def _vector_blob(row: Any) -> bytes:
+    import numpy as np
+
+    return np.asarray(row, dtype=np.float32).tobytes()
 
 
 class ItemRow:
@@ -289,16 +300,28 @@ class Catalog:
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
 
-    def commit_letters(self, batch: list[tuple[Letter, list[Chunk]]]) -> None:
+    def commit_letters(
+        self, batch: list[tuple[Letter, list[Chunk]]], vectors: np.ndarray | None = None
+    ) -> None:
         """Replace each letter's rows (record, items, chunks) in one transaction, which
-        also bumps the catalog's generation."""
+        also bumps the catalog's generation.
+
+        ``vectors``, one float32 row per chunk in batch order, are kept beside the chunks:
+        a filtered question scores its few candidates from here exactly, without opening
+        the vector store (``vectors``).
+        """
         now = time.time()
+        rows = iter(vectors) if vectors is not None else None
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
                 "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
             )
             for letter, chunks in batch:
+                db.execute(
+                    "DELETE FROM chunk_vectors WHERE id IN (SELECT id FROM chunks WHERE doc_id=?)",
+                    (letter.doc_id,),
+                )
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (letter.doc_id,))
                 db.execute("DELETE FROM items WHERE doc_id=?", (letter.doc_id,))
                 db.execute("DELETE FROM letters WHERE doc_id=?", (letter.doc_id,))
@@ -352,6 +375,67 @@ class Catalog:
                         for c in chunks
                     ],
                 )
+                if rows is not None:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO chunk_vectors VALUES (?, ?)",
+                        [(c.id, _vector_blob(next(rows))) for c in chunks],
+                    )
+
+    def add_vectors(self, pairs: Iterable[tuple[str, Any]]) -> None:
+        """Keep vectors (from the store) for committed chunks that have none here."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO chunk_vectors "
+                "SELECT ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)",
+                [(cid, _vector_blob(vec), cid) for cid, vec in pairs],
+            )
+
+    def chunks_without_vectors(self) -> list[str]:
+        """Committed chunks whose vector is not kept here (catalogs written before it was)."""
+        rows = self.db.execute(
+            "SELECT c.id FROM chunks c LEFT JOIN chunk_vectors v ON v.id = c.id "
+            "WHERE v.id IS NULL ORDER BY c.id"
+        )
+        return [r[0] for r in rows]
+
+    def vectors(self, ids: list[str]) -> tuple[list[str], np.ndarray] | None:
+        """(ids, float32 matrix, a row each) for ``ids``, or None if any has no vector
+        kept here (then the vector store has to answer)."""
+        import numpy as np
+
+        found: dict[str, bytes] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = ",".join("?" * len(part))
+            found.update(
+                self.db.execute(f"SELECT id, vector FROM chunk_vectors WHERE id IN ({q})", part)
+            )
+        if len(found) < len(set(ids)):
+            return None
+        order = sorted(found)
+        if not order:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(found[i] for i in order), dtype=np.float32)
+        return order, matrix.reshape(len(order), -1)
+
+    def item_chunk_metadata(self, keys: Iterable[tuple[str, int]]) -> dict[str, dict[str, Any]]:
+        """Chunk id -> metadata of the item chunks of the (doc id, item index) ``keys``."""
+        wanted: dict[str, set[int]] = {}
+        for doc_id, item_index in keys:
+            wanted.setdefault(doc_id, set()).add(item_index)
+        docs = sorted(wanted)
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(docs), 500):
+            part = docs[i : i + 500]
+            q = ",".join("?" * len(part))
+            for cid, doc_id, item_index, meta in self.db.execute(
+                "SELECT id, doc_id, item_index, meta FROM chunks "
+                f"WHERE section = 'item' AND doc_id IN ({q})",
+                part,
+            ):
+                if item_index in wanted[doc_id]:
+                    out[cid] = json.loads(meta)
+        return out
 
     # --- reads -----------------------------------------------------------------
     def count_letters(self) -> int:

@@ -282,6 +282,35 @@ class Index:
             if self.catalog.get_meta(key) != value:
                 self.catalog.set_meta(key, value)
 
+    def keep_missing_vectors(self) -> None:
+        """Copy into the catalog the store's vectors of chunks committed before the
+        catalog kept them, so filtered questions need not open the store."""
+        missing = self.catalog.chunks_without_vectors()
+        for i in range(0, len(missing), 2000):
+            part = missing[i : i + 2000]
+            with self.lock.shared():
+                got = self.store.collection.get(ids=part, include=["embeddings"])
+            self.catalog.add_vectors(zip(got["ids"], got["embeddings"], strict=True))
+
+    def nearest_kept(
+        self, vector: np.ndarray, ids: list[str], n: int
+    ) -> list[tuple[str, float]] | None:
+        """(chunk id, cosine similarity) of the ``n`` chunks among ``ids`` nearest
+        ``vector``, scored exactly from the catalog's copy of their vectors; None when
+        some have no copy there (an index written before it kept them)."""
+        import numpy as np
+
+        got = self.catalog.vectors(ids)
+        if got is None:
+            return None
+        order, matrix = got
+        if not order:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        sims = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query) + 1e-12)
+        top = np.argsort(-sims, kind="stable")[:n]  # ``order`` is sorted: ties by id
+        return [(order[j], float(sims[j])) for j in top]
+
     def query_vector(self, text: str) -> np.ndarray:
         self.ensure_embedder_matches()
         vector: np.ndarray = self.embedder.embed([text])[0]

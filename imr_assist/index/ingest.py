@@ -125,6 +125,7 @@ def ingest(
             idx.cleanup_orphans()
             reached("opened")
             _ingest_sources(idx, inputs, report, progress)
+            idx.keep_missing_vectors()
             if report.letters_indexed or not idx.lexical_is_current():
                 idx.update_lexical()
             reached("done")
@@ -396,7 +397,7 @@ def _write(idx: Index, batch: _Batch, report: IngestReport) -> None:
             [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in all_chunks],
         )
         reached("upsert")
-        idx.catalog.commit_letters(batch.chunked)
+        idx.catalog.commit_letters(batch.chunked, batch.vectors)
         # Counted as soon as they are committed, so an interrupt reports them as kept.
         for letter, replacing in batch.letters:
             report.letters_indexed += 1

@@ -686,12 +686,22 @@ class Lexicon:
         """
         toks = _tokenize(text)
         spans = [(m.start, m.end) for m in self.find_all(text)]
-        out: list[tuple[str, int, int]] = []
+        found: list[tuple[int, int, tuple[str, ...]]] = []
         for first, last, idx in self._group_matcher.all(text, toks):
             s, e = toks[first].start, toks[last].end
             if any(a <= s and e <= b and b - a > e - s for a, b in spans):
                 continue
-            out.extend((cls, s, e) for cls in self.groups[self._group_words[idx]])
+            found.append((s, e, self.groups[self._group_words[idx]]))
+        # "topical medication", "opioid drugs": the broad word next to a narrower one is
+        # its head noun, not a second class asked for.
+        out: list[tuple[str, int, int]] = []
+        for s, e, classes in found:
+            if any(
+                set(other) < set(classes) and text[min(e, e2) : max(s, s2)].strip(" -") == ""
+                for s2, e2, other in found
+            ):
+                continue
+            out.extend((cls, s, e) for cls in classes)
         return out
 
     # ------------------------------------------------------------------ look-ups

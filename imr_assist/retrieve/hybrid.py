@@ -173,20 +173,25 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     """(chunk id, cosine similarity) of the ``n`` chunks nearest ``vector`` that match
     ``f``, nearest first.
 
-    Chroma's metadata-filtered search is slow on a large store (0.5 to 3 s at 200,000
-    vectors, whatever the filter keeps, against 5 to 20 ms unfiltered: it reads the
-    metadata), so the filter is mostly applied here, from the catalog's copy of it:
-    the ``OVERFETCH * n`` nearest chunks are taken unfiltered and the matching ones kept;
-    that is the filtered search's answer whenever ``n`` of them match. A question about
-    a few named letters scores their chunks exactly instead. Only when neither applies
-    does Chroma filter.
+    Structure first: when the filters (or a small index) leave at most
+    ``retrieval.exact_chunks`` chunks (float32 rows, 1.5 KB each), the catalog names them and they are scored exactly from its copy of their
+    vectors, without opening the vector store (importing Chroma alone costs about a
+    second of a one-shot ``ask``). Otherwise Chroma answers. Its metadata-filtered search
+    is slow on a large store (0.5 to 3 s at 200,000 vectors, whatever the filter keeps,
+    against 5 to 20 ms unfiltered: it reads the metadata), so the filter is mostly
+    applied here, from the catalog's copy of it: the ``OVERFETCH * n`` nearest chunks
+    are taken unfiltered and the matching ones kept; that is the filtered search's
+    answer whenever ``n`` of them match. Only when neither applies does Chroma filter.
     """
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
+    allowed = _allowed_chunks(index, f, where)
+    if allowed is not None:
+        kept = index.nearest_kept(vector, allowed, n)
+        if kept is not None:
+            return kept
     if where is None:
         return index.store.query(vector, n, None)
-    if f.doc_ids and len(f.doc_ids) <= EXACT_LETTERS:
-        metas = index.catalog.chunk_metadata(doc_ids=f.doc_ids)
-        allowed = [cid for cid, meta in metas.items() if _where_matches(meta, where)]
+    if allowed is not None and f.doc_ids and len(f.doc_ids) <= EXACT_LETTERS:
         return index.store.nearest_among(vector, allowed, n)
     near = index.store.query(vector, n * OVERFETCH, None)
     metas = index.catalog.chunk_metadata(ids=[cid for cid, _ in near])
@@ -194,6 +199,34 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     if len(kept) >= n:
         return kept[:n]
     return index.store.query(vector, n, where)
+
+
+def _allowed_chunks(
+    index: Index, f: QueryFilters, where: dict[str, Any] | None
+) -> list[str] | None:
+    """The committed chunks that pass ``where``, read from the catalog, or None when
+    there may be more than ``retrieval.exact_chunks`` of them."""
+    cat = index.catalog
+    most = index.settings.retrieval.exact_chunks
+    if where is None:
+        return cat.all_chunk_ids() if cat.chunk_count() <= most else None
+    if f.has_treatment or f.decision or f.guideline:  # item chunks only
+        rows = cat.items(
+            generics=f.generics,
+            classes=f.classes,
+            canonicals=f.names_without_generic,
+            decision=f.decision,
+            doc_ids=f.doc_ids,
+        )
+        if len(rows) > most:
+            return None
+        metas = cat.item_chunk_metadata((r.doc_id, r.item_index) for r in rows)
+    elif f.doc_ids and len(f.doc_ids) <= most // 10:
+        metas = cat.chunk_metadata(doc_ids=f.doc_ids)
+    else:
+        return None
+    allowed = sorted(cid for cid, meta in metas.items() if _where_matches(meta, where))
+    return allowed if len(allowed) <= most else None
 
 
 def _where_matches(meta: dict[str, Any], where: dict[str, Any]) -> bool:

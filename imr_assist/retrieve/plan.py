@@ -22,6 +22,8 @@ Every content word of the question is accounted for: used by a filter, or in the
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field, replace
@@ -119,7 +121,7 @@ def _reason_phrases() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 _REASON_CUE = re.compile(
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
     r"lack\s+of|absence\s+of|cit(?:e|es|ed|ing)|missing|"
-    r"without|lacking|reasons?|grounds|citing)\b",
+    r"without|lacking|reasons?|grounds|citing|said|stated|found|saying|stating|finding)\b",
     _I,
 )
 # Where the words that restrict the answer begin (see ``_topic``).
@@ -237,7 +239,9 @@ _STATES = (
     "west virginia",
 ]
 _LICENSED = re.compile(
-    r"\blicen[cs]ed\s+(?:to\s+practice\s+)?in\s+(?P<state>" + "|".join(_STATES) + r")\b", _I
+    r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
+    r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?",
+    _I,
 )
 
 # Group-by: "by reviewer specialty", "differ by specialty", "per month", "for each drug".
@@ -263,6 +267,15 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
         "specialty",
         re.compile(
             r"\b(?:by|per|for\s+each|across|differ\w*\s+(?:by|across|between))\s+(?:the\s+)?(?:reviewer'?s?\s+)?(?:specialt\w*|board\s+certification|reviewer\s+type)\b",
+            _I,
+        ),
+    ),
+    (
+        "region",
+        re.compile(
+            r"\b(?:by|per|for\s+each|across|differ\w*\s+(?:by|across|between))\s+(?:the\s+)?"
+            r"(?:body\s+(?:part|region|area)|region|anatomic\w*\s+(?:site|region|area)|part\s+of\s+"
+            r"the\s+body|site)s?\b|\bfor\s+each\s+body\s+part\b",
             _I,
         ),
     ),
@@ -332,7 +345,7 @@ _ONE_ITEM = re.compile(
 )
 # Decision dates as a range: "between February 1 and February 10, 2017", "from 1/1/2017 to 1/15/2017".
 _DATE = (
-    r"(?:(?:" + "|".join(_MONTH_NAMES) + r")\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
+    r"(?:(?:" + "|".join(_MONTH_NAMES) + r")\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
     r"\d{1,2}/\d{1,2}/(?:20)?\d{2}|20\d{2}-\d{2}-\d{2})"
 )
 _DATE_RANGE = re.compile(
@@ -343,7 +356,29 @@ _DATE_RANGE = re.compile(
     + r")",
     _I,
 )
-_DATE_BOUND = re.compile(r"\b(?P<op>before|after|since|until|by)\s+(?P<a>" + _DATE + r")", _I)
+_BOUND_OP = (
+    r"(?P<op>before|after|since|until|through|by|prior\s+to|earlier\s+than|later\s+than|"
+    r"on\s+or\s+(?:before|after)|no\s+later\s+than)"
+)
+_DATE_BOUND = re.compile(r"\b" + _BOUND_OP + r"\s+(?P<a>" + _DATE + r")", _I)
+#: "before February 2017", "since Jan 2017", "after 2016": a month or a year as a bound.
+_PERIOD_BOUND = re.compile(
+    r"\b"
+    + _BOUND_OP
+    + r"\s+(?:(?:the\s+)?(?:start|beginning)\s+of\s+|(?:the\s+)?end\s+of\s+)?"
+    + r"(?:(?P<month>"
+    + "|".join(_MONTH_NAMES)
+    + r"|"
+    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + r"|sept)\.?,?\s+)?(?P<year>20\d{2})\b",
+    _I,
+)
+#: Bound words that leave the named day (or month) out: "before", "after".
+_STRICT_BOUND = re.compile(r"^(?:before|after|prior\s+to|earlier\s+than|later\s+than)$", _I)
+_UPPER_BOUND = re.compile(
+    r"^(?:before|until|through|by|prior\s+to|earlier\s+than|on\s+or\s+before|no\s+later\s+than)$",
+    _I,
+)
 
 # Fields no letter holds: the names of the worker, the physicians, the employer and the
 # insurer are redacted; IMR reviewers are anonymous.
@@ -505,7 +540,8 @@ _STOP = frozenset(
     cite cites cited reasoning rationale rationales explanation justification
     reviewer's happens doesn't don't didn't isn't wasn't got gotten pull
     bring look see show individual separate separately include includes
-    included including contain contains containing""".split()
+    included including contain contains containing off on onto away down like such
+    these those""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 # The words a specialty comes with when a question names the reviewer by it.
@@ -550,6 +586,8 @@ class QueryPlan:
     group_by: str | None = None
     fact: str | None = None
     regions: tuple[str, ...] = ()  # the item's own region (in its treatment)
+    excluded: QueryFilters | None = None  # treatments left out ("other than PT")
+    extreme: str | None = None  # "min" or "max" of ``fact`` over the letters ("youngest")
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
     all_decided: str | None = None  # letters whose every decision went this way
     reasons: tuple[str, ...] = ()  # reason categories the decisions must carry
@@ -558,6 +596,7 @@ class QueryPlan:
     age_min: int | None = None
     age_max: int | None = None
     licensed_in: str | None = None
+    licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
     sex: str | None = None
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
@@ -590,6 +629,7 @@ class QueryPlan:
     def letter_restricted(self) -> bool:
         return bool(
             self.regions
+            or self.excluded is not None
             or self.letter_regions
             or self.all_decided
             or self.reasons
@@ -614,6 +654,7 @@ class QueryPlan:
             "measure",
             "fact",
             "licensed_in",
+            "licensed_only",
             "sex",
             "decided_in",
             "ur_denied_in",
@@ -622,11 +663,14 @@ class QueryPlan:
             "min_items",
             "max_items",
             "absent",
+            "extreme",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.regions:
             out["regions"] = list(self.regions)
+        if self.excluded is not None:
+            out["excluded"] = self.excluded.as_dict()
         if self.letter_regions:
             out["letter_regions"] = list(self.letter_regions)
         if self.all_decided:
@@ -733,13 +777,13 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         ):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
-    # A body region missing one letter ("kne injury", "sholder"): only a region word
-    # that the typed word is one insertion away from.
+    # A body region or a bound word missing one letter ("kne injury", "sholder", "ovr
+    # 55"): only such a word that the typed word is one insertion away from.
     for m in list(_WORD.finditer(out)):
         low = m.group(0).lower()
         if len(low) < 3 or low in vocab or low in _STOP or _is_english(low):
             continue
-        for region in _REGION_WORDS:
+        for region in _REGION_WORDS + _BOUND_WORDS:
             if len(region) == len(low) + 1 and _one_insertion(low, region):
                 fixes.append((m.group(0), region))
                 out = out.replace(m.group(0), region, 1)
@@ -763,6 +807,19 @@ _REGION_WORDS = (
     "foot",
 )
 
+
+#: A superlative over the letters: the worker's age, or the decision date.
+_EXTREME = re.compile(
+    r"\b(?P<w>youngest|oldest)\s+(?:\w+\s+){0,2}?(?:workers?|patients?|claimants?|"
+    r"applicants?|employees?|persons?|people|individuals?)\b|\b(?:who\s+is|who\s+was|which\s+"
+    r"(?:worker|patient|letter|case)\s+(?:is|was|has))\s+(?:the\s+)?(?P<w2>youngest|oldest)\b|"
+    r"\b(?P<w3>earliest|latest|most\s+recent)\s+(?:\w+\s+)?(?:decisions?|letters?|"
+    r"determinations?|cases?)\b(?:\s+(?:was|were)\s+)?(?!\s+(?:of|in|for)\s+CM)",
+    _I,
+)
+
+#: Words that bound an age, a count or a date, as the question reader knows them.
+_BOUND_WORDS = ("over", "under", "older", "younger", "than", "before", "after", "since")
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "al", "ation", "ations")
 
@@ -824,6 +881,17 @@ def _is_english(word: str) -> bool:
     return word in _ENGLISH
 
 
+#: Words between a treatment and a region that make the region the request's own:
+#: "the physical therapy requests that covered the knee", "MRIs that were for the back".
+_ITEM_REGION_GAP = re.compile(
+    r"(?:\W*\b(?:requests?|requested|that|which|were|was|are|is|covered|covering|covers?|"
+    r"cover|for|of|on|to|at|the|his|her|their|both|involving|involved|targeting|"
+    r"targeted|treating|aimed|directed|addressing|sessions?|visits?|treatments?|"
+    r"imaging|scans?|studies|study|orders?|ordered|prescribed|asked|submitted)\b)*\W*",
+    _I,
+)
+
+
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
     m: re.Match[str] | None
@@ -831,8 +899,10 @@ def read_question(question: str) -> QueryPlan:
     # "physical or occupational therapy": each named in full, as the lexicon knows them.
     corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
     q = corrected
-    filters = parse_question(q)
-    filters = _with_class_generics(_with_combined_services(_as_class(q, _medications(q, filters))))
+    # "overturned decisions that were not physical therapy": the negated treatment is
+    # left out of the answer, and blanked so it does not also select.
+    excluded, q = _excluded(q)
+    filters = _treatment_filters(q)
     kind = question_kind(q)
     if filters.decision and _AND_DID_ANY.search(q):
         # "which drugs did PM&R reviewers review, and did any get approved?": all of them
@@ -898,7 +968,12 @@ def read_question(question: str) -> QueryPlan:
         # Beside a treatment name ("MRI of the lumbar spine", "knee PT") the region is
         # the item's; elsewhere, with a treatment named ("Relafen for the man with the
         # L4-L5 disc protrusion"), it describes the case.
-        near = any(abs(m.start() - b) <= 25 or abs(a - m.end()) <= 25 for a, b in treatment_at)
+        near = any(
+            abs(m.start() - b) <= 25
+            or abs(a - m.end()) <= 25
+            or (b <= m.start() and _ITEM_REGION_GAP.fullmatch(q[b : m.start()]))
+            for a, b in treatment_at
+        )
         target = (
             letter_regions
             if (treatment_at and not near) or (unit == "letters" and not near)
@@ -951,8 +1026,10 @@ def read_question(question: str) -> QueryPlan:
         lo = int(said[:2]) if said[0].isdigit() else _TENS[said[:-3].replace("ie", "y")]
         age_min, age_max = lo, lo + 9
     licensed = None
+    licensed_only = False
     if group_by != "licensure" and (m := use(_LICENSED.search(q))):
         licensed = m["state"].title()
+        licensed_only = bool(m["only"] or m["only2"] or re.search(r"\bonly\s+in\b", m.group(0), _I))
     decided_in = None
     ur_denied_in = None
     if m := _DECIDED_IN.search(q):
@@ -972,12 +1049,20 @@ def read_question(question: str) -> QueryPlan:
         decided_from = _iso_day(m["a"], year.group(0) if year else None)
         decided_to = _iso_day(m["b"], year.group(0) if year else None)
         decided_in = None
-    elif m := use(_DATE_BOUND.search(q)):
+    elif (m := _DATE_BOUND.search(q)) and not _about_injury(q, m.start()):
+        use(m)
         day = _iso_day(m["a"], None)
-        if m["op"].lower() in ("before", "until", "by"):
-            decided_to = day
+        decided_from, decided_to = _bounded(m["op"], day, day)
+    elif (m := _PERIOD_BOUND.search(q)) and not _about_injury(q, m.start()):
+        use(m)
+        if m["month"]:
+            month = _month_number(m["month"])
+            first = f"{m['year']}-{month:02d}-01"
+            last = f"{m['year']}-{month:02d}-{calendar.monthrange(int(m['year']), month)[1]:02d}"
         else:
-            decided_from = day
+            first, last = f"{m['year']}-01-01", f"{m['year']}-12-31"
+        decided_from, decided_to = _bounded(m["op"], first, last)
+        decided_in = None
     min_items = max_items = None
     if m := use(_MORE_ITEMS.search(q)):
         said = m["n"] or m["k"] or m["j"]
@@ -987,7 +1072,13 @@ def read_question(question: str) -> QueryPlan:
     elif m := use(_ONE_ITEM.search(q)):
         min_items = max_items = 1
         unit = "letters"
-    if fact and not (filters.case_number or filters.names_letter):
+    extreme = None
+    if not (filters.case_number or filters.names_letter) and (m := use(_EXTREME.search(q))):
+        # "who is the youngest worker", "the most recent decision": a fact over letters
+        word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"]).lower())
+        fact = "age" if word in ("youngest", "oldest") else "decision_date"
+        extreme = "min" if word in ("youngest", "earliest") else "max"
+    elif fact and not (filters.case_number or filters.names_letter):
         fact_without_letter = True
         asked_fact, fact = fact, None  # a letter fact needs a letter
     discusses = _DISCUSS.search(q) is not None
@@ -1096,6 +1187,8 @@ def read_question(question: str) -> QueryPlan:
         group_by=group_by,
         fact=fact,
         regions=tuple(regions),
+        excluded=excluded,
+        extreme=extreme,
         letter_regions=tuple(letter_regions),
         all_decided=all_decided,
         reasons=tuple(reasons),
@@ -1104,6 +1197,7 @@ def read_question(question: str) -> QueryPlan:
         age_min=age_min,
         age_max=age_max,
         licensed_in=licensed,
+        licensed_only=licensed_only,
         sex=sex,
         measure=measure,
         decided_in=decided_in,
@@ -1122,6 +1216,31 @@ def read_question(question: str) -> QueryPlan:
         fact_decisions=fact_decisions,
         in_rationale=bool(_IN_RATIONALE.search(q)),
     )
+
+
+def _about_injury(q: str, at: int) -> bool:
+    """Whether the date words at ``at`` bound the injury ("injured before 2015"), not
+    the decision."""
+    return re.search(r"\binjur\w*\W+(?:\w+\W+){0,2}$", q[max(0, at - 40) : at], _I) is not None
+
+
+def _bounded(op: str, first: str | None, last: str | None) -> tuple[str | None, str | None]:
+    """(decided_from, decided_to), inclusive ISO days, for "``op`` the period from
+    ``first`` to ``last``" (one day, a month or a year): "before" and "after" leave the
+    period out, "until", "by", "since" keep it."""
+    op = re.sub(r"\s+", " ", op.lower())
+    strict = _STRICT_BOUND.match(op) is not None
+    if _UPPER_BOUND.match(op):
+        if first is None:
+            return None, None
+        return None, (_shift_day(first, -1) if strict else last)
+    if last is None:
+        return None, None
+    return (_shift_day(last, 1) if strict else first), None
+
+
+def _shift_day(iso: str, days: int) -> str:
+    return (dt.date.fromisoformat(iso) + dt.timedelta(days=days)).isoformat()
 
 
 def _iso_day(said: str, year: str | None) -> str | None:
@@ -1146,6 +1265,42 @@ _DRUG_LIKE = re.compile(
 
 
 _MEDS = re.compile(r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?)\b", _I)
+
+
+def _treatment_filters(q: str) -> QueryFilters:
+    """The filters a question names, with drug words, classes and combined services
+    read as the lexicon means them."""
+    f = parse_question(q)
+    return _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
+
+
+#: Words before a treatment that leave it out: "not physical therapy", "other than PT".
+_NEGATION_CUE = re.compile(
+    r"(?:\b(?:not|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|"
+    r"besides|but\s+not|without|weren'?t|wasn'?t|aren'?t|isn'?t)|\bnon)"
+    r"(?:\s+|-)(?:(?:the|any|for|about|of|an?|including)\s+)?$",
+    _I,
+)
+
+
+def _excluded(q: str) -> tuple[QueryFilters | None, str]:
+    """(the treatments the question leaves out, the question with them blanked)."""
+    spans = [(m.start, m.end) for m in get_lexicon().find_all(q)]
+    spans += [(m.start(), m.end()) for m in _MEDS.finditer(q)]
+    spans += [(s, e) for _, s, e in get_lexicon().classes_for_group_word(q)]
+    out = q
+    said: list[str] = []
+    for a, b in sorted(set(spans)):
+        cue = _NEGATION_CUE.search(q[max(0, a - 30) : a])
+        if cue is None or any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
+            continue
+        start = max(0, a - 30) + cue.start()
+        said.append(q[a:b])
+        out = out[:start] + " " * (b - start) + out[b:]
+    if not said:
+        return None, q
+    excluded = _treatment_filters(" and ".join(said))
+    return (excluded if excluded.has_treatment else None), out
 
 
 def _medications(q: str, f: QueryFilters) -> QueryFilters:
@@ -1247,6 +1402,8 @@ def _topic(
     mentions = [w.lower() for w in f.mentions]
     for _cls, a, b in lex.classes_for_group_word(q):
         spent.append((a, b))
+    if f.has_treatment:  # "stomach-protection drugs like PPIs": the head noun of a class
+        spent.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
     spec = (f.specialty or "").lower().split()
     words: list[tuple[str, int]] = []
     for m in _WORD.finditer(q):

@@ -278,6 +278,20 @@ def specialty_named(q: str) -> str | None:
     return min(found)[1] if found else None
 
 
+def bare_specialty(q: str) -> str | None:
+    """A specialty named with no word about reviewers ("what about Internal Medicine?"),
+    for a follow-up to a question about one; None where it names a treatment."""
+    named = [(t.start, t.end) for t in get_lexicon().find_all(q)]
+    found = [
+        (m.start(), m.group(0))
+        for rx in SPECIALTY_PATTERNS.values()
+        for m in rx.finditer(q)
+        if not _TREATMENT_AFTER.search(q[m.end() :])
+        and not any(a <= m.start() < b for a, b in named)
+    ]
+    return min(found)[1] if found else None
+
+
 def specialty_matches(name: str, specialties: list[str]) -> bool:
     """Whether a reviewer with these specialties is the one ``name`` describes."""
     for rx in SPECIALTY_PATTERNS.values():
@@ -366,7 +380,15 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             _I,
         ),
     ),
-    ("count", re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b", _I)),
+    (
+        "count",
+        # "denied because the number of visits exceeded...": a reason, not a count
+        re.compile(
+            r"\bhow\s+many\b|(?<!because the )(?<!due to the )(?<!since the )(?<!as the )"
+            r"\bnumber\s+of\b|\bcount\b",
+            _I,
+        ),
+    ),
     (
         "why",
         re.compile(
