@@ -116,7 +116,7 @@ def _fill(idx: Any, pool: list[tuple[Any, list[Any]]], start: int, stop: int, se
             [{k: v for k, v in c.metadata.items() if k != "embed_text"} for c in chunks],
         )
         t1 = time.perf_counter()
-        idx.catalog.commit_letters(batch)
+        idx.catalog.commit_letters(batch, vectors)  # the catalog keeps its copy, as ingest does
         t_cat += time.perf_counter() - t1
         t_vec += t1 - t0
         chunks_n += len(chunks)
@@ -246,6 +246,17 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
     len(first.hits)  # ranks: loads the model, the store and BM25
     warm = time.perf_counter() - t0
     rss_warm = _rss_mib()
+    # How the dense step answered: from the catalog's copy of the candidates' vectors
+    # (the filters left few enough), or through the vector store.
+    paths = {"catalog": 0, "store": 0}
+    kept = index.nearest_kept
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        got = kept(*args, **kwargs)
+        paths["catalog" if got is not None else "store"] += 1
+        return got
+
+    index.nearest_kept = counted  # type: ignore[method-assign]
     ms, searched, slowest = [], [], []
     limit = spec.get("question_limit", 120)
 
@@ -282,6 +293,7 @@ def phase_query(spec: dict[str, Any]) -> dict[str, Any]:
         "p95_ms": percentile(ms, 95),
         "max_ms": max(ms),
         "searched": len(searched),
+        "dense_from_catalog": paths["catalog"],
         "searched_p50_ms": percentile(searched, 50) if searched else None,
         "searched_p95_ms": percentile(searched, 95) if searched else None,
         "rss_after_first_mib": rss_warm,
@@ -395,6 +407,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"| query p50 / p95 / max, in-process, {q['questions']} questions | "
         f"{q['p50_ms']:.0f} / {q['p95_ms']:.0f} / {q['max_ms']:.0f} ms |",
         f"| of which {q['searched']} ranked passages (dense + BM25): p50 / p95 | {searched} |",
+        f"| dense steps scored from the catalog's copy of the vectors (filters left at most "
+        f"`retrieval.exact_chunks` chunks) | {q.get('dense_from_catalog', '-')} |",
         f"| peak RSS, querying | {q['peak_rss_mib']:.0f} MiB |",
         f"| questions stopped at the {q['question_limit_s']} s limit | {q['timed_out']} |",
         f"| load average (1 min) at build / BM25 / query | {b['load_average']:.1f} / "

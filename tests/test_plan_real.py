@@ -538,3 +538,20 @@ def test_a_follow_up_naming_a_specialty_replaces_the_last(assistant: Assistant) 
     assert {c.doc_id for c in first.citations} == fp
     assert then.plan and then.plan["filters"]["specialty"] == "Internal Medicine"
     assert {c.doc_id for c in then.citations} == im
+
+
+def test_none_going_one_way_is_said_from_the_decisions_that_went_the_other(
+    assistant: Assistant,
+) -> None:
+    """'Were any MRIs overturned?' with every MRI upheld: 'None: 0 of N', each MRI cited
+    with its decision, not the refusal a list with no rows would give."""
+    mris = {
+        (lt.doc_id, it.treatment, it.decision)
+        for lt, it in all_items(assistant)
+        if it.canonical == "MRI"
+    }
+    assert mris and all(d == "upheld" for *_, d in mris)
+    ans = ask(assistant, "Were any MRI requests overturned?")
+    assert ans.answered
+    assert ans.answer.startswith(f"None: 0 of {len(mris)} MRI decisions were overturned")
+    assert cited_items(assistant, ans) == {(d, t) for d, t, _ in mris}

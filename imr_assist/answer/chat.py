@@ -198,8 +198,10 @@ class ChatSession:
             plan = self.resolve(question)
             answer, _ = self.assistant.ask_plan(plan, on_delta=on_delta)
             # the plan as carried out: a treatment no letter decided became a topic
-            if answer.answered and self.assistant.planner.last_plan is not None:
-                plan = self.assistant.planner.last_plan
+            planner = self.assistant.planner
+            carried = planner.follow_plan or planner.last_plan
+            if answer.answered and carried is not None:
+                plan = carried
         if plan.question == question:  # a fresh question starts a chain
             self._base = plan
         self.plan = plan

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -205,6 +205,8 @@ class PlanRunner:
         self.texts = texts
         self.extractive = extractive
         self.last_plan: QueryPlan | None = None  # the plan last answered, as carried out
+        # what a chat follow-up edits, where it differs from ``last_plan``
+        self.follow_plan: QueryPlan | None = None
 
     # --- selection -------------------------------------------------------------------
     def rows(self, plan: QueryPlan, result: SearchResult) -> list[ItemRow]:
@@ -470,6 +472,7 @@ class PlanRunner:
     # --- answers ---------------------------------------------------------------------
     def answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
         self.last_plan = plan
+        self.follow_plan = None
         ans = self._answer(plan, result)
         ans.plan = (self.last_plan or plan).as_dict()
         return ans
@@ -528,6 +531,33 @@ class PlanRunner:
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
         self.last_plan = plan
+        decision = result.filters.decision
+        if (
+            not rows
+            and decision
+            and plan.kind in ("list", "general", "decision", "count", "filter")
+            and not plan.topic
+            and result.filters.restricted
+        ):
+            # "were any approved?": none was, and the answer says so from the decisions
+            # that went the other way, rather than that the letters do not say
+            others = self._narrow(
+                plan, matching_items(self.index, replace(result.filters, decision=None))
+            )
+            if others:
+                # a follow-up is about the decisions shown ("the partial one", "why not?")
+                self.follow_plan = replace(plan, filters=replace(plan.filters, decision=None))
+                lead += [" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections)] * bool(
+                    plan.corrections
+                )
+                return self._finish(
+                    result,
+                    plan,
+                    lead,
+                    lambda p, rw, led: self._none_went(p, rw, led, decision or ""),
+                    others,
+                    notices,
+                )
         if plan.corrections:
             lead.append(" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
         topic = None
@@ -701,6 +731,29 @@ class PlanRunner:
         if not plan.partial:
             return ""
         return ExtractiveWriter._partial_note(Found(row, self.texts), led)
+
+    def _none_went(
+        self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger, decision: str
+    ) -> list[str]:
+        """No matching decision went ``decision``'s way: how each of them went."""
+        scope = _extra_scope(plan)
+        named = " / ".join(dict.fromkeys(plan.filters.canonicals or plan.filters.mentions))
+        what = f"{named} decisions" if named else "matching decisions"
+        ways = Counter(r.decision for r in rows)
+        went = ", ".join(f"{n} {d}" for d, n in sorted(ways.items()))
+        lines = [
+            f"None: 0 of {len(rows)} {what}{' (' + scope + ')' if scope else ''} were "
+            f"{decision} ({went}):"
+        ]
+        for r in rows[:MAX_LISTED]:
+            lt = self.texts.letter(r.doc_id)
+            name = (lt.case_number if lt else None) or r.doc_id
+            lines.append(
+                f"- {r.treatment} ({name}): {r.decision} {self._cite_line(r, led)}".rstrip()
+            )
+        if len(rows) > MAX_LISTED:
+            lines.append(f"- and {len(rows) - MAX_LISTED} more")
+        return lines
 
     def _cite_line(self, row: ItemRow, led: CitationLedger) -> str:
         lt = self.texts.letter(row.doc_id)

@@ -1439,4 +1439,3 @@ def _topic(
     terms = tuple(dict.fromkeys(w for w, pos in words if pos < at and w not in inside))
     gloss = tuple(dict.fromkeys(w for w, _ in words if w in inside))
     return topic, terms, gloss
-
