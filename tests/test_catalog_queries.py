@@ -128,3 +128,78 @@ def test_item_rows_are_reused_within_one_snapshot_and_read_anew_after_a_commit(
     other.close()
     with catalog.snapshot():
         assert len(catalog.items(decision="upheld")) == len(first) - 1
+
+
+def _facts_by_hand(letter, **want) -> bool:
+    """What ``Catalog.letters_where`` must select, read from the parsed record."""
+    age, sex = letter.patient.age, letter.patient.sex
+    states = {s.lower() for s in letter.reviewer.licensure}
+    day, ur = letter.decision_date, letter.ur_denial_date
+    checks = {
+        "age_min": lambda v: age is not None and age >= v,
+        "age_max": lambda v: age is not None and age <= v,
+        "sex": lambda v: sex == v,
+        "licensed_in": lambda v: v.lower() in states,
+        "licensed_only": lambda v: len(states) == 1,
+        "decided_from": lambda v: day is not None and day >= v,
+        "decided_to": lambda v: day is not None and day <= v,
+        "decided_in": lambda v: day is not None and day.startswith(v),
+        "ur_denied_in": lambda v: ur is not None and ur.startswith(v),
+    }
+    return all(checks[k](v) for k, v in want.items())
+
+
+@pytest.fixture(scope="module")
+def real_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """A catalog of 16 real letters (records only: no chunks, no vectors)."""
+    from imr_assist.parse import parse_file
+    from tests.test_real_letters import REAL
+
+    pdfs = sorted(REAL.glob("*.pdf"))[::4]
+    if not pdfs:
+        pytest.skip(f"real letters not found at {REAL}")
+    cat = Catalog(tmp_path_factory.mktemp("real-catalog") / CATALOG_FILE)
+    cat.commit_letters([(parse_file(p), []) for p in pdfs])
+    return cat
+
+
+def test_letter_restrictions_in_sql_are_those_read_from_the_records(
+    real_catalog: Catalog,
+) -> None:
+    catalog = real_catalog
+    letters = [catalog.letter(d) for d in catalog.doc_ids()]
+    assert len(letters) >= 16 and all(lt is not None for lt in letters)
+    ages = sorted({lt.patient.age for lt in letters if lt.patient.age})
+    days = sorted({lt.decision_date for lt in letters if lt.decision_date})
+    urs = sorted({lt.ur_denial_date for lt in letters if lt.ur_denial_date})
+    assert len(ages) >= 3 and len(days) >= 2 and urs
+    cases = [
+        {"age_min": ages[1]},
+        {"age_max": ages[1]},
+        {"age_min": ages[0], "age_max": ages[-2], "sex": "female"},
+        {"sex": "male"},
+        {"licensed_in": "CALIFORNIA"},
+        {"licensed_in": "California", "licensed_only": True},
+        {"decided_from": days[1]},
+        {"decided_to": days[0]},
+        {"decided_in": days[0][:7]},
+        {"decided_in": days[0][:4], "age_max": ages[-1]},
+        {"ur_denied_in": urs[0][:7]},
+        {"ur_denied_in": "2015"},
+    ]
+    seen = set()
+    for want in cases:
+        got = catalog.letters_where(**want)
+        assert got == {lt.doc_id for lt in letters if _facts_by_hand(lt, **want)}, want
+        seen.add(frozenset(got))
+    assert len(seen) >= 4  # the cases tell the letters apart
+
+
+def test_a_catalog_without_cover_facts_is_filled_on_open(catalog: Catalog) -> None:
+    want = catalog.letters_where(licensed_in="California")
+    assert want
+    path = catalog.path
+    catalog.db.execute("DELETE FROM letter_cover")
+    assert catalog.letters_where(licensed_in="California") == set()
+    catalog.close()
+    assert Catalog(path).letters_where(licensed_in="California") == want

@@ -465,16 +465,16 @@ def test_a_region_after_the_request_words_is_the_requests_own(assistant: Assista
 
 
 def test_a_misspelt_bound_word_is_read_and_said(assistant: Assistant) -> None:
-    ans = ask(assistant, "for injured workers ovr 55, which requests were overturned?")
+    ans = ask(assistant, "for injured workers ovr 55, which requests were upheld?")
     assert ans.plan and ans.plan["corrections"] == [{"asked": "ovr", "read_as": "over"}]
     want = {
         (lt.doc_id, it.treatment)
         for lt, it in all_items(assistant)
-        if (lt.patient.age or 0) > 55 and it.decision == "overturned"
+        if (lt.patient.age or 0) > 55 and it.decision == "upheld"
     }
+    everyone = {(lt.doc_id, it.treatment) for lt, it in all_items(assistant)}
+    assert want and want < everyone
     assert cited_items(assistant, ans) == want
-    if not want:
-        assert not ans.answered
 
 
 @pytest.mark.parametrize(

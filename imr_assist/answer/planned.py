@@ -50,6 +50,20 @@ from imr_assist.text import NormalizedText
 
 #: Sentences quoted per letter in a topic answer.
 TOPIC_QUOTES_PER_LETTER = 2
+#: Plan fields the catalog answers in SQL (``Catalog.letters_where``), without reading
+#: each letter's record.
+_LETTER_SQL = (
+    "age_min",
+    "age_max",
+    "sex",
+    "licensed_in",
+    "licensed_only",
+    "decided_from",
+    "decided_to",
+    "decided_in",
+    "ur_denied_in",
+)
+
 _FACT_LABELS = {"credentials": "reviewer", "mechanism": "mechanism of injury:"}
 _LETTER_FIELDS = {
     "decision_date": "decision date",
@@ -222,6 +236,10 @@ class PlanRunner:
         # and only if the plan asks about the letter (at 40,000 letters reading every
         # matching one was 11.5 of 16 s for "neck MRIs").
         rows = [r for r in rows if self._row_ok(plan, r)]
+        if any(getattr(plan, k) not in (None, False) for k in _LETTER_SQL):
+            # the letters' own facts (ages, sex, licensure, dates), in one SQL query
+            kept = self.index.catalog.letters_where(**{k: getattr(plan, k) for k in _LETTER_SQL})
+            rows = [r for r in rows if r.doc_id in kept]
         if plan.min_items is not None or plan.max_items is not None:
             decided = self.index.catalog.item_counts()  # items per letter, in SQL
             lo, hi = plan.min_items or 0, plan.max_items
@@ -267,7 +285,23 @@ class PlanRunner:
     def _needs_letter(plan: QueryPlan) -> bool:
         """Whether the plan restricts by more than ``_row_ok`` and the item counts check."""
         regions = () if plan.unit == "decisions" else plan.regions
-        answered = replace(plan, reasons=(), regions=regions, min_items=None, max_items=None)
+        answered = replace(
+            plan,
+            reasons=(),
+            regions=regions,
+            min_items=None,
+            max_items=None,
+            excluded=None,
+            age_min=None,
+            age_max=None,
+            sex=None,
+            licensed_in=None,
+            licensed_only=False,
+            decided_from=None,
+            decided_to=None,
+            decided_in=None,
+            ur_denied_in=None,
+        )
         return answered.letter_restricted
 
     def _letter_ok(self, plan: QueryPlan, lt: Letter) -> bool:
