@@ -555,3 +555,38 @@ def test_none_going_one_way_is_said_from_the_decisions_that_went_the_other(
     assert ans.answered
     assert ans.answer.startswith(f"None: 0 of {len(mris)} MRI decisions were overturned")
     assert cited_items(assistant, ans) == {(d, t) for d, t, _ in mris}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do reviewers say about urine drug screens?",
+        "Which letters mention the CURES database?",
+        "What do reviewers say about functional improvement?",
+        "Which letters discuss a home exercise program?",
+        "anything about tapring?",
+    ],
+)
+def test_sql_narrows_a_topic_to_its_letters_without_changing_its_answer(
+    assistant: Assistant, question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over many letters a topic is looked for only in the letters whose chunk texts
+    could hold its words (one SQL scan); the answer is the one reading every letter
+    gives."""
+    from imr_assist.answer.planned import PlanRunner
+
+    scanned = ask(assistant, question)
+    calls: list[int] = []
+    narrow = PlanRunner._holding_a_topic_word
+
+    def spy(self, stems, rows):  # type: ignore[no-untyped-def]
+        out = narrow(self, stems, rows)
+        calls.append(len({r.doc_id for r in rows}) - len({r.doc_id for r in out}))
+        return out
+
+    monkeypatch.setattr(PlanRunner, "TOPIC_SCAN", 0)
+    monkeypatch.setattr(PlanRunner, "_holding_a_topic_word", spy)
+    narrowed = ask(assistant, question)
+    assert calls and max(calls) > 0  # some letters were left out unread
+    assert narrowed.answer == scanned.answer
+    assert narrowed.citations == scanned.citations

@@ -379,6 +379,7 @@ class PlanRunner:
             unused = tuple(w for w in plan.topic if all(w in p.unused for p in parts))
             return TopicHits(found, unused, any(p.named for p in parts))
         stems = [_stem(w) for w in plan.topic]
+        rows = self._holding_a_topic_word(stems, rows)
         cands: list[tuple[tuple[str, int | None], str, Evidence, list[str], set[str], str]] = []
         seen_docs: set[str] = set()
         for r in rows:
@@ -488,6 +489,31 @@ class PlanRunner:
                 if r.doc_id in with_summary:
                     found.setdefault((r.doc_id, r.item_index), [])
         return TopicHits(found, unused, named, tuple(read_as), plan.topic)
+
+    #: Letters a topic is looked for in one by one before the lexical index narrows them.
+    TOPIC_SCAN = 300
+
+    def _holding_a_topic_word(self, stems: list[str], rows: list[ItemRow]) -> list[ItemRow]:
+        """The rows whose letters' chunk texts could hold a word one of the topic's
+        ``stems`` matches, found in one SQL scan instead of normalising every letter.
+
+        ``_term_in`` matches a stem inside a word, or a word of its length one letter
+        off; the ``LIKE`` patterns are the stem and, for four letters or more, the stem
+        with each letter a wildcard: every letter that could match is kept (a wider set;
+        the sentences then decide). All rows when there are few letters.
+        """
+        docs = {r.doc_id for r in rows}
+        if len(docs) <= self.TOPIC_SCAN or not stems:
+            return rows
+        if any(not re.fullmatch(r"[a-z]+", st) for st in stems):
+            return rows  # a wildcard or an odd character in a stem: no safe pattern
+        patterns = []
+        for st in stems:
+            patterns.append(f"%{st}%")
+            if len(st) >= 4:
+                patterns += [f"%{st[:i]}_{st[i + 1 :]}%" for i in range(len(st))]
+        holding = self.index.catalog.letters_with_text(list(dict.fromkeys(patterns)))
+        return [r for r in rows if r.doc_id in holding]
 
     @staticmethod
     def _sentences(

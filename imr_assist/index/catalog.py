@@ -723,5 +723,14 @@ class Catalog:
                 )
         return out
 
+    def letters_with_text(self, patterns: Sequence[str]) -> set[str]:
+        """Doc ids of the letters with a committed chunk whose text is ``LIKE`` one of
+        ``patterns`` (case-insensitive for ASCII), in one scan of the chunk texts."""
+        if not patterns:
+            return set()
+        where = " OR ".join("text LIKE ?" for _ in patterns)
+        rows = self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {where}", list(patterns))
+        return {r[0] for r in rows}
+
     def chunk_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -425,13 +425,17 @@ class Index:
     def lexical_scores(self, query: str, top: int | None = None) -> dict[str, float]:
         """BM25 scores of the chunks that match, best first (ties by chunk id); the
         ``top`` best if given."""
+        lexical = self._lexical()
+        return lexical.top(query, top) if lexical is not None else {}
+
+    def _lexical(self) -> LexicalIndex | None:
         from imr_assist.index.lexical import LexicalIndex
 
         if self._bm25 is None:
             with self.lock.shared():
                 folder = self._bm25_current()
                 if folder is None:
-                    return {}
+                    return None
                 if not LexicalIndex.is_saved_in(folder):
                     raise IndexStateError(
                         f"the lexical index at {folder} is in an older format; run "
@@ -439,7 +443,7 @@ class Index:
                         "(unchanged letters are not parsed or embedded again)"
                     )
                 self._bm25 = LexicalIndex.load(folder)
-        return self._bm25.top(query, top)
+        return self._bm25
 
     # --- long-lived readers (chat, an Assistant) -----------------------------------
     def reader_state(self) -> tuple[int, str | None]:
