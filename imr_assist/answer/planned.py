@@ -592,21 +592,16 @@ class PlanRunner:
             rows = self.rows(plan, result)
         self.last_plan = plan
         decision = result.filters.decision
-        if (
-            not rows
-            and decision
-            and plan.kind in ("list", "general", "decision", "count", "filter")
-            and not plan.topic
-            and result.filters.restricted
-        ):
-            # "were any approved?": none was, and the answer says so from the decisions
-            # that went the other way, rather than that the letters do not say
+        if not rows and decision and not plan.topic and result.filters.restricted:
+            # "were any approved?": none was; the decisions that went the other way say so
             others = self._narrow(
                 plan, matching_items(self.index, replace(result.filters, decision=None))
             )
             if others:
-                # a follow-up is about the decisions shown ("the partial one", "why not?")
+                # a follow-up is about those decisions ("the partial one", "why not?")
                 self.follow_plan = replace(plan, filters=replace(plan.filters, decision=None))
+            if others and plan.kind in ("list", "general", "decision", "filter"):
+                # (a count says "0 of N" itself) rather than that the letters do not say
                 lead += [" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections)] * bool(
                     plan.corrections
                 )
