@@ -596,20 +596,18 @@ def test_after_none_went_one_way_a_follow_up_is_about_the_decisions_shown(
     assistant: Assistant,
 ) -> None:
     """'were any of them approved?' (none were) then 'the partial one': the follow-up is
-    about the physical therapy decisions, not about approved ones (there are none)."""
+    about the muscle relaxant decisions, not about approved ones (there are none)."""
     from imr_assist.answer.chat import ChatSession
 
-    pt = [
-        (lt.doc_id, it)
-        for lt, it in all_items(assistant)
-        if "physical therapy" in it.treatment.lower()
+    relaxants = [
+        (lt.doc_id, it) for lt, it in all_items(assistant) if it.drug_class == "muscle relaxant"
     ]
-    assert pt and all(it.decision == "upheld" for _, it in pt)
-    partial = {(d, it.treatment) for d, it in pt if it.partial}
+    assert len(relaxants) >= 2 and all(it.decision == "upheld" for _, it in relaxants)
+    partial = {(d, it.treatment) for d, it in relaxants if it.partial}
     assert len(partial) == 1
     chat = ChatSession(assistant.settings, assistant=assistant)
-    chat.ask("How many physical therapy requests are in here?")
+    chat.ask("How many muscle relaxant requests are in here?")
     none = chat.ask("were any of them approved?")
-    assert none.answered and none.answer.startswith(f"0 of {len(pt)} ")
+    assert none.answered and none.answer.startswith(f"0 of {len(relaxants)} ")
     why = chat.ask("what was the reason on the partial one?")
     assert why.answered and cited_items(assistant, why) == partial
