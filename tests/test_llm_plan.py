@@ -88,6 +88,13 @@ def test_a_checked_model_plan_is_answered(
         ({**NORCO_PLAN, "colour": "blue"}, "unknown field 'colour'"),
         ({**NORCO_PLAN, "age_min": 70, "age_max": 30}, "the lowest age is above"),
         ({"kind": "fact", "unit": "decisions"}, "a fact question names no fact"),
+        ({**NORCO_PLAN, "excluded_treatments": ["Zebra tonic"]}, "'Zebra tonic' is no"),
+        ({**NORCO_PLAN, "licensed_only": True}, "licensed only names no state"),
+        ({**NORCO_PLAN, "licensed_in": "Atlantis"}, "licensed_in 'Atlantis' is not one of"),
+        (
+            {"kind": "fact", "unit": "decisions", "fact": "specialty", "extreme": "min"},
+            "asks for an age or a date",
+        ),
     ],
 )
 def test_a_plan_failing_a_check_is_rejected_with_the_reason(
@@ -141,3 +148,19 @@ def test_off_by_default(make: Callable[..., Assistant], openai_server: OpenAITes
     plan, notice = make(llm_read_plans=False).read(QUESTION)
     assert plan == read_question(QUESTION) and notice is None
     assert not openai_server.chat_requests
+
+
+def test_a_model_plan_can_leave_a_treatment_out(
+    make: Callable[..., Assistant], index: Index, openai_server: OpenAITestServer
+) -> None:
+    """'excluded_treatments' is checked against the lexicon like 'treatments' and
+    applied: every upheld decision but the opioids'."""
+    plan = {"kind": "list", "unit": "decisions", "decision": "upheld"}
+    openai_server.script([Reply.json({**plan, "excluded_treatments": ["opioids"]})])
+    answer, _ = make().ask("Which non-narcotic requests got turned down?")
+    assert answer.notices[0].startswith("the question was read by the model")
+    assert answer.plan and answer.plan["excluded"]["drug_class"] == ["opioid"]
+    upheld = {(r.doc_id, r.treatment) for r in index.catalog.items(decision="upheld")}
+    opioids = opioid_items(index, "upheld")
+    cited = {(c.doc_id, c.treatment) for c in answer.citations if c.treatment}
+    assert opioids and answer.answered and cited == upheld - opioids

@@ -29,8 +29,10 @@ from imr_assist.errors import LLMError
 from imr_assist.prompts import render
 from imr_assist.retrieve import query
 from imr_assist.retrieve.plan import (
+    _STATES,
     REGIONS,
     QueryPlan,
+    _treatment_filters,
     _with_class_generics,
     _with_combined_services,
     read_question,
@@ -78,6 +80,7 @@ def plan_schema() -> dict[str, Any]:
             "kind": {"enum": list(KINDS)},
             "unit": {"enum": ["decisions", "letters"]},
             "treatments": {"type": "array", "items": {"type": "string"}},
+            "excluded_treatments": {"type": "array", "items": {"type": "string"}},
             "decision": {"enum": [UPHELD, OVERTURNED, None]},
             "case_number": {"type": ["string", "null"]},
             "specialty": {"type": ["string", "null"]},
@@ -89,6 +92,9 @@ def plan_schema() -> dict[str, Any]:
             "sex": {"enum": ["male", "female", None]},
             "age_min": {"type": ["integer", "null"]},
             "age_max": {"type": ["integer", "null"]},
+            "licensed_in": {"enum": [*(st.title() for st in _STATES), None]},
+            "licensed_only": {"type": "boolean"},
+            "extreme": {"enum": ["min", "max", None]},
             "decided_from": {**_DATE, "type": ["string", "null"]},
             "decided_to": {**_DATE, "type": ["string", "null"]},
             "every_decision": {"enum": [UPHELD, OVERTURNED, None]},
@@ -167,6 +173,11 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         ]
         f.canonicals += [c for c in named.canonicals if c not in f.canonicals]
         f.mentions += [m for m in named.mentions if m not in f.mentions]
+    excluded = None
+    if said := data.get("excluded_treatments"):
+        excluded = _treatment_filters(" and ".join(said))
+        if not excluded.has_treatment:
+            raise PlanRejected(f"'{said[0]}' is no treatment the lexicon knows")
     f.decision = data.get("decision")
     if case := data.get("case_number"):
         if case.lower() not in low:
@@ -195,6 +206,10 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         raise PlanRejected("a fact question names no fact")
     if kind == "group" and not data.get("group_by"):
         raise PlanRejected("a group-by names no grouping")
+    if data.get("extreme") and data.get("fact") not in ("age", "decision_date"):
+        raise PlanRejected("a youngest/oldest or earliest/latest asks for an age or a date")
+    if data.get("licensed_only") and not data.get("licensed_in"):
+        raise PlanRejected("licensed only names no state")
     filters = _with_class_generics(_with_combined_services(f))
     return replace(
         rule,
@@ -211,6 +226,10 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         partial=bool(data.get("partial")),
         age_min=data.get("age_min"),
         age_max=data.get("age_max"),
+        licensed_in=data.get("licensed_in"),
+        licensed_only=bool(data.get("licensed_only")),
+        extreme=data.get("extreme"),
+        excluded=excluded,
         sex=data.get("sex"),
         decided_in=None,
         decided_from=data.get("decided_from"),
@@ -267,5 +286,5 @@ def _check_shape(data: dict[str, Any]) -> None:
         if key in ("case_number", "specialty") and value is not None:
             if not isinstance(value, str):
                 raise PlanRejected(f"{key} is not a string")
-        if key == "partial" and not isinstance(value, bool):
-            raise PlanRejected("partial is not true or false")
+        if key in ("partial", "licensed_only") and not isinstance(value, bool):
+            raise PlanRejected(f"{key} is not true or false")
