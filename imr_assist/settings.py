@@ -124,6 +124,13 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     model_config = _STRICT
 
+    min_sentence_relevance: float = Field(
+        0.62,
+        ge=0,
+        le=1,
+        description="A topic no passage words: sentences of the best-ranked passages at this "
+        "cosine similarity to the question or more are shown as close in meaning",
+    )
     min_relevance: float = Field(
         0.30,
         ge=0,

@@ -611,3 +611,20 @@ def test_after_none_went_one_way_a_follow_up_is_about_the_decisions_shown(
     assert none.answered and none.answer.startswith(f"0 of {len(relaxants)} ")
     why = chat.ask("what was the reason on the partial one?")
     assert why.answered and cited_items(assistant, why) == partial
+
+
+def test_a_topic_no_passage_words_is_answered_from_passages_close_in_meaning(
+    assistant: Assistant,
+) -> None:
+    """'doesn't state a quantity': the letters say 'failed to provide quantity'. No
+    sentence holds the question's words; the sentences nearest in meaning are shown,
+    said as such, verbatim, and an off-topic question is still refused."""
+    ans = ask(assistant, "What happens when the request doesn't state a quantity?")
+    assert ans.answered, ans.notices
+    assert "closest in meaning" in ans.answer.splitlines()[0]
+    assert any("passages close in meaning are shown instead" in n for n in ans.notices)
+    quotes = [c.quote for c in ans.citations]
+    assert quotes and all("quantity" in q.lower() for q in quotes)
+    assert ("CM16-0246487", "Post-op Percocet 5/325mg") in cited_items(assistant, ans)
+    off = ask(assistant, "What do reviewers say about the weather in Paris?")
+    assert not off.answered and off.answer == CANNOT_ANSWER

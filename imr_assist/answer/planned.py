@@ -50,6 +50,14 @@ from imr_assist.text import NormalizedText
 
 #: Sentences quoted per letter in a topic answer.
 TOPIC_QUOTES_PER_LETTER = 2
+#: Sentences every rationale ends with, close in meaning to any question about a request.
+_BOILERPLATE = re.compile(
+    r"^\s*(?:as\s+such|therefore|thus|based\s+on\s+the\s+above|given\s+the\s+above|"
+    r"consequently)?,?\s*(?:the\s+)?(?:request(?:ed)?|treatment|service)\b[^.]{0,40}\b(?:is|was)\s+"
+    r"(?:not\s+)?medically\s+necessary|^\s*the\s+request\s+is\s+not\s+supported",
+    re.IGNORECASE,
+)
+
 #: Plan fields the catalog answers in SQL (``Catalog.letters_where``), without reading
 #: each letter's record.
 _LETTER_SQL = (
@@ -138,12 +146,12 @@ def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
     return any(len({n for j, n in at if i <= j < i + window}) >= need for i, _ in at)
 
 
-def _term_in(stem: str, words: set[str], low: str) -> bool:
-    """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or a
-    spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
+def _term_in(stem: str, words: set[str], low: str, fuzzy: bool = True) -> bool:
+    """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or
+    (``fuzzy``) a spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
     if stem in words or (len(stem) >= 5 and stem in low):
         return True
-    if len(stem) < 4:
+    if len(stem) < 4 or not fuzzy:
         return False
     return any(
         len(w) == len(stem)
@@ -418,6 +426,8 @@ class PlanRunner:
                 raw = {}
                 for word in _raw_words(cands):
                     raw[word] = raw.get(word, 0) + 1
+            if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question):
+                continue  # a name ("Paris") is no misspelling
             # the reader's own correction may be the wrong word ("tapring" as taping)
             asked = next((a.lower() for a, b in plan.corrections if b.lower() == w), None)
             near = (_near_word(asked, raw) if asked else None) or _near_word(w, raw)
@@ -443,6 +453,12 @@ class PlanRunner:
                     for g in plan.topic_or
                 ),
             )
+        # a name ("Paris") is matched as written, never one letter off ("parts")
+        names = {
+            _stem(w)
+            for w in plan.topic
+            if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question)
+        }
         # each topic word is one group, except words that stand for each other
         # ("weaning or tapering"): a sentence with either holds that group
         groups: list[list[str]] = []
@@ -455,13 +471,17 @@ class PlanRunner:
                 home.extend(x for x in [st, *alts] if x not in home)
         all_stems = {x for g in groups for x in g}
         found_stems = {
-            st for st in all_stems if any(_term_in(st, words, low) for *_, words, low in cands)
+            st
+            for st in all_stems
+            if any(_term_in(st, words, low, st not in names) for *_, words, low in cands)
         }
         present = [g for g in groups if found_stems & set(g)]
         unused = tuple(
             w for w, st in zip(plan.topic, stems, strict=True) if not any(st in g for g in present)
         )
-        if not present or 2 * len(present) < len(groups) or (plan.topic_phrase and unused):
+        # a read misspelling may not be what makes half the topic usable
+        too_few = 2 * len(present) <= len(groups) if read_as else 2 * len(present) < len(groups)
+        if not present or too_few or (plan.topic_phrase and unused):
             return TopicHits({}, unused, False, tuple(read_as), plan.topic)
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
         if plan.topic_phrase:
@@ -469,7 +489,8 @@ class PlanRunner:
         matched = [
             (key, name, ev)
             for key, name, ev, seq, words, low in cands
-            if sum(1 for g in present if any(_term_in(st, words, low) for st in g)) >= need
+            if sum(1 for g in present if any(_term_in(st, words, low, st not in names) for st in g))
+            >= need
             and (need < 2 or _close_together(present, seq, need))
             and (not plan.topic_negated or _NEGATION.search(low))
         ]
@@ -489,6 +510,48 @@ class PlanRunner:
                 if r.doc_id in with_summary:
                     found.setdefault((r.doc_id, r.item_index), [])
         return TopicHits(found, unused, named, tuple(read_as), plan.topic)
+
+    def _closest_in_meaning(
+        self, plan: QueryPlan, result: SearchResult, rows: list[ItemRow]
+    ) -> dict[tuple[str, int | None], list[Evidence]]:
+        """Sentences of the best-ranked passages (within the plan's rows) whose meaning
+        is close to the question's: the question and each sentence embedded, kept at a
+        cosine similarity of ``answer.min_sentence_relevance`` or more. Every quote is
+        located verbatim in its letter; none that cannot be is kept."""
+        import numpy as np
+
+        keys = {(r.doc_id, r.item_index) for r in rows}
+        docs = {r.doc_id for r in rows}
+        sents: list[tuple[tuple[str, int | None], str]] = []
+        for hit in list(result.hits)[: self.index.settings.k]:
+            c = hit.chunk
+            key = (c.doc_id, c.item_index if c.section == "item" else None)
+            if (key[1] is None and c.doc_id not in docs) or (
+                key[1] is not None and key not in keys
+            ):
+                continue
+            if plan.in_rationale and key[1] is None:
+                continue
+            for sentence in re.split(r"(?<=[.;!?])\s+", c.text):
+                if len(sentence) >= 25 and not _BOILERPLATE.search(sentence):
+                    sents.append((key, sentence))
+        if not sents:
+            return {}
+        vectors = self.index.embedder.embed([x for _, x in dict.fromkeys(sents)])
+        query = self.index.query_vector(plan.question)
+        sims = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-12)
+        floor = self.index.settings.answer.min_sentence_relevance
+        found: dict[tuple[str, int | None], list[Evidence]] = {}
+        ranked = sorted(zip(sims.tolist(), dict.fromkeys(sents), strict=True), key=lambda x: -x[0])
+        for sim, (key, sentence) in ranked:
+            if sim < floor:
+                break
+            located = self.texts.locate(key[0], sentence)
+            if located is None:
+                continue
+            ev = Evidence(key[0], key[1], located.span.start, located.span.end, located.quote)
+            found.setdefault(key, []).append(ev)
+        return found
 
     #: Letters a topic is looked for in one by one before the lexical index narrows them.
     TOPIC_SCAN = 300
@@ -644,13 +707,35 @@ class PlanRunner:
                 )
             if not topic:
                 named_topic = " ".join(plan.topic)
+                missing = (
+                    f"no passage in the {len(rows)} matching decisions uses the words "
+                    f"'{named_topic}'"
+                )
+                near = (
+                    self._closest_in_meaning(plan, result, rows)
+                    if plan.kind in ("topic", "list", "general") and not plan.topic_phrase
+                    else {}
+                )
+                if near:
+                    # "when the request doesn't state a quantity": the letters say "failed
+                    # to provide quantity"; the passages nearest in meaning, said as such
+                    lead.append(
+                        f"No passage uses the words '{named_topic}'; the {sum(map(len, near.values()))} "
+                        f"passages closest in meaning among the best-ranked ones, in "
+                        f"{len({d for d, _ in near})} letters (similarity at least "
+                        f"{self.index.settings.answer.min_sentence_relevance:.2f}):"
+                    )
+                    notices.append(missing + "; passages close in meaning are shown instead")
+                    return self._finish(
+                        result,
+                        plan,
+                        lead,
+                        lambda p, rw, led: self._topic(p, rw, led, near),
+                        rows,
+                        notices,
+                    )
                 return self._refuse(
-                    result,
-                    notices
-                    + [
-                        f"no passage in the {len(rows)} matching decisions discusses "
-                        f"'{named_topic}'"
-                    ],
+                    result, notices + [missing.replace("uses the words", "discusses")]
                 )
             keep = {(d, i) for d, i in topic if i is not None}
             keep_docs = {d for d, _ in topic}

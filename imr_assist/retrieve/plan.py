@@ -873,7 +873,8 @@ _ENGLISH = frozenset(
     split splits spit slit spilt sprint print stint state states start stare share spare
     sprain back pack rack sack hack lack tack track crack stack black knee free tree
     three hips lips tips dips rips ship chip whip trip grip drip slip hand band land sand
-    wand brand grand stand strand scan scans plan plans span clan than then when what""".split()
+    wand brand grand stand strand scan scans plan plans span clan than then when what
+    employer employers employed employment insurer insurers carrier carriers""".split()
 )
 
 
