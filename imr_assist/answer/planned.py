@@ -538,7 +538,7 @@ class PlanRunner:
         if not sents:
             return {}
         vectors = self.index.embedder.embed([x for _, x in dict.fromkeys(sents)])
-        query = self.index.query_vector(plan.question)
+        query = self.index.query_vector(plan.corrected)
         sims = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-12)
         floor = self.index.settings.answer.min_sentence_relevance
         found: dict[tuple[str, int | None], list[Evidence]] = {}

@@ -209,6 +209,7 @@ class Index:
         self.catalog = catalog
         self.lock = IndexLock(self.root)
         self._bm25: LexicalIndex | None = None
+        self._last_query: tuple[str, np.ndarray] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = False) -> Index:
@@ -312,8 +313,13 @@ class Index:
         return [(order[j], float(sims[j])) for j in top]
 
     def query_vector(self, text: str) -> np.ndarray:
+        """The question's vector; the last one is kept, as an answer may rank its
+        passages and then compare sentences with the same question."""
+        if self._last_query is not None and self._last_query[0] == text:
+            return self._last_query[1]
         self.ensure_embedder_matches()
         vector: np.ndarray = self.embedder.embed([text])[0]
+        self._last_query = (text, vector)
         return vector
 
     # --- maintenance -------------------------------------------------------------
