@@ -244,6 +244,18 @@ SIGNALS = [
         "of tapering it.",
         "instead-of-tapering",
     ),
+    # --- depends_on_denied_procedure
+    case(
+        "depends_on_denied_procedure",
+        "Because the proposed operation has been deemed not medically necessary, the assistant "
+        "surgeon is not needed either.",
+        "operation-deemed",
+    ),
+    case(
+        "depends_on_denied_procedure",
+        "Given that the surgery was non-certified, the post-operative sling is not necessary.",
+        "non-certified",
+    ),
     # --- insufficient_documentation
     case(
         "insufficient_documentation",
@@ -485,6 +497,18 @@ NOT_SIGNALS = [
         "exceeds_guideline_quantity",
         "The addition of Norco exceeds the recommended ceiling of morphine equivalent dosage.",
         "med-ceiling",
+    ),
+    # --- depends_on_denied_procedure
+    case(
+        "depends_on_denied_procedure",
+        "The surgery is not medically necessary because conservative care has not been tried.",
+        "the-surgery-itself",
+    ),
+    case(
+        "depends_on_denied_procedure",
+        "As the requested surgical intervention is medically necessary, the post-operative "
+        "physical therapy is also medically necessary.",
+        "surgery-approved",
     ),
     # --- not_a_weaning_request
     case(

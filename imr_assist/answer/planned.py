@@ -45,7 +45,7 @@ from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
 from imr_assist.retrieve.plan import REGIONS, QueryPlan
-from imr_assist.retrieve.query import QueryFilters
+from imr_assist.retrieve.query import QueryFilters, specialty_key
 from imr_assist.text import NormalizedText
 
 #: Sentences quoted per letter in a topic answer.
@@ -208,6 +208,11 @@ def _stem(word: str) -> str:
     return w
 
 
+def _same_stem(a: str, b: str) -> bool:
+    """Two stems of one word ("servic" of services, "service")."""
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
 @dataclass(frozen=True)
 class TopicHits:
     """A topic's passages: per (doc_id, item_index), item None for case summaries."""
@@ -285,6 +290,10 @@ class PlanRunner:
             return False
         if plan.excluded is not None and item_matches(row, plan.excluded):
             return False
+        if plan.specialty_groups and (
+            frozenset(specialty_key(s) for s in row.specialties) not in plan.specialty_groups
+        ):
+            return False
         if plan.regions and plan.unit == "decisions":
             return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
         return True
@@ -296,6 +305,7 @@ class PlanRunner:
         answered = replace(
             plan,
             reasons=(),
+            specialty_groups=(),
             regions=regions,
             min_items=None,
             max_items=None,
@@ -511,6 +521,33 @@ class PlanRunner:
                     found.setdefault((r.doc_id, r.item_index), [])
         return TopicHits(found, unused, named, tuple(read_as), plan.topic)
 
+    @staticmethod
+    def _named_by_terms(plan: QueryPlan, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
+        """Two or more of the plan's unused words, next to each other in the question,
+        that some (not all) of the rows' treatment names hold as a phrase: the phrase and
+        those rows. One word alone ("sessions") is too common to pick requests by."""
+        words = re.findall(r"[a-z][a-z-]*", plan.corrected.lower())
+        unused = set(plan.terms)
+        runs: list[list[str]] = [[]]
+        for w in words:
+            if w in unused:
+                runs[-1].append(w)
+            elif runs[-1]:
+                runs.append([])
+        for run in sorted((r for r in runs if len(r) >= 2), key=len, reverse=True):
+            stems = [_stem(w) for w in run]
+            kept = []
+            for r in rows:
+                seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
+                if any(
+                    all(_same_stem(a, b) for a, b in zip(seq[i : i + len(stems)], stems))
+                    for i in range(len(seq) - len(stems) + 1)
+                ):
+                    kept.append(r)
+            if kept and len(kept) < len(rows):
+                return " ".join(run), kept
+        return None
+
     def _closest_in_meaning(
         self, plan: QueryPlan, result: SearchResult, rows: list[ItemRow]
     ) -> dict[tuple[str, int | None], list[Evidence]]:
@@ -653,6 +690,20 @@ class PlanRunner:
             )
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
+        if plan.terms and rows and plan.unit == "decisions":
+            # "Why were the associated surgical services in CM17-0014449 upheld?": words
+            # that name some of the requests, as those requests' names say them
+            named = self._named_by_terms(plan, rows)
+            if named is not None:
+                phrase, rows = named
+                notices = [n for n in notices if not n.startswith("not used as a restriction")]
+                left = tuple(w for w in plan.terms if w not in phrase.split())
+                if left:
+                    notices.append(
+                        f"not used as a restriction: {', '.join(left)} (they only rank passages)"
+                    )
+                lead.append(f"Read '{phrase}' as the requests so named.")
+                plan = replace(plan, terms=left, named_by=phrase)
         self.last_plan = plan
         decision = result.filters.decision
         if not rows and decision and not plan.topic and result.filters.restricted:
@@ -1065,8 +1116,21 @@ class PlanRunner:
         lines = [
             f"{len(rows)} decisions in {len({r.doc_id for r in rows})} letters, by {plan.group_by}:"
         ]
+        if plan.specialty_groups:
+            # each group is the reviewers certified in exactly what it names
+            lines[0] = lines[0][:-1] + (
+                " (reviewers certified in exactly the specialties named; a reviewer who "
+                "also holds another certification is not counted):"
+            )
+            held = {frozenset(specialty_key(s) for s in g[0].specialties) for g in groups.values()}
+            for g in plan.specialty_groups:
+                if g not in held:
+                    groups[" / ".join(sorted(x.title() for x in g)) + " (no decisions)"] = []
         for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
             g = groups[key]
+            if not g:
+                lines.append(f"- {key}")
+                continue
             up = sum(1 for r in g if r.decision == UPHELD)
             over = len(g) - up
             mark = self._cite_line(g[0], led)

@@ -591,6 +591,8 @@ class QueryPlan:
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
     all_decided: str | None = None  # letters whose every decision went this way
     reasons: tuple[str, ...] = ()  # reason categories the decisions must carry
+    # the reviewer specialties compared: each a set of certifications a reviewer holds
+    specialty_groups: tuple[frozenset[str], ...] = ()
     about_case: bool = False  # "letters involving a fracture": the case, not the rationale
     partial: bool = False
     age_min: int | None = None
@@ -621,6 +623,8 @@ class QueryPlan:
     topic_or: tuple[tuple[str, ...], ...] = ()
     # "noting there were no red flags": the passage must say the topic is absent.
     topic_negated: bool = False
+    # words of the question that name some of the requests ("associated surgical services")
+    named_by: str | None = None
     # "What do reviewers say about X": the rationales, not the case histories.
     in_rationale: bool = False
     notes: tuple[str, ...] = field(default=())
@@ -629,6 +633,7 @@ class QueryPlan:
     def letter_restricted(self) -> bool:
         return bool(
             self.regions
+            or self.specialty_groups
             or self.excluded is not None
             or self.letter_regions
             or self.all_decided
@@ -663,6 +668,7 @@ class QueryPlan:
             "min_items",
             "max_items",
             "absent",
+            "named_by",
             "extreme",
         ):
             if getattr(self, key):
@@ -677,6 +683,8 @@ class QueryPlan:
             out["all_decided"] = self.all_decided
         if self.reasons:
             out["reasons"] = list(self.reasons)
+        if self.specialty_groups:
+            out["specialty_groups"] = [sorted(g) for g in self.specialty_groups]
         if self.partial:
             out["partial"] = True
         if self.age_min is not None:
@@ -925,6 +933,11 @@ def read_question(question: str) -> QueryPlan:
         if use(rx.search(q)):
             group_by = name
             break
+    # "Compare Family Practice, PM&R and Internal Medicine reviewers": by specialty,
+    # each group the reviewers certified in exactly what it names
+    compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
+    if compared:
+        group_by, filters = "specialty", replace(filters, specialty=None)
     fact = None
     fact_without_letter = False
     asked_fact = None
@@ -1100,6 +1113,7 @@ def read_question(question: str) -> QueryPlan:
     if absent:
         kind = "absent"
     reasons: list[str] = []
+    said_in_reason: list[tuple[int, int]] = []
     if cue := _REASON_CUE.search(q):
         side = filters.decision
         wanted = "overturned" if side == "overturned" else "upheld"
@@ -1108,6 +1122,22 @@ def read_question(question: str) -> QueryPlan:
                 reasons.append(category)
                 # the words of the reason phrase and its usual company
                 used.append((cue.start(), m.end()))
+                said_in_reason.append((cue.start(), m.end()))
+    if said_in_reason and filters.has_treatment:
+        # "denied only because the surgery they went with was denied": a treatment
+        # named inside the reason is the reason's, not the requests asked about
+        blanked = q
+        for a, b in said_in_reason:
+            blanked = blanked[:a] + " " * (b - a) + blanked[b:]
+        f2 = _treatment_filters(blanked)
+        filters = replace(
+            filters,
+            canonicals=f2.canonicals,
+            generics=f2.generics,
+            classes=f2.classes,
+            names_without_generic=f2.names_without_generic,
+            mentions=f2.mentions,
+        )
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     if filters.canonicals == ["medication"]:
@@ -1186,6 +1216,7 @@ def read_question(question: str) -> QueryPlan:
         kind=kind,
         unit=unit,
         group_by=group_by,
+        specialty_groups=compared,
         fact=fact,
         regions=tuple(regions),
         excluded=excluded,

@@ -278,6 +278,43 @@ def specialty_named(q: str) -> str | None:
     return min(found)[1] if found else None
 
 
+def specialty_groups(q: str) -> list[frozenset[str]]:
+    """The reviewer specialties a question compares, each as the set of specialties it
+    names: "Family Practice, Preventive Medicine/Occupational Medicine, and PM&R
+    reviewers" is three (a slash joins two certifications of one reviewer). Fewer than
+    two is no comparison (empty)."""
+    if not _ABOUT_REVIEWERS.search(q) and not _PERSON_SPECIALTY.search(q):
+        return []
+    named = [(t.start, t.end) for t in get_lexicon().find_all(q)]
+    found = sorted(
+        (m.start(), m.end(), key)
+        for key, rx in SPECIALTY_PATTERNS.items()
+        for m in rx.finditer(q)
+        if not _TREATMENT_AFTER.search(q[m.end() :]) and not any(a <= m.start() < b for a, b in named)
+    )
+    groups: list[set[str]] = []
+    last_end = None
+    for start, end, key in found:
+        if last_end is not None and re.fullmatch(r"\s*/\s*", q[last_end:start]):
+            groups[-1].add(key)
+        elif not any(key in g for g in groups):
+            groups.append({key})
+        last_end = end
+    return [frozenset(g) for g in groups] if len(groups) >= 2 else []
+
+
+def specialty_key(specialty: str) -> str:
+    """The specialty a letter's specialty line names, when a pattern finds it at the
+    line's start ("Orthopedic Surgery"); otherwise the line itself, lower-cased
+    ("Public Health & General Preventive Medicine" is not Preventive Medicine)."""
+    text = specialty.strip()
+    for key, rx in SPECIALTY_PATTERNS.items():
+        m = rx.search(text)
+        if m and m.start() == 0:
+            return key
+    return text.lower()
+
+
 def bare_specialty(q: str) -> str | None:
     """A specialty named with no word about reviewers ("what about Internal Medicine?"),
     for a follow-up to a question about one; None where it names a treatment."""

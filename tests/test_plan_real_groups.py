@@ -1,0 +1,141 @@
+"""Comparisons between named reviewer specialties, requests named by their own words,
+and services denied with the procedure they go with, over ten real letters.
+
+What each answer may cite is computed from the parsed letters, never written down.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from imr_assist.models import Answer
+from imr_assist.retrieve.plan import read_question
+from imr_assist.settings import Settings
+from imr_assist.text import clean
+from tests.test_real_letters import REAL
+
+pytestmark = pytest.mark.skipif(
+    not (REAL / "gold.json").is_file(), reason=f"real letters not found at {REAL}"
+)
+LETTERS = [
+    "CM17-0014449",  # SLAP repair upheld, 14 services that go with it upheld
+    "CM17-0015957",  # knee arthroscopy upheld, its pre-op clearance upheld
+    "CM16-0246487",  # shoulder surgery overturned, its services overturned
+    "CM16-0213037",  # Family Practice
+    "CM16-0240518",  # Preventive Medicine, Occupational Medicine and Family Practice
+    "CM16-0230548",  # Preventive Medicine, Occupational Medicine
+    "CM17-0007300",  # the same and Public Health & General Preventive Medicine
+    "CM16-0231745",  # Physical Medicine & Rehabilitation
+    "CM16-0232543",  # Physical Medicine & Rehabilitation and Pain Management
+    "CM17-0001749",  # Internal Medicine
+]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    from imr_assist.index.ingest import ingest
+
+    root = tmp_path_factory.mktemp("real-groups")
+    settings = Settings(index_dir=root, llm_enabled=False)
+    report = ingest([str(REAL / f"{c}.pdf") for c in LETTERS], settings)
+    assert report.failed == 0 and report.letters_indexed == len(LETTERS)
+    return Assistant(settings)
+
+
+def ask(a: Assistant, question: str) -> Answer:
+    ans, _ = a.ask(question)
+    for c in ans.citations:  # every citation verbatim in its letter
+        letter = a.texts.letter(c.doc_id)
+        assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote
+    return ans
+
+
+def letters(a: Assistant):
+    for doc_id in a.index.catalog.doc_ids():
+        letter = a.texts.letter(doc_id)
+        assert letter is not None
+        yield letter
+
+
+def test_named_specialties_are_compared_each_as_exactly_what_it_names(
+    assistant: Assistant,
+) -> None:
+    """Three specialties named, one of them two certifications joined by a slash: one
+    group each, holding the reviewers certified in exactly that; a reviewer who also
+    holds another certification is in none, and the answer says so."""
+    q = (
+        "Compare decisions by Family Practice, Preventive Medicine/Occupational Medicine, "
+        "and Physical Medicine & Rehabilitation reviewers"
+    )
+    plan = read_question(q)
+    assert plan.kind == "group" and plan.group_by == "specialty"
+    assert plan.filters.specialty is None and len(plan.specialty_groups) == 3
+    wanted = [
+        {"Family Practice"},
+        {"Preventive Medicine", "Occupational Medicine"},
+        {"Physical Medicine & Rehabilitation"},
+    ]
+    exact = {lt.doc_id for lt in letters(assistant) if set(lt.reviewer.specialties) in wanted}
+    mixed = {
+        lt.doc_id
+        for lt in letters(assistant)
+        if set(lt.reviewer.specialties) not in wanted
+        and any(s in set().union(*wanted) for s in lt.reviewer.specialties)
+    }
+    assert len(exact) >= 3 and len(mixed) >= 3  # the fixture holds both kinds
+    ans = ask(assistant, q)
+    assert ans.answered
+    assert {c.doc_id for c in ans.citations} == exact
+    assert "exactly the specialties named" in ans.answer.splitlines()[0]
+    for label in ("Family Practice", "Preventive Medicine, Occupational Medicine"):
+        assert re.search(rf"^- {re.escape(label)}: \d+ decisions", ans.answer, re.M)
+    # one named specialty no reviewer here holds alone is listed as having none
+    none = ask(assistant, "How do Family Practice and neurology reviewers compare?")
+    assert none.answered and "- Neurology (no decisions)" in none.answer
+    # one specialty named is a filter, not a comparison
+    one = read_question("How many letters were decided by Family Practice reviewers?")
+    assert one.specialty_groups == () and one.filters.specialty
+
+
+def test_words_naming_some_requests_pick_those_requests(assistant: Assistant) -> None:
+    """'the associated surgical services in CM17-0014449': the letter's requests whose
+    names say so, not its surgery; the answer says how it read the words."""
+    letter = next(lt for lt in letters(assistant) if lt.case_number == "CM17-0014449")
+    named = {
+        it.treatment for it in letter.items if it.treatment.lower().startswith("associated surgical")
+    }
+    assert 0 < len(named) < len(letter.items)
+    ans = ask(assistant, "Why were the associated surgical services in CM17-0014449 upheld?")
+    assert ans.answered
+    cited = {c.treatment for c in ans.citations if c.treatment}
+    assert cited and cited <= named  # a "why" answer quotes a few of each reason's
+    assert re.search(rf"^{len(named)} upheld decisions\b", ans.answer.splitlines()[1])
+    assert "Read 'associated surgical services' as the requests so named." in ans.answer
+    assert ans.plan and ans.plan["named_by"] == "associated surgical services"
+    # one word alone is too common to pick requests by: the surgery stays in
+    wide = ask(assistant, "Why were the services in CM17-0014449 upheld?")
+    assert "as the requests so named" not in wide.answer
+
+
+def test_services_denied_with_their_procedure_carry_that_reason(assistant: Assistant) -> None:
+    """'denied only because the surgery they went with was denied': the upheld items
+    whose rationale says the procedure is not necessary so neither is the service; not
+    the surgeries themselves, and not the services of a surgery that was approved. The
+    treatment word inside the reason ('the surgery') does not also select surgeries."""
+    said = re.compile(r"surgical intervention is not medically necessary[^.]*ancillary", re.I)
+    dependent = {
+        (lt.doc_id, it.treatment)
+        for lt in letters(assistant)
+        for it in lt.items
+        if it.decision == "upheld" and said.search(clean(it.rationale or ""))
+    }
+    assert len({d for d, _ in dependent}) == 2 and len(dependent) >= 10
+    q = "Which items were denied only because the surgery they went with was denied?"
+    plan = read_question(q)
+    assert plan.reasons == ("depends_on_denied_procedure",) and not plan.filters.has_treatment
+    ans = ask(assistant, q)
+    assert ans.answered
+    assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == dependent
