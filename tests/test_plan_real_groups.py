@@ -139,3 +139,16 @@ def test_services_denied_with_their_procedure_carry_that_reason(assistant: Assis
     ans = ask(assistant, q)
     assert ans.answered
     assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == dependent
+
+
+def test_a_topic_no_passage_words_is_answered_from_passages_close_in_meaning(
+    assistant: Assistant,
+) -> None:
+    """'were the medical records hard to read': the letter says 'it was blurry'. No
+    sentence holds the question's words; the sentences nearest in meaning are shown,
+    said as such, each verbatim in its letter."""
+    ans = ask(assistant, "In which letters were the medical records hard to read?")
+    assert ans.answered, ans.notices
+    assert "closest in meaning" in ans.answer.splitlines()[0]
+    assert any("passages close in meaning are shown instead" in n for n in ans.notices)
+    assert any("blurry" in c.quote for c in ans.citations)

@@ -93,7 +93,11 @@ _CASE_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Findings of the case's own tests: "The X-rays revealed ... fracture of the distal radius".
-_FINDING = re.compile(r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?)\b", re.IGNORECASE)
+_FINDING = re.compile(
+    r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?|reported|reports|complain\w*|"
+    r"findings)\b",
+    re.IGNORECASE,
+)
 _CASE_REGION_WORDS = re.compile(
     _CASE_WORDS.pattern[:-3] + r"|fractur\w*|sprain\w*|strain\w*|tear|contusion|derangement)\b",
     re.IGNORECASE,
@@ -149,7 +153,7 @@ def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
 def _term_in(stem: str, words: set[str], low: str, fuzzy: bool = True) -> bool:
     """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or
     (``fuzzy``) a spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
-    if stem in words or (len(stem) >= 5 and stem in low):
+    if stem in words or (len(stem) >= 5 and stem in low and re.search(rf"\b{re.escape(stem)}", low)):
         return True
     if len(stem) < 4 or not fuzzy:
         return False
@@ -206,6 +210,27 @@ def _stem(word: str) -> str:
         if len(w) - len(suf) >= 4 and w.endswith(suf):
             return w[: -len(suf)]
     return w
+
+
+_NEGATORS = frozenset(
+    "no not nor neither never none without lack lacks lacking lacked absence absent "
+    "fail fails failed failure unable missing".split()
+)
+
+
+def _negated_near(low: str, groups: list[list[str]], window: int = 6) -> bool:
+    """Whether a word of the topic (a stem of ``groups``) has a negation among the
+    ``window`` words before it: "failed to provide quantity", "did not specify the
+    amount", "no evidence of any red flag"; not "the quantity ... and lack of ...", nor
+    "the amount is not in excess"."""
+    words = re.findall(r"[a-z']+", low)
+    stems = [st for g in groups for st in g]
+    for i, w in enumerate(words):
+        if any(w.startswith(st) for st in stems) and any(
+            x in _NEGATORS or x.endswith("n't") for x in words[max(0, i - window) : i]
+        ):
+            return True
+    return False
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -502,7 +527,7 @@ class PlanRunner:
             if sum(1 for g in present if any(_term_in(st, words, low, st not in names) for st in g))
             >= need
             and (need < 2 or _close_together(present, seq, need))
-            and (not plan.topic_negated or _NEGATION.search(low))
+            and (not plan.topic_negated or _negated_near(low, present))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
         found = {}

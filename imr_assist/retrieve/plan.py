@@ -157,6 +157,29 @@ _IN_RATIONALE = re.compile(
     r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b",
     _I,
 )
+# A question about the worker's own case: "letters involving a fracture", "cases with
+# carpal tunnel syndrome in the history", "letters where the worker has depression".
+_ABOUT_CASE = re.compile(
+    r"\b(?:involv\w*|diagnos\w*|injur\w*|sustain\w*|history)\b|\b(?:worker|patient|"
+    r"claimant|employee|applicant)s?\s+(?:has|had|have|with|suffer\w*)\b",
+    _I,
+)
+# Topic words that say a thing is absent, and verbs of the record that a negation
+# before them turns into the same ("doesn't state", "not naming", "failed to specify").
+_ABSENCE_WORDS = frozenset("missing lack lacking absent absence failure".split())
+_REPORT_VERBS = frozenset(
+    "state stated states specify specified specifies specifying provide provided provides "
+    "providing name names named naming list listed lists listing give gives given giving "
+    "include included includes including mention mentioned mentions mentioning document "
+    "documented documents documenting indicate indicated indicates indicating".split()
+)
+_NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
+# Generic head nouns of a topic: "stress symptoms", "knee problems", "the post-op stuff".
+_WEAK_TOPIC = frozenset(
+    "symptom symptoms issue issues problem problems complaint complaints condition "
+    "conditions history concern concerns stuff thing things matter matters aspect "
+    "aspects".split()
+)
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!\s+(?:because|due|for|on\s+the\s+grounds))|"
@@ -1208,6 +1231,26 @@ def read_question(question: str) -> QueryPlan:
     elif kind == "general" and topic:
         kind = "topic"
     terms += gloss  # words in parentheses only rank passages
+    # "denials for missing quantity", "when the request doesn't state a quantity": the
+    # passage must say the quantity is absent; "missing" and "state" are not the topic
+    said_absent = tuple(
+        w
+        for w in topic
+        if w in _ABSENCE_WORDS
+        or (
+            w in _REPORT_VERBS
+            and re.search(rf"{_NEG_BEFORE}(?:[\w-]+\s+){{0,2}}?{re.escape(w)}\b", q, _I)
+        )
+    )
+    if said_absent and len(said_absent) < len(topic):
+        topic = tuple(w for w in topic if w not in said_absent)
+    else:
+        said_absent = ()
+    # "depression, anxiety or stress symptoms": "symptoms" only ranks passages
+    weak = tuple(w for w in topic if w in _WEAK_TOPIC)
+    if weak and len(weak) < len(topic):
+        topic, terms = tuple(w for w in topic if w not in weak), terms + weak
+    topic_negated = topic_negated or bool(said_absent)
     topic_or += tuple((w, *alts) for w in topic if (alts := topic_alternates(w)))
     return QueryPlan(
         question=question,
@@ -1224,7 +1267,7 @@ def read_question(question: str) -> QueryPlan:
         letter_regions=tuple(letter_regions),
         all_decided=all_decided,
         reasons=tuple(reasons),
-        about_case=bool(re.search(r"\b(?:involv\w*|diagnos\w*|injur\w*|sustain\w*)\b", q, _I)),
+        about_case=bool(_ABOUT_CASE.search(q)),
         partial=partial,
         age_min=age_min,
         age_max=age_max,
