@@ -152,3 +152,26 @@ def test_a_topic_no_passage_words_is_answered_from_passages_close_in_meaning(
     assert "closest in meaning" in ans.answer.splitlines()[0]
     assert any("passages close in meaning are shown instead" in n for n in ans.notices)
     assert any("blurry" in c.quote for c in ans.citations)
+
+
+def test_in_that_case_after_an_answer_about_one_letter_is_that_letter(
+    assistant: Assistant,
+) -> None:
+    """'which letters had a shoulder surgery request?' (two), 'why was the second one
+    denied?' (one letter), then 'the post-op stuff in that case': the letter the last
+    answer was about, not every letter the first question's filters match."""
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("which letters had a shoulder surgery request?")
+    assert len({c.doc_id for c in first.citations}) == 2
+    why = chat.ask("why was the second one denied?")
+    (letter,) = {c.doc_id for c in why.citations}
+    then = chat.ask("and what happened to all the post-op stuff in that case?")
+    assert then.answered and {c.doc_id for c in then.citations} == {letter}
+    assert chat.plan is not None and chat.plan.filters.doc_ids == [letter]
+    # with no single letter before it, "that case" pins nothing
+    chat.reset()
+    chat.ask("which letters had a shoulder surgery request?")
+    chat.ask("and what happened to all the post-op stuff in that case?")
+    assert chat.plan is not None and not chat.plan.filters.doc_ids

@@ -70,10 +70,12 @@ class ChatSession:
         self.plan: QueryPlan | None = None
         self._notice: str | None = None  # whose reading the last question's plan is
         self._base: QueryPlan | None = None  # the plan of the chain's first question
+        self._last_letters: list[str] = []  # the letters the last answer cited
 
     def reset(self) -> None:
         self.plan = None
         self._base = None
+        self._last_letters = []
 
     @property
     def filters(self) -> QueryFilters | None:
@@ -100,11 +102,22 @@ class ChatSession:
             return new  # names its own treatment and decision: a fresh question
         resolve_doc_refs(self.assistant.index, question, nf)  # "what about letter 004?"
         f = replace(prev.filters)
-        if _THAT_LETTER.search(question) and not nf.has_treatment:
+        that_letter = bool(_THAT_LETTER.search(question))
+        if that_letter and not nf.has_treatment:
             # "so how many in that letter were overturned?": the letter, every request
             f = replace(
                 f, canonicals=[], generics=[], classes=[], names_without_generic=[], mentions=[]
             )
+        pinned: dict[str, object] = {}
+        if (
+            that_letter
+            and not (nf.doc_ids or nf.case_number or f.doc_ids or f.case_number)
+            and len(set(self._last_letters)) == 1
+        ):
+            # "what happened to the post-op stuff in that case?" after an answer about one
+            # letter: that letter, whatever narrowed the last question to it
+            f = replace(f, doc_ids=[self._last_letters[0]])
+            pinned = {"regions": (), "letter_regions": (), "reasons": (), "topic": ()}
         if nf.has_treatment:
             f = replace(
                 f,
@@ -156,7 +169,7 @@ class ChatSession:
             kind = "list"
         elif new.partial and not prev.partial:
             kind = "list"  # "what had UR authorized before that?": the partial details
-        edits: dict[str, object] = {}
+        edits: dict[str, object] = dict(pinned)
         for name in ("regions", "letter_regions", "reasons", "topic", "corrections"):
             if getattr(new, name):
                 edits[name] = getattr(new, name)
@@ -205,6 +218,7 @@ class ChatSession:
         if plan.question == question:  # a fresh question starts a chain
             self._base = plan
         self.plan = plan
+        self._last_letters = list(dict.fromkeys(c.doc_id for c in answer.citations))
         notices = [self._notice, *answer.notices] if self._notice else answer.notices
         return answer.model_copy(update={"question": question, "notices": notices})
 
