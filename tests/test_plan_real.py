@@ -650,3 +650,14 @@ def test_generic_head_nouns_rank_and_case_questions_read_the_case() -> None:
     assert plan.topic == ("carpal", "tunnel", "syndrome") and plan.about_case
     # a head noun alone is the topic
     assert read_question("What do reviewers say about symptoms?").topic == ("symptoms",)
+
+
+def test_where_it_comes_up_in_the_decisions_reads_the_rationales(assistant: Assistant) -> None:
+    """'where does it come up in the decisions?': the rationales that name it, not a case
+    history that lists it among past treatments."""
+    q = "UDS / urine drug testing - where does it come up in the decisions?"
+    assert read_question(q).in_rationale
+    ans = ask(assistant, q)
+    assert ans.answered, ans.notices
+    assert ans.citations and all(c.treatment for c in ans.citations)
+    assert all(re.search(r"\bUDS\b|urine drug test", c.quote, re.I) for c in ans.citations)

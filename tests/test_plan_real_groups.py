@@ -175,3 +175,28 @@ def test_in_that_case_after_an_answer_about_one_letter_is_that_letter(
     chat.ask("which letters had a shoulder surgery request?")
     chat.ask("and what happened to all the post-op stuff in that case?")
     assert chat.plan is not None and not chat.plan.filters.doc_ids
+
+
+def test_when_the_surgery_is_denied_is_the_reason_not_a_request_asked_about(
+    assistant: Assistant,
+) -> None:
+    """'ancillary services like pre-op clearance, labs and slings when the surgery itself
+    is denied': services denied with their procedure; the surgeries themselves and the
+    services of the approved surgery are not among them."""
+    said = re.compile(r"surgical intervention is not medically necessary[^.]*ancillary", re.I)
+    dependent = {
+        (lt.doc_id, it.treatment)
+        for lt in letters(assistant)
+        for it in lt.items
+        if it.decision == "upheld" and said.search(clean(it.rationale or ""))
+    }
+    q = (
+        "What happens to ancillary services like pre-op clearance, labs and slings when the "
+        "surgery itself is denied?"
+    )
+    plan = read_question(q)
+    assert "depends_on_denied_procedure" in plan.reasons
+    ans = ask(assistant, q)
+    assert ans.answered
+    cited = {(c.doc_id, c.treatment) for c in ans.citations if c.treatment}
+    assert cited and cited <= dependent

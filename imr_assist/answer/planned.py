@@ -706,7 +706,7 @@ class PlanRunner:
                 plan,
                 # "were there any X requests?": X in what the case was about, not in a
                 # guideline quoted by a rationale; "what do reviewers say about X": anywhere
-                about_case=plan.about_case or not plan.discusses,
+                about_case=plan.about_case or not (plan.discusses or plan.in_rationale),
                 topic=tuple(dict.fromkeys(said)),
                 terms=plan.terms + plan.topic,
                 filters=f,

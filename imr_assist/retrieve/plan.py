@@ -119,6 +119,9 @@ def _reason_phrases() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 
 
 _REASON_CUE = re.compile(
+    # "what happens to the services when the surgery itself is denied"
+    r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
+    r"not\s+approved|non-?certified)\b)|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
     r"lack\s+of|absence\s+of|cit(?:e|es|ed|ing)|missing|"
     r"without|lacking|reasons?|grounds|citing|said|stated|found|saying|stating|finding)\b",
@@ -154,7 +157,8 @@ _WHAT_THE = re.compile(r"^\s*what\s+(?:is|was|were|are)\s+the\b", _I)
 _CASE_Q = re.compile(r"\bCM\d{2}-\d{7}\b", _I)
 _IN_RATIONALE = re.compile(
     r"\b(?:reviewers?|IMR|physicians?|experts?)\s+(?:\w+\s+){0,2}?(?:say|said|says|write|wrote|writes|"
-    r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b",
+    r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b|"
+    r"\b(?:in|into)\s+the\s+(?:decisions|determinations)\b",
     _I,
 )
 # A question about the worker's own case: "letters involving a fracture", "cases with
