@@ -661,3 +661,18 @@ def test_where_it_comes_up_in_the_decisions_reads_the_rationales(assistant: Assi
     assert ans.answered, ans.notices
     assert ans.citations and all(c.treatment for c in ans.citations)
     assert all(re.search(r"\bUDS\b|urine drug test", c.quote, re.I) for c in ans.citations)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("There is no documentation of tissue insult, nerve impairment, or other red flags.", True),
+        ("Without evidence of cervical nerve root compromise or other red flag findings.", True),
+        ("There is no pain relief, but red flags were found on examination.", False),
+        ("The guideline supports imaging if a red flag is found.", False),
+    ],
+)
+def test_a_negation_reaches_the_topic_word_within_its_clause(sentence: str, negated: bool) -> None:
+    from imr_assist.answer.planned import _negated_near
+
+    assert _negated_near(sentence.lower(), [["red"], ["flag"]]) is negated

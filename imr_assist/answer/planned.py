@@ -218,19 +218,26 @@ _NEGATORS = frozenset(
 )
 
 
-def _negated_near(low: str, groups: list[list[str]], window: int = 6) -> bool:
+def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
     """Whether a word of the topic (a stem of ``groups``) has a negation among the
-    ``window`` words before it: "failed to provide quantity", "did not specify the
-    amount", "no evidence of any red flag"; not "the quantity ... and lack of ...", nor
-    "the amount is not in excess"."""
+    ``window`` words before it, in its clause: "failed to provide quantity", "there is no
+    documentation of tissue insult, nerve impairment, or other red flags"; not "the
+    quantity ... and lack of ...", nor "the amount is not in excess", nor "no X, but
+    red flags"."""
     words = re.findall(r"[a-z']+", low)
     stems = [st for g in groups for st in g]
     for i, w in enumerate(words):
-        if any(w.startswith(st) for st in stems) and any(
-            x in _NEGATORS or x.endswith("n't") for x in words[max(0, i - window) : i]
-        ):
-            return True
+        if not any(w.startswith(st) for st in stems):
+            continue
+        for x in reversed(words[max(0, i - window) : i]):
+            if x in _CLAUSE_BREAK:
+                break
+            if x in _NEGATORS or x.endswith("n't"):
+                return True
     return False
+
+
+_CLAUSE_BREAK = frozenset("but however although though whereas while yet unless if".split())
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -157,7 +157,8 @@ _WHAT_THE = re.compile(r"^\s*what\s+(?:is|was|were|are)\s+the\b", _I)
 _CASE_Q = re.compile(r"\bCM\d{2}-\d{7}\b", _I)
 _IN_RATIONALE = re.compile(
     r"\b(?:reviewers?|IMR|physicians?|experts?)\s+(?:\w+\s+){0,2}?(?:say|said|says|write|wrote|writes|"
-    r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds)\b|\brationales?\b|"
+    r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds|not(?:e|es|ed|ing)|"
+    r"point\w*\s+out|mention\w*|cit(?:e|es|ed|ing))\b|\brationales?\b|"
     r"\b(?:in|into)\s+the\s+(?:decisions|determinations)\b",
     _I,
 )
