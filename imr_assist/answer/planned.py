@@ -572,7 +572,7 @@ class PlanRunner:
             for r in rows:
                 seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
                 if any(
-                    all(_same_stem(a, b) for a, b in zip(seq[i : i + len(stems)], stems))
+                    all(_same_stem(a, b) for a, b in zip(seq[i : i + len(stems)], stems, strict=False))
                     for i in range(len(seq) - len(stems) + 1)
                 ):
                     kept.append(r)
@@ -725,9 +725,9 @@ class PlanRunner:
         if plan.terms and rows and plan.unit == "decisions":
             # "Why were the associated surgical services in CM17-0014449 upheld?": words
             # that name some of the requests, as those requests' names say them
-            named = self._named_by_terms(plan, rows)
-            if named is not None:
-                phrase, rows = named
+            named_rows = self._named_by_terms(plan, rows)
+            if named_rows is not None:
+                phrase, rows = named_rows
                 notices = [n for n in notices if not n.startswith("not used as a restriction")]
                 left = tuple(w for w in plan.terms if w not in phrase.split())
                 if left:
@@ -1154,10 +1154,11 @@ class PlanRunner:
                 " (reviewers certified in exactly the specialties named; a reviewer who "
                 "also holds another certification is not counted):"
             )
-            held = {frozenset(specialty_key(s) for s in g[0].specialties) for g in groups.values()}
-            for g in plan.specialty_groups:
-                if g not in held:
-                    groups[" / ".join(sorted(x.title() for x in g)) + " (no decisions)"] = []
+            held = {frozenset(specialty_key(s) for s in v[0].specialties) for v in groups.values()}
+            for want in plan.specialty_groups:
+                if want not in held:
+                    name = " / ".join(sorted(x.title() for x in want))
+                    groups[name + " (no decisions)"] = []
         for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
             g = groups[key]
             if not g:
