@@ -87,9 +87,11 @@ _LETTER_FIELDS = {
 # Sentences that describe the case rather than argue the decision: for a topic
 # ("letters involving a fracture"), the words that tell a diagnosis or an injury; for a
 # region, the diagnosis nouns too ("left knee sprain").
+# "Diagnostic testing" in a list of treatments given is not a diagnosis.
 _CASE_WORDS = re.compile(
-    r"\b(?:diagnos\w*|injur\w*|sustain\w*|fell|fall|accident|trauma|history\s+of|"
-    r"impression)\b",
+    r"\b(?:diagnos(?:is|es|ed|ing)|injur\w*|sustain\w*|fell|fall|accident|trauma|history\s+of|"
+    r"impression|(?:being\s+)?treated\s+for|undergoing\s+treatment\s+for|suffer\w*|"
+    r"status\s+post)\b",
     re.IGNORECASE,
 )
 # Findings of the case's own tests: "The X-rays revealed ... fracture of the distal radius".

@@ -52,7 +52,8 @@ REGIONS: dict[str, re.Pattern[str]] = {
         "cervical spine": r"\bcervical\b|\bneck\b|\bc-?spine\b",
         "thoracic spine": r"\bthoracic\b|\bmid[\s-]+back\b|\bupper[\s-]+back\b",
         "shoulder": r"\bshoulders?\b|\brotator\s+cuff\b",
-        "knee": r"\bknees?\b|\bmenisc\w*|\bpatell\w*",
+        # a knee scooter or knee walker carries a foot or ankle, not a knee
+        "knee": r"\bknees?\b(?![\s-]+(?:scooter|walker)s?\b)|\bmenisc\w*|\bpatell\w*",
         "hip": r"\bhips?\b",
         "wrist and hand": r"\bwrists?\b|\bhands?\b|\bfingers?\b|\bcarpal\b|\bthumbs?\b|\bdistal\s+radi\w*",
         "elbow": r"\belbows?\b|\bepicondyl\w*",

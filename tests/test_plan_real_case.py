@@ -1,0 +1,103 @@
+"""What a case involves, read from its case summary over seven real letters: a
+diagnosis, however the summary words it, is what the case involves; a device named
+after a body part, or a treatment given, is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from imr_assist.models import Answer
+from imr_assist.retrieve.plan import REGIONS
+from imr_assist.settings import Settings
+from imr_assist.text import clean
+from tests.test_real_letters import REAL
+
+pytestmark = pytest.mark.skipif(
+    not (REAL / "gold.json").is_file(), reason=f"real letters not found at {REAL}"
+)
+LETTERS = [
+    "CM17-0004547",  # knee scooter; a fracture boot among the treatments given
+    "CM17-0019120",  # "being treated for ... fracture nondisplaced"; knee MRI
+    "CM16-0234202",  # x-rays revealed a distal radius fracture
+    "CM17-0015348",  # knee physical therapy
+    "CM17-0015957",  # knee arthroscopy
+    "CM16-0224814",  # cervical MRI, no fracture
+    "CM17-0001749",  # partial hospitalization, no fracture
+]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    from imr_assist.index.ingest import ingest
+
+    root = tmp_path_factory.mktemp("real-case-index")
+    settings = Settings(index_dir=root, llm_enabled=False)
+    report = ingest([str(REAL / f"{c}.pdf") for c in LETTERS], settings)
+    assert report.failed == 0 and report.letters_indexed == len(LETTERS)
+    return Assistant(settings)
+
+
+def ask(a: Assistant, question: str) -> Answer:
+    ans, _ = a.ask(question)
+    for c in ans.citations:  # every citation verbatim in its letter
+        letter = a.texts.letter(c.doc_id)
+        assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote
+    return ans
+
+
+def cases(a: Assistant, ans: Answer) -> set[str]:
+    out = set()
+    for c in ans.citations:
+        lt = a.texts.letter(c.doc_id)
+        assert lt is not None
+        out.add(lt.case_number or c.doc_id)
+    return out
+
+
+@pytest.mark.parametrize(
+    "question", ["Which letters involve a fracture?", "which cases involve a fractur?"]
+)
+def test_a_diagnosis_is_read_however_the_summary_words_it(
+    assistant: Assistant, question: str
+) -> None:
+    ans = ask(assistant, question)
+    assert ans.answered, ans.notices
+    got = cases(assistant, ans)
+    # "revealed ... fracture"; "He is being treated for ... fracture nondisplaced"
+    assert {"CM16-0234202", "CM17-0019120"} <= got
+    # a fracture boot in the list of treatments given is no diagnosis of a fracture
+    assert "CM17-0004547" not in got
+    assert all(re.search(r"fractur", c.quote, re.I) for c in ans.citations)
+
+
+def test_a_device_named_after_a_body_part_is_not_that_region(assistant: Assistant) -> None:
+    ans = ask(assistant, "What decisions involved the knee?")
+    assert ans.answered, ans.notices
+    named = {c.treatment for c in ans.citations if c.treatment}
+    assert "1 knee scooter" not in named
+    knee_items = {
+        it.treatment
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d))
+        for it in lt.items
+        if re.search(r"\bknee\b", it.treatment, re.I) and "scooter" not in it.treatment
+    }
+    assert len(knee_items) >= 3 and knee_items <= named
+
+
+@pytest.mark.parametrize(
+    ("treatment", "knee"),
+    [
+        ("1 knee scooter", False),
+        ("Knee walker rental", False),
+        ("MRI of the right knee without contrast", True),
+        ("Arthroscopy of the left knee", True),
+        ("right knee medial meniscus tear", True),
+    ],
+)
+def test_the_knee_region(treatment: str, knee: bool) -> None:
+    assert bool(REGIONS["knee"].search(treatment)) is knee
