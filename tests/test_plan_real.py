@@ -626,7 +626,9 @@ def test_a_topic_said_absent_is_matched_where_the_letter_says_it_is_missing(
     passage holds it only with a negation just before it ('failed to provide quantity');
     'missing' and 'state' are not topic words. A sentence that names a quantity with no
     negation before it is not one of them."""
-    negated = re.compile(r"\b(?:no|not|failed|without|lack\w*)\b(?:\W+\w+){0,5}?\W+(?:quantity|amount)", re.I)
+    negated = re.compile(
+        r"\b(?:no|not|failed|without|lack\w*)\b(?:\W+\w+){0,5}?\W+(?:quantity|amount)", re.I
+    )
     for q in (
         "What happens when the request doesn't state a quantity?",
         "denials for missing quantity on the request",
@@ -676,3 +678,21 @@ def test_a_negation_reaches_the_topic_word_within_its_clause(sentence: str, nega
     from imr_assist.answer.planned import _negated_near
 
     assert _negated_near(sentence.lower(), [["red"], ["flag"]]) is negated
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Which requests were faulted for not naming the body part to be treated?", None),
+        ("Which requests did not specify the body part for treatment?", None),
+        ("What body part was injured in CM17-0004547?", "body_region"),
+        ("which body parts were treated?", "body_region"),
+    ],
+)
+def test_a_body_part_a_request_failed_to_name_is_the_topic(question: str, fact: str | None) -> None:
+    """'not naming the body part to be treated' is what the requests lacked, searched
+    in the rationales; it does not ask which body part was injured."""
+    plan = read_question(question)
+    assert plan.fact == fact
+    if fact is None:
+        assert "body" in plan.topic and plan.topic_negated

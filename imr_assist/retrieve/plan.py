@@ -533,7 +533,10 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "body_region",
         re.compile(
-            r"\bwhat\s+(?:body\s+part|part\s+of\s+the\s+body)\b|\bbody\s+parts?\b|\bwhat\s+was\s+injured\b|\bwhere\s+was\s+(?:the\s+)?(?:worker|patient)\s+injured\b",
+            r"\bwhat\s+(?:body\s+part|part\s+of\s+the\s+body)\b|"
+            # not a request's own words: "not naming the body part to be treated"
+            r"\bbody\s+parts?\b(?!\s+(?:to\s+be\s+treated|for\s+treatment|being\s+treated))|"
+            r"\bwhat\s+was\s+injured\b|\bwhere\s+was\s+(?:the\s+)?(?:worker|patient)\s+injured\b",
             _I,
         ),
     ),
