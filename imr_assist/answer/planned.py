@@ -155,7 +155,9 @@ def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
 def _term_in(stem: str, words: set[str], low: str, fuzzy: bool = True) -> bool:
     """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or
     (``fuzzy``) a spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
-    if stem in words or (len(stem) >= 5 and stem in low and re.search(rf"\b{re.escape(stem)}", low)):
+    if stem in words or (
+        len(stem) >= 5 and stem in low and re.search(rf"\b{re.escape(stem)}", low)
+    ):
         return True
     if len(stem) < 4 or not fuzzy:
         return False
@@ -574,7 +576,10 @@ class PlanRunner:
             for r in rows:
                 seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
                 if any(
-                    all(_same_stem(a, b) for a, b in zip(seq[i : i + len(stems)], stems, strict=False))
+                    all(
+                        _same_stem(a, b)
+                        for a, b in zip(seq[i : i + len(stems)], stems, strict=False)
+                    )
                     for i in range(len(seq) - len(stems) + 1)
                 ):
                     kept.append(r)
@@ -631,10 +636,14 @@ class PlanRunner:
         """The rows whose letters' chunk texts could hold a word one of the topic's
         ``stems`` matches, found in one SQL scan instead of normalising every letter.
 
-        ``_term_in`` matches a stem inside a word, or a word of its length one letter
-        off; the ``LIKE`` patterns are the stem and, for four letters or more, the stem
-        with each letter a wildcard: every letter that could match is kept (a wider set;
-        the sentences then decide). All rows when there are few letters.
+        ``_term_in`` matches a stem inside a word, or a word of its length, with its
+        first letter, one letter off. Every letter that could match is kept (a wider
+        set; the sentences then decide): a word one letter off the stem holds one of
+        its halves whole, so a long stem (eight letters or more) is looked for as its
+        two halves, two ``LIKE`` patterns where the stem with each later letter a
+        wildcard would be one per letter; a shorter stem, whose halves would match
+        almost every letter, as those wildcard patterns. All rows when there are few
+        letters.
         """
         docs = {r.doc_id for r in rows}
         if len(docs) <= self.TOPIC_SCAN or not stems:
@@ -643,9 +652,13 @@ class PlanRunner:
             return rows  # a wildcard or an odd character in a stem: no safe pattern
         patterns = []
         for st in stems:
+            if len(st) >= 8:
+                half = len(st) // 2
+                patterns += [f"%{st[:half]}%", f"%{st[half:]}%"]
+                continue
             patterns.append(f"%{st}%")
             if len(st) >= 4:
-                patterns += [f"%{st[:i]}_{st[i + 1 :]}%" for i in range(len(st))]
+                patterns += [f"%{st[:i]}_{st[i + 1 :]}%" for i in range(1, len(st))]
         holding = self.index.catalog.letters_with_text(list(dict.fromkeys(patterns)))
         return [r for r in rows if r.doc_id in holding]
 

@@ -724,12 +724,18 @@ class Catalog:
         return out
 
     def letters_with_text(self, patterns: Sequence[str]) -> set[str]:
-        """Doc ids of the letters with a committed chunk whose text is ``LIKE`` one of
-        ``patterns`` (case-insensitive for ASCII), in one scan of the chunk texts."""
+        """Doc ids of the letters with a committed chunk whose text, or a decided item
+        whose treatment name, is ``LIKE`` one of ``patterns`` (case-insensitive for
+        ASCII), in one scan of each. A chunk's text need not hold the name of the item
+        it is about."""
         if not patterns:
             return set()
-        where = " OR ".join("text LIKE ?" for _ in patterns)
-        rows = self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {where}", list(patterns))
+        where = " OR ".join("{col} LIKE ?" for _ in patterns)
+        rows = self.db.execute(
+            f"SELECT doc_id FROM chunks WHERE {where.format(col='text')} UNION "
+            f"SELECT doc_id FROM items WHERE {where.format(col='treatment')}",
+            [*patterns, *patterns],
+        )
         return {r[0] for r in rows}
 
     def chunk_count(self) -> int:
