@@ -700,3 +700,36 @@ def test_a_body_part_a_request_failed_to_name_is_the_topic(question: str, fact: 
     assert plan.fact == fact
     if fact is None:
         assert "body" in plan.topic and plan.topic_negated
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which requests were retrospective?",
+        "which requests were for physical therapy?",
+        "What do reviewers say about MRIs?",
+    ],
+)
+def test_requests_a_topic_names_are_read_alone_with_the_same_answer(
+    assistant: Assistant, question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When some requests' own names hold a short topic, only their letters are read:
+    the answer is the one reading every matching letter gives."""
+    from imr_assist.answer.planned import PlanRunner
+
+    read: list[int] = []
+    match = PlanRunner._match_topic
+
+    def spy(self, plan, stems, rows):  # type: ignore[no-untyped-def]
+        read.append(len(rows))
+        return match(self, plan, stems, rows)
+
+    monkeypatch.setattr(PlanRunner, "_match_topic", spy)
+    quick = ask(assistant, question)
+    fewest = min(read, default=None)
+    read.clear()
+    monkeypatch.setattr(PlanRunner, "_named_rows", staticmethod(lambda *a: None))
+    whole = ask(assistant, question)
+    assert quick.answer == whole.answer and quick.citations == whole.citations
+    if question.startswith("Which requests were retrospective"):
+        assert quick.answered and fewest is not None and fewest < min(read)

@@ -152,6 +152,16 @@ def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
     return any(len({n for j, n in at if i <= j < i + window}) >= need for i, _ in at)
 
 
+def _topic_names(plan: QueryPlan) -> set[str]:
+    """Stems of the topic words the question writes as names ("Paris": capitalised,
+    not at a sentence's start), matched as written, never one letter off."""
+    return {
+        _stem(w)
+        for w in plan.topic
+        if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question)
+    }
+
+
 def _term_in(stem: str, words: set[str], low: str, fuzzy: bool = True) -> bool:
     """A topic word is in a sentence: the same stem, a word it starts (5+ letters), or
     (``fuzzy``) a spelling one letter off in a word of 4+ letters ("disc" / "disk")."""
@@ -434,6 +444,43 @@ class PlanRunner:
             return TopicHits(found, unused, any(p.named for p in parts))
         stems = [_stem(w) for w in plan.topic]
         rows = self._holding_a_topic_word(stems, rows)
+        named_rows = self._named_rows(plan, stems, rows)
+        if named_rows is not None:
+            hits = self._match_topic(plan, list(stems), named_rows)
+            if hits.named:
+                return hits
+        return self._match_topic(plan, stems, rows)
+
+    @staticmethod
+    def _named_rows(plan: QueryPlan, stems: list[str], rows: list[ItemRow]) -> list[ItemRow] | None:
+        """The rows whose treatment names hold every word of a short topic, if some but
+        not all do and each word is there as written in one of them: those requests are
+        what the topic names, so only their letters need reading. The match then run
+        on them gives what it gives on every row, as the names decide (a row this
+        leaves out has no name that matches); when it names nothing, every row is read.
+        """
+        if (
+            plan.unit != "decisions"
+            or plan.about_case
+            or plan.topic_negated
+            or plan.topic_or
+            or not 1 <= len(stems) <= 2
+        ):
+            return None
+        names = _topic_names(plan)
+        kept: list[ItemRow] = []
+        exact: set[str] = set()
+        for r in rows:
+            words = {_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)}
+            low = r.treatment.lower()
+            if all(_term_in(st, words, low, st not in names) for st in stems):
+                kept.append(r)
+                exact.update(st for st in stems if _term_in(st, words, low, False))
+        if not kept or len(kept) == len(rows) or exact != set(stems):
+            return None
+        return kept
+
+    def _match_topic(self, plan: QueryPlan, stems: list[str], rows: list[ItemRow]) -> TopicHits:
         cands: list[tuple[tuple[str, int | None], str, Evidence, list[str], set[str], str]] = []
         seen_docs: set[str] = set()
         for r in rows:
@@ -500,11 +547,7 @@ class PlanRunner:
                 ),
             )
         # a name ("Paris") is matched as written, never one letter off ("parts")
-        names = {
-            _stem(w)
-            for w in plan.topic
-            if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question)
-        }
+        names = _topic_names(plan)
         # each topic word is one group, except words that stand for each other
         # ("weaning or tapering"): a sentence with either holds that group
         groups: list[list[str]] = []
@@ -541,7 +584,7 @@ class PlanRunner:
             and (not plan.topic_negated or _negated_near(low, present))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
-        found = {}
+        found: dict[tuple[str, int | None], list[Evidence]] = {}
         for key, name, ev in matched:
             if named and name != "treatment":
                 continue
