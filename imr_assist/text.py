@@ -105,20 +105,16 @@ def normalize(text: str) -> NormalizedText:
                     paragraphs.add(len(out))
         blank_run = page_run = False
         end = pos + len(stripped)
+        # each run of spaces is one space at the run's start; the rest is copied
         i = pos
-        while i < end:
-            ch = text[i]
-            if ch in " \t\u00a0" or _SPACE.match(ch):
-                j = i
-                while j < end and (text[j] in " \t\u00a0" or _SPACE.match(text[j])):
-                    j += 1
-                out.append(" ")
-                offsets.append(i)
-                i = j
-            else:
-                out.append(ch)
-                offsets.append(i)
-                i += 1
+        for run in _SPACE.finditer(text, pos, end):
+            out.extend(text[i : run.start()])
+            offsets.extend(range(i, run.start()))
+            out.append(" ")
+            offsets.append(run.start())
+            i = run.end()
+        out.extend(text[i:end])
+        offsets.extend(range(i, end))
         pending_break = end
     return NormalizedText(
         original=text, norm="".join(out), offsets=offsets, paragraph_starts=frozenset(paragraphs)

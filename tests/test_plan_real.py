@@ -8,6 +8,7 @@ or the question is refused with a notice, never dropped.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -720,9 +721,9 @@ def test_requests_a_topic_names_are_read_alone_with_the_same_answer(
     read: list[int] = []
     match = PlanRunner._match_topic
 
-    def spy(self, plan, stems, rows):  # type: ignore[no-untyped-def]
+    def spy(self, plan, stems, rows, **kw):  # type: ignore[no-untyped-def]
         read.append(len(rows))
-        return match(self, plan, stems, rows)
+        return match(self, plan, stems, rows, **kw)
 
     monkeypatch.setattr(PlanRunner, "_match_topic", spy)
     quick = ask(assistant, question)
@@ -733,3 +734,27 @@ def test_requests_a_topic_names_are_read_alone_with_the_same_answer(
     assert quick.answer == whole.answer and quick.citations == whole.citations
     if question.startswith("Which requests were retrospective"):
         assert quick.answered and fewest is not None and fewest < min(read)
+
+
+def test_a_treatment_name_is_its_own_sentence_without_the_letters_view(
+    assistant: Assistant,
+) -> None:
+    """A request's name, taken from the parsed record alone, is the sentence the
+    letter's normalised view gives for its span: the same words, quote and span."""
+    from imr_assist.answer.planned import PlanRunner, _name_sentence
+
+    seen = 0
+    for lt, it in all_items(assistant):
+        index = lt.items.index(it)
+        alone = _name_sentence(lt, index)
+        nt = assistant.texts.view(lt.doc_id)
+        span = it.spans["treatment"]
+        assert nt is not None
+        (ev, seq, words, low), *rest = PlanRunner._sentences(nt, lt, span.start, span.end)
+        if alone is None:
+            assert rest  # only a name that splits into sentences is left to the view
+            continue
+        seen += 1
+        assert not rest
+        assert alone == (replace(ev, item_index=index), seq, words, low)
+    assert seen >= 20

@@ -152,6 +152,22 @@ def _close_together(groups: list[list[str]], seq: list[str], need: int) -> bool:
     return any(len({n for j, n in at if i <= j < i + window}) >= need for i, _ in at)
 
 
+def _name_sentence(lt: Letter, index: int) -> tuple[Evidence, list[str], set[str], str] | None:
+    """An item's treatment name as the one sentence ``PlanRunner._sentences`` makes of
+    it, from the parsed record alone: the name is the normalised text of its span. None
+    when the name would split into sentences (then the letter's view decides)."""
+    it = lt.items[index]
+    span = it.spans.get("treatment")
+    name = it.treatment
+    if span is None or not name or name != name.strip() or "\n" in name:
+        return None
+    alone = NormalizedText(original=name, norm=name, offsets=list(range(len(name))))
+    if list(sentences(alone, 0, len(name))) != [(0, len(name))]:
+        return None
+    seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", name)]
+    return Evidence(lt.doc_id, index, span.start, span.end, name), seq, set(seq), name.lower()
+
+
 def _topic_names(plan: QueryPlan) -> set[str]:
     """Stems of the topic words the question writes as names ("Paris": capitalised,
     not at a sentence's start), matched as written, never one letter off."""
@@ -446,7 +462,8 @@ class PlanRunner:
         rows = self._holding_a_topic_word(stems, rows)
         named_rows = self._named_rows(plan, stems, rows)
         if named_rows is not None:
-            hits = self._match_topic(plan, list(stems), named_rows)
+            # only their names: rationales and case summaries are not quoted then
+            hits = self._match_topic(plan, list(stems), named_rows, names_only=True)
             if hits.named:
                 return hits
         return self._match_topic(plan, stems, rows)
@@ -480,15 +497,22 @@ class PlanRunner:
             return None
         return kept
 
-    def _match_topic(self, plan: QueryPlan, stems: list[str], rows: list[ItemRow]) -> TopicHits:
+    def _match_topic(
+        self, plan: QueryPlan, stems: list[str], rows: list[ItemRow], *, names_only: bool = False
+    ) -> TopicHits:
         cands: list[tuple[tuple[str, int | None], str, Evidence, list[str], set[str], str]] = []
         seen_docs: set[str] = set()
         for r in rows:
             lt = self.texts.letter(r.doc_id)
+            if names_only and lt is not None and r.item_index < len(lt.items):
+                whole = _name_sentence(lt, r.item_index)
+                if whole is not None:  # no normalised view of the letter needed
+                    cands.append(((r.doc_id, r.item_index), "treatment", *whole))
+                    continue
             nt = self.texts.view(r.doc_id)
             if lt is None or nt is None or r.item_index >= len(lt.items):
                 continue
-            if r.doc_id not in seen_docs:
+            if r.doc_id not in seen_docs and not names_only:
                 seen_docs.add(r.doc_id)
                 span = None if plan.in_rationale else lt.spans.get("summary")
                 if span is not None:
@@ -499,7 +523,9 @@ class PlanRunner:
                             continue
                         cands.append(((r.doc_id, None), "summary", *c))
             it = lt.items[r.item_index]
-            for name in ("treatment",) if plan.about_case else ("treatment", "rationale"):
+            for name in (
+                ("treatment",) if plan.about_case or names_only else ("treatment", "rationale")
+            ):
                 span = it.spans.get(name)
                 if span is None:
                     continue
