@@ -1,4 +1,4 @@
-"""What a case involves, read from its case summary over seven real letters: a
+"""What a case involves, read from its case summary over nine real letters: a
 diagnosis, however the summary words it, is what the case involves; a device named
 after a body part, or a treatment given, is not.
 """
@@ -27,6 +27,8 @@ LETTERS = [
     "CM17-0015957",  # knee arthroscopy
     "CM16-0224814",  # cervical MRI, no fracture
     "CM17-0001749",  # partial hospitalization, no fracture
+    "CM17-0012614",  # "low back pain post MVA"
+    "CM17-0006912",  # "a motor vehicle accident"; fractures
 ]
 
 
@@ -101,3 +103,37 @@ def test_a_device_named_after_a_body_part_is_not_that_region(assistant: Assistan
 )
 def test_the_knee_region(treatment: str, knee: bool) -> None:
     assert bool(REGIONS["knee"].search(treatment)) is knee
+
+
+@pytest.mark.parametrize(
+    ("question", "also"),
+    [
+        ("Which letters involve a motor vehicle accident?", "'MVA'"),
+        ("any MVA cases?", "'motor vehicle accident'"),
+        ("which cases came from motor vehicle accidents", "'MVA'"),
+    ],
+)
+def test_an_abbreviation_and_what_it_stands_for_are_one_topic(
+    assistant: Assistant, question: str, also: str
+) -> None:
+    ans = ask(assistant, question)
+    assert ans.answered, ans.notices
+    # one letter writes it out, the other only as "post MVA"
+    assert {"CM17-0006912", "CM17-0012614"} <= cases(assistant, ans)
+    assert f"also as {also}" in ans.answer
+    assert all(
+        re.search(r"\bMVA\b|motor vehicle accident", c.quote, re.I)
+        for c in ans.citations
+        if not c.treatment
+    )
+
+
+def test_other_names() -> None:
+    from imr_assist.answer.planned import _other_names
+
+    assert _other_names(("activities", "daily", "living")) == (
+        ("activities daily living", "adl", "adls"),
+        ["ADL", "ADLs"],
+    )
+    assert _other_names(("uds",)) == (("uds", "urine drug screen"), ["urine drug screen"])
+    assert _other_names(("motor", "vehicle")) is None  # word for word, not a part

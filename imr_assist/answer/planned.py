@@ -94,6 +94,65 @@ _CASE_WORDS = re.compile(
     r"status\s+post)\b",
     re.IGNORECASE,
 )
+# Abbreviations the letters use for what a question may spell out, and the reverse: a
+# topic that is one of these is searched as either ("low back pain post MVA").
+_ABBREVIATIONS = {
+    "mva": "motor vehicle accident",
+    "uds": "urine drug screen",
+    "hep": "home exercise program",
+    "fce": "functional capacity evaluation",
+    "adl": "activities of daily living",
+    "adls": "activities of daily living",
+    "rom": "range of motion",
+    "frp": "functional restoration program",
+    "rtw": "return to work",
+    "crps": "complex regional pain syndrome",
+    "cts": "carpal tunnel syndrome",
+    "ddd": "degenerative disc disease",
+    "hnp": "herniated nucleus pulposus",
+    "mmi": "maximum medical improvement",
+    "ttd": "temporary total disability",
+    "ptp": "primary treating physician",
+    "qme": "qualified medical evaluator",
+    "ame": "agreed medical evaluator",
+    "nsaid": "nonsteroidal anti-inflammatory drug",
+    "nsaids": "nonsteroidal anti-inflammatory drugs",
+    "ppi": "proton pump inhibitor",
+    "slr": "straight leg raise",
+    "mme": "morphine milligram equivalents",
+}
+
+
+def _spelled(full: str) -> str:
+    return " ".join(w for w in full.split() if w not in ("of", "to"))
+
+
+def _other_names(topic: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]] | None:
+    """When the topic is one of ``_ABBREVIATIONS`` or what one stands for, word for
+    word (plurals alike; "of" and "to" left out, as a topic leaves them out): the names
+    to search, the topic as asked first, and the others as the letters write them."""
+    asked = " ".join(topic).lower()
+    if len(topic) == 1 and asked in _ABBREVIATIONS:
+        full = _ABBREVIATIONS[asked]
+        return (asked, _spelled(full)), [full]
+    stems = [_stem(w) for w in topic]
+    abbrs = [
+        a
+        for a, full in _ABBREVIATIONS.items()
+        if [_stem(w) for w in _spelled(full).split()] == stems
+    ]
+    if not abbrs:
+        return None
+    return (asked, *abbrs), [_said(a) for a in abbrs]
+
+
+def _said(abbr: str) -> str:
+    """An abbreviation as the letters write it: "MVA", a plural "ADLs"."""
+    if abbr.endswith("s") and abbr[:-1] in _ABBREVIATIONS:
+        return abbr[:-1].upper() + "s"
+    return abbr.upper()
+
+
 # Findings of the case's own tests: "The X-rays revealed ... fracture of the distal radius".
 _FINDING = re.compile(
     r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?|reported|reports|complain\w*|"
@@ -802,7 +861,12 @@ class PlanRunner:
                 terms=plan.terms + plan.topic,
                 filters=f,
                 topic_phrase=True,
-                phrases=tuple(dict.fromkeys(m.lower() for m in result.filters.mentions)),
+                # as asked ("UDS") and as the lexicon names it ("urine drug screen")
+                phrases=tuple(
+                    dict.fromkeys(
+                        m.lower() for m in [*result.filters.mentions, *result.filters.canonicals]
+                    )
+                ),
             )
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
@@ -847,7 +911,14 @@ class PlanRunner:
             lead.append(" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
         topic = None
         if plan.topic and plan.kind not in ("fact",):
-            hits = self.topic_hits(plan, rows)
+            other = None if plan.phrases else _other_names(plan.topic)
+            hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
+            if other is not None and hits.found:  # "motor vehicle accident" or "MVA"
+                also = " / ".join(f"'{x}'" for x in other[1])
+                asked = other[0][0]
+                asked = _said(asked) if asked in _ABBREVIATIONS else asked
+                lead.append(f"Read '{asked}' also as {also}.")
+                notices.append(f"read '{asked}' also as {also}")
             topic = hits.found
             if hits.read_as:  # the letters' spelling replaces the reader's correction
                 redone = {a for a, _ in hits.read_as}
