@@ -1,4 +1,4 @@
-"""What a case involves, read from its case summary over nine real letters: a
+"""What a case involves, read from its case summary over ten real letters: a
 diagnosis, however the summary words it, is what the case involves; a device named
 after a body part, or a treatment given, is not.
 """
@@ -29,6 +29,7 @@ LETTERS = [
     "CM17-0001749",  # partial hospitalization, no fracture
     "CM17-0012614",  # "low back pain post MVA"
     "CM17-0006912",  # "a motor vehicle accident"; fractures
+    "CM17-0008577",  # "Open MRI of the lumbosacral spine"
 ]
 
 
@@ -137,3 +138,35 @@ def test_other_names() -> None:
     )
     assert _other_names(("uds",)) == (("uds", "urine drug screen"), ["urine drug screen"])
     assert _other_names(("motor", "vehicle")) is None  # word for word, not a part
+
+
+def _mri_items(a: Assistant, decision: str | None = None) -> set[str]:
+    return {
+        it.treatment
+        for d in a.index.catalog.doc_ids()
+        if (lt := a.texts.letter(d))
+        for it in lt.items
+        if it.canonical == "MRI" and decision in (None, it.decision)
+    }
+
+
+def test_a_kind_of_a_treatment_picks_the_requests_so_named(assistant: Assistant) -> None:
+    """'open MRI' is an MRI to the lexicon; the word it adds picks the requests."""
+    assert len(_mri_items(assistant, "upheld")) >= 3
+    ans = ask(assistant, "Which open MRI requests were upheld?")
+    assert ans.answered and "Read 'open MRI' as the requests so named." in ans.answer
+    assert {c.treatment for c in ans.citations if c.treatment} == {
+        "Open MRI of the lumbosacral spine"
+    }
+
+
+def test_a_kind_no_request_is_named_is_said_not_dropped(assistant: Assistant) -> None:
+    ans = ask(assistant, "how many upright MRI requests?")
+    assert "No request is named 'upright MRI'" in ans.answer
+    assert any("upright MRI" in n for n in ans.notices)
+
+
+def test_a_generic_word_beside_a_name_picks_nothing(assistant: Assistant) -> None:
+    ans = ask(assistant, "Which MRI scan requests were upheld?")
+    assert ans.answered and "so named" not in ans.answer
+    assert {c.treatment for c in ans.citations if c.treatment} == _mri_items(assistant, "upheld")

@@ -123,6 +123,12 @@ _ABBREVIATIONS = {
 }
 
 
+# Words a treatment's name may add without naming a kind of it ("MRI scan").
+_GENERIC_NAME_WORDS = frozenset(
+    "scan scans study studies test tests imaging request requests".split()
+)
+
+
 def _spelled(full: str) -> str:
     return " ".join(w for w in full.split() if w not in ("of", "to"))
 
@@ -686,6 +692,34 @@ class PlanRunner:
         return TopicHits(found, unused, named, tuple(read_as), plan.topic)
 
     @staticmethod
+    def _qualified_name(f: QueryFilters, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
+        """A treatment named with a word the lexicon's name lacks ("open MRI", "upright
+        MRI", "MRI arthrogram" for MRI): the name as asked and the rows whose treatment
+        names hold it, as a phrase (all of them: None). None for a name that is the
+        lexicon's own, another spelling of it ("magnetic resonance imaging"), or one
+        that only adds a generic word ("MRI scan")."""
+        if len(f.canonicals) != 1 or len(f.mentions) != 1:
+            return None
+        mention, canonical = f.mentions[0], f.canonicals[0]
+        said = [_stem(w) for w in re.findall(r"[A-Za-z]+", mention)]
+        own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
+        generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
+        extra = [w for w in said if w not in own and w not in generic]
+        if not own or not own < set(said) or not extra:
+            return None
+        kept = []
+        for r in rows:
+            seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
+            if any(
+                all(_same_stem(a, b) for a, b in zip(seq[i : i + len(said)], said, strict=False))
+                for i in range(len(seq) - len(said) + 1)
+            ):
+                kept.append(r)
+        if len(kept) == len(rows):
+            return None
+        return mention, kept
+
+    @staticmethod
     def _named_by_terms(plan: QueryPlan, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
         """Two or more of the plan's unused words, next to each other in the question,
         that some (not all) of the rows' treatment names hold as a phrase: the phrase and
@@ -870,6 +904,18 @@ class PlanRunner:
             )
             result = replace(result, filters=f, items=[])
             rows = self.rows(plan, result)
+        qualified = self._qualified_name(result.filters, rows) if rows else None
+        if qualified is not None:
+            # "open MRI": the lexicon reads it as MRI; the word it adds picks requests
+            mention, so_named = qualified
+            if so_named:
+                lead.append(f"Read '{mention}' as the requests so named.")
+                rows = so_named
+                plan = replace(plan, named_by=mention.lower())
+            else:
+                canonical = result.filters.canonicals[0]
+                lead.append(f"No request is named '{mention}'; every {canonical} request is shown.")
+                notices.append(f"not used: '{mention}' names no request; read as {canonical}")
         if plan.terms and rows and plan.unit == "decisions":
             # "Why were the associated surgical services in CM17-0014449 upheld?": words
             # that name some of the requests, as those requests' names say them
