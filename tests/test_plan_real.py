@@ -667,7 +667,9 @@ def test_where_it_comes_up_in_the_decisions_reads_the_rationales(assistant: Assi
     ans = ask(assistant, q)
     assert ans.answered, ans.notices
     assert ans.citations and all(c.treatment for c in ans.citations)
-    assert all(re.search(r"\bUDS\b|urine drug test", c.quote, re.I) for c in ans.citations)
+    assert all(
+        re.search(r"\bUDS\b|urine drug (?:test|screen)", c.quote, re.I) for c in ans.citations
+    )
 
 
 @pytest.mark.parametrize(
@@ -758,3 +760,20 @@ def test_a_treatment_name_is_its_own_sentence_without_the_letters_view(
         assert not rest
         assert alone == (replace(ev, item_index=index), seq, words, low)
     assert seen >= 20
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which decisions mention the CURES database?",
+        "which decisions mention the cures database?",
+        "What do reviewers say about CURES?",
+        "cures?",
+    ],
+)
+def test_an_acronym_is_matched_as_written(assistant: Assistant, question: str) -> None:
+    """'CURES' is a name: never 'care' one letter off; 'database' only ranks."""
+    ans = ask(assistant, question)
+    assert ans.answered, ans.notices
+    quoted = [c.quote for c in ans.citations if "CURES" in c.quote]
+    assert quoted and all("CURES" in c.quote for c in ans.citations if c.treatment)

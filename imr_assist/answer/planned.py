@@ -120,6 +120,7 @@ _ABBREVIATIONS = {
     "ppi": "proton pump inhibitor",
     "slr": "straight leg raise",
     "mme": "morphine milligram equivalents",
+    "cures": "controlled substance utilization review and evaluation system",
 }
 
 
@@ -235,11 +236,14 @@ def _name_sentence(lt: Letter, index: int) -> tuple[Evidence, list[str], set[str
 
 def _topic_names(plan: QueryPlan) -> set[str]:
     """Stems of the topic words the question writes as names ("Paris": capitalised,
-    not at a sentence's start), matched as written, never one letter off."""
+    not at a sentence's start; "CURES": in capitals), matched as written, never one
+    letter off ("CURES" is not "care")."""
     return {
         _stem(w)
         for w in plan.topic
         if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question)
+        or (len(w) >= 3 and re.search(rf"\b{re.escape(w.upper())}\b", plan.question))
+        or w.lower() in _ABBREVIATIONS
     }
 
 
@@ -610,8 +614,8 @@ class PlanRunner:
                 raw = {}
                 for word in _raw_words(cands):
                     raw[word] = raw.get(word, 0) + 1
-            if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question):
-                continue  # a name ("Paris") is no misspelling
+            if st in _topic_names(plan):
+                continue  # a name ("Paris", "CURES") is no misspelling
             # the reader's own correction may be the wrong word ("tapring" as taping)
             asked = next((a.lower() for a, b in plan.corrections if b.lower() == w), None)
             near = (_near_word(asked, raw) if asked else None) or _near_word(w, raw)
@@ -959,7 +963,12 @@ class PlanRunner:
         if plan.topic and plan.kind not in ("fact",):
             other = None if plan.phrases else _other_names(plan.topic)
             hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
-            if other is not None and hits.found:  # "motor vehicle accident" or "MVA"
+            if other is not None and any(  # "motor vehicle accident" or "MVA", if used
+                re.search(rf"\b{re.escape(x)}\b", ev.quote, re.IGNORECASE)
+                for evs in hits.found.values()
+                for ev in evs
+                for x in other[1]
+            ):
                 also = " / ".join(f"'{x}'" for x in other[1])
                 asked = other[0][0]
                 asked = _said(asked) if asked in _ABBREVIATIONS else asked

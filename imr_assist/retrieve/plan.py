@@ -184,7 +184,7 @@ _NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
 _WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
     "conditions history concern concerns stuff thing things matter matters aspect "
-    "aspects".split()
+    "aspects database databases".split()
 )
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(

@@ -290,7 +290,8 @@ def specialty_groups(q: str) -> list[frozenset[str]]:
         (m.start(), m.end(), key)
         for key, rx in SPECIALTY_PATTERNS.items()
         for m in rx.finditer(q)
-        if not _TREATMENT_AFTER.search(q[m.end() :]) and not any(a <= m.start() < b for a, b in named)
+        if not _TREATMENT_AFTER.search(q[m.end() :])
+        and not any(a <= m.start() < b for a, b in named)
     )
     groups: list[set[str]] = []
     last_end = None
