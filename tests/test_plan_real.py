@@ -777,3 +777,23 @@ def test_an_acronym_is_matched_as_written(assistant: Assistant, question: str) -
     assert ans.answered, ans.notices
     quoted = [c.quote for c in ans.citations if "CURES" in c.quote]
     assert quoted and all("CURES" in c.quote for c in ans.citations if c.treatment)
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        (
+            "What do the letters say about lidocaine only being approved as the Lidoderm patch?",
+            None,
+        ),
+        ("Which FDA-approved drugs were requested?", None),
+        ("was it approved as requested?", "overturned"),
+        ("Was Norco approved?", "overturned"),
+    ],
+)
+def test_approved_as_a_guideline_says_it_is_no_decision(
+    question: str, decision: str | None
+) -> None:
+    from imr_assist.retrieve.query import decision_asked
+
+    assert decision_asked(question) == decision

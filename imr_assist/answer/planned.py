@@ -885,8 +885,12 @@ class PlanRunner:
             # treatment words become the topic, searched in every rationale and summary.
             said = tuple(w.lower() for m in result.filters.mentions for w in m.split())
             named = " / ".join(dict.fromkeys(result.filters.canonicals or result.filters.mentions))
-            lead.append(f"No {named} request was decided in the indexed letters.")
-            notices.append(f"no {named} request was decided; its words are searched as a topic")
+            if plan.discusses and self._decided_at_all(plan, result):
+                # "what do reviewers say about X": every rationale that discusses X
+                notices.append(f"'{named}' is searched as a topic in every decision")
+            else:
+                lead.append(f"No {named} request was decided in the indexed letters.")
+                notices.append(f"no {named} request was decided; its words are searched as a topic")
             f = replace(
                 result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
             )
@@ -1122,6 +1126,11 @@ class PlanRunner:
             return False  # "how many X requests": none is the answer
         f = replace(result.filters, decision=None)
         return not self._narrow(replace(plan, all_decided=None), matching_items(self.index, f))
+
+    def _decided_at_all(self, plan: QueryPlan, result: SearchResult) -> bool:
+        """Some request of the plan's treatment was decided, on either side."""
+        f = replace(result.filters, decision=None)
+        return bool(self._narrow(replace(plan, all_decided=None), matching_items(self.index, f)))
 
     def _refuse(self, result: SearchResult, notices: list[str]) -> Answer:
         ans = self.extractive.write(replace(result, items=[]), "general")

@@ -24,7 +24,9 @@ _I = re.IGNORECASE
 _DECISION_WORD = re.compile(
     r"(?P<up>\bnot\s+medically\s+necessary\b|\bnon-?certif\w*|\bupheld\b|\buphold\w*|"
     r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefused\b|\bturned\s+down\b)"
-    r"|(?P<over>\boverturn\w*|\bapprov\w*|\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
+    # "FDA-approved", "approved as the Lidoderm patch": what a guideline says, not a decision
+    r"|(?P<over>\boverturn\w*|(?<!FDA\s)(?<!FDA-)\bapprov\w*\b(?!\s+as\s+(?:the|a|an)\b)|"
+    r"\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
     r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*)",
     _I,
 )
