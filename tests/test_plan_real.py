@@ -797,3 +797,13 @@ def test_approved_as_a_guideline_says_it_is_no_decision(
     from imr_assist.retrieve.query import decision_asked
 
     assert decision_asked(question) == decision
+
+
+def test_a_topic_in_the_decisions_of_one_side_keeps_that_side(assistant: Assistant) -> None:
+    """'... in upheld decisions': a treatment no letter decided is searched as a topic
+    within the upheld decisions, not in none of them."""
+    ans = ask(assistant, "What do reviewers say about urine drug screens in upheld decisions?")
+    assert ans.answered, ans.notices
+    decided = {(lt.doc_id, it.treatment): it.decision for lt, it in all_items(assistant)}
+    cited = [(c.doc_id, c.treatment) for c in ans.citations if c.treatment]
+    assert cited and all(decided[x] == "upheld" for x in cited)

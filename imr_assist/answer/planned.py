@@ -887,7 +887,8 @@ class PlanRunner:
             named = " / ".join(dict.fromkeys(result.filters.canonicals or result.filters.mentions))
             if plan.discusses and self._decided_at_all(plan, result):
                 # "what do reviewers say about X": every rationale that discusses X
-                notices.append(f"'{named}' is searched as a topic in every decision")
+                where = f"the {f0.decision} decisions" if f0.decision else "every decision"
+                notices.append(f"'{named}' is searched as a topic in {where}")
             else:
                 lead.append(f"No {named} request was decided in the indexed letters.")
                 notices.append(f"no {named} request was decided; its words are searched as a topic")
@@ -910,7 +911,8 @@ class PlanRunner:
                     )
                 ),
             )
-            result = replace(result, filters=f, items=[])
+            # the rest of the filters still hold ("in the overturned decisions")
+            result = replace(result, filters=f, items=matching_items(self.index, f))
             rows = self.rows(plan, result)
         qualified = self._qualified_name(result.filters, rows) if rows else None
         if qualified is not None:
