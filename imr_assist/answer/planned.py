@@ -44,7 +44,7 @@ from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
-from imr_assist.retrieve.plan import REGIONS, QueryPlan
+from imr_assist.retrieve.plan import REGIONS, WEAK_TOPIC, QueryPlan
 from imr_assist.retrieve.query import QueryFilters, specialty_key
 from imr_assist.text import NormalizedText
 
@@ -663,8 +663,16 @@ class PlanRunner:
         unused = tuple(
             w for w, st in zip(plan.topic, stems, strict=True) if not any(st in g for g in present)
         )
-        # a read misspelling may not be what makes half the topic usable
-        too_few = 2 * len(present) <= len(groups) if read_as else 2 * len(present) < len(groups)
+        # a read misspelling may not be what makes half the topic usable; a generic head
+        # noun the letters hold ("the CURES database") counts as a word of the topic
+        # here, though it only ranks passages
+        weak = sum(
+            1
+            for w in dict.fromkeys(plan.terms)
+            if w in WEAK_TOPIC and any(_term_in(_stem(w), ws, low) for *_, ws, low in cands)
+        )
+        have, want = len(present) + weak, len(groups) + weak
+        too_few = 2 * have <= want if read_as else 2 * have < want
         if not present or too_few or (plan.topic_phrase and unused):
             return TopicHits({}, unused, False, tuple(read_as), plan.topic)
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)

@@ -181,7 +181,7 @@ _REPORT_VERBS = frozenset(
 )
 _NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
 # Generic head nouns of a topic: "stress symptoms", "knee problems", "the post-op stuff".
-_WEAK_TOPIC = frozenset(
+WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
     "conditions history concern concerns stuff thing things matter matters aspect "
     "aspects database databases".split()
@@ -1256,7 +1256,7 @@ def read_question(question: str) -> QueryPlan:
     else:
         said_absent = ()
     # "depression, anxiety or stress symptoms": "symptoms" only ranks passages
-    weak = tuple(w for w in topic if w in _WEAK_TOPIC)
+    weak = tuple(w for w in topic if w in WEAK_TOPIC)
     if weak and len(weak) < len(topic):
         topic, terms = tuple(w for w in topic if w not in weak), terms + weak
     topic_negated = topic_negated or bool(said_absent)
