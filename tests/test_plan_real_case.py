@@ -170,3 +170,32 @@ def test_a_generic_word_beside_a_name_picks_nothing(assistant: Assistant) -> Non
     ans = ask(assistant, "Which MRI scan requests were upheld?")
     assert ans.answered and "so named" not in ans.answer
     assert {c.treatment for c in ans.citations if c.treatment} == _mri_items(assistant, "upheld")
+
+
+def test_a_chat_about_the_one_that_went_the_other_way(assistant: Assistant) -> None:
+    """'the knee one ... different from the ones that got denied': the overturned knee
+    MRI, not denied ones; 'who reviewed that one': its reviewer's credentials."""
+    from imr_assist.answer.chat import ChatSession
+    from imr_assist.retrieve.query import decision_asked
+
+    assert decision_asked("what made the knee one different from the ones that got denied?") is None
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("Were any MRIs overturned?")
+    assert first.answered
+    why = chat.ask("what made the knee one different from the ones that got denied?")
+    assert why.answered, why.notices
+    cited = {(c.doc_id, c.treatment) for c in why.citations if c.treatment}
+    knee = {
+        (d, it.treatment)
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d))
+        for it in lt.items
+        if it.canonical == "MRI" and "knee" in it.treatment.lower()
+    }
+    assert knee and cited == knee
+    who = chat.ask("who reviewed that one and where are they licensed?")
+    assert who.answered, who.notices
+    (doc,) = {d for d, _ in knee}
+    letter = assistant.texts.letter(doc)
+    assert letter is not None
+    assert all(s in who.answer for s in letter.reviewer.specialties + letter.reviewer.licensure)

@@ -110,7 +110,8 @@ class ChatSession:
             )
         pinned: dict[str, object] = {}
         if (
-            that_letter
+            # "in that case ...", "who reviewed that one?"
+            (that_letter or (new.kind == "fact" and pointed))
             and not (nf.doc_ids or nf.case_number or f.doc_ids or f.case_number)
             and len(set(self._last_letters)) == 1
         ):

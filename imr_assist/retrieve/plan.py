@@ -506,6 +506,9 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "specialty",
         re.compile(
+            # "who reviewed it?": the reviewer is named by credentials only
+            r"\bwho\s+(?:reviewed|was\s+the\s+reviewer|decided)\b"
+            r"(?!\s+(?:the\s+)?(?:most|fewest|more|least)\b)|"
             r"\b(?:specialt\w*|board\s+certif\w*|certification)\b|\bwas\s+the\s+reviewer\b[^?,]{0,30}?\ban?\s+[\w-]+\s+(?:doctor|physician|specialist|surgeon|doc)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
             _I,
         ),

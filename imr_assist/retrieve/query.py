@@ -232,8 +232,18 @@ YES_NO = re.compile(
 )
 
 
+# What the asked-about requests are set against: "what made the knee one different from
+# the ones that got denied?" does not ask about denied ones.
+_CONTRAST = re.compile(
+    r"\b(?:differ\w*\s+from|unlike|compared\s+(?:to|with)|versus|vs\.?)\s+(?:all\s+)?"
+    r"(?:the\s+)?(?:ones?|those|others?|rest)\b[^?.;]*",
+    _I,
+)
+
+
 def decision_asked(q: str) -> str | None:
     """The decision a question restricts to, if it names exactly one side."""
+    q = _CONTRAST.sub(" ", q)
     stood = bool(_DENIAL_STOOD.search(q))
     had_denial = bool(_DENIAL_NOUN.search(q))
     q = _DENIAL_STOOD.sub(" ", q)
