@@ -199,3 +199,33 @@ def test_a_chat_about_the_one_that_went_the_other_way(assistant: Assistant) -> N
     letter = assistant.texts.letter(doc)
     assert letter is not None
     assert all(s in who.answer for s in letter.reviewer.specialties + letter.reviewer.licensure)
+
+
+def _row(doc: str, n: int, treatment: str, canonical: str) -> object:
+    from imr_assist.index.catalog import ItemRow
+
+    return ItemRow((doc, n, treatment, canonical, None, None, "upheld", "[]", "[]", "[]"))
+
+
+@pytest.mark.parametrize(
+    ("mention", "canonical", "names", "picked"),
+    [
+        ("open MRI", "MRI", ["Open MRI of the lumbosacral spine", "MRI of the knee"], 1),
+        ("upright MRI", "MRI", ["Open MRI of the lumbosacral spine", "MRI of the knee"], 0),
+        ("MRI scan", "MRI", ["MRI scan of the knee", "MRI of the knee"], None),
+        ("magnetic resonance imaging", "MRI", ["Magnetic resonance imaging (MRI)", "MRI"], None),
+        # a form the names leave unsaid is no kind of its own; one they say picks
+        ("Butrans patch", "Butrans", ["Butrans 20mcg/hr transdermal film #4", "Butrans 5"], None),
+        ("lidocaine cream", "Lidocaine", ["Lidocaine 5% cream", "Lidocaine ointment 5%"], 1),
+    ],
+)
+def test_what_a_name_adds_to_the_lexicons(
+    mention: str, canonical: str, names: list[str], picked: int | None
+) -> None:
+    from imr_assist.answer.planned import PlanRunner
+    from imr_assist.retrieve.query import QueryFilters
+
+    rows = [_row("d", n, t, canonical) for n, t in enumerate(names)]
+    f = QueryFilters(canonicals=[canonical], mentions=[mention])
+    got = PlanRunner._qualified_name(f, rows)  # type: ignore[arg-type]
+    assert (None if got is None else len(got[1])) == picked

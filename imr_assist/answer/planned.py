@@ -124,6 +124,12 @@ _ABBREVIATIONS = {
 }
 
 
+# Dosage forms: "lidocaine cream" picks the requests so named, but a form no request's
+# name says ("Butrans patch", a "transdermal film") is no kind of its own.
+_FORM_WORDS = frozenset(
+    "patch patches tablet tablets tab tabs capsule capsules cream creams gel gels ointment "
+    "film films solution suspension injection injections spray lotion".split()
+)
 # Words a treatment's name may add without naming a kind of it ("MRI scan").
 _GENERIC_NAME_WORDS = frozenset(
     "scan scans study studies test tests imaging request requests".split()
@@ -729,6 +735,9 @@ class PlanRunner:
                 kept.append(r)
         if len(kept) == len(rows):
             return None
+        forms = {_stem(w) for w in _FORM_WORDS}
+        if not kept and set(extra) <= forms:
+            return None  # "Butrans patch": a form the name may leave unsaid ("film")
         return mention, kept
 
     @staticmethod
