@@ -105,7 +105,9 @@ def test_words_naming_some_requests_pick_those_requests(assistant: Assistant) ->
     names say so, not its surgery; the answer says how it read the words."""
     letter = next(lt for lt in letters(assistant) if lt.case_number == "CM17-0014449")
     named = {
-        it.treatment for it in letter.items if it.treatment.lower().startswith("associated surgical")
+        it.treatment
+        for it in letter.items
+        if it.treatment.lower().startswith("associated surgical")
     }
     assert 0 < len(named) < len(letter.items)
     ans = ask(assistant, "Why were the associated surgical services in CM17-0014449 upheld?")
@@ -200,3 +202,29 @@ def test_when_the_surgery_is_denied_is_the_reason_not_a_request_asked_about(
     assert ans.answered
     cited = {(c.doc_id, c.treatment) for c in ans.citations if c.treatment}
     assert cited and cited <= dependent
+
+
+def test_words_in_parentheses_that_stand_for_each_other_are_the_topic(
+    assistant: Assistant,
+) -> None:
+    """'hard to read (handwritten, blurry or illegible)': the parentheses spell out the
+    topic; 'hard to read' only ranks passages."""
+    q = "In which letters were the medical records hard to read (handwritten, blurry or illegible)?"
+    plan = read_question(q)
+    assert set(plan.topic) == {"handwritten", "blurry", "illegible"}
+    assert "hard" in plan.terms
+    # parentheses that gloss with other words still only rank
+    assert (
+        "retrospective"
+        in read_question(
+            "Which requests were retrospective (already provided / dates of service)?"
+        ).topic
+    )
+    ans = ask(assistant, q)
+    assert ans.answered, ans.notices
+    assert any(c.doc_id.startswith("CM16-0230548") or "blurry" in c.quote for c in ans.citations)
+    assert all(
+        re.search(r"handwrit|blurry|legib|decipher|unreadable", c.quote, re.I)
+        for c in ans.citations
+        if not c.treatment
+    )

@@ -1242,7 +1242,13 @@ def read_question(question: str) -> QueryPlan:
         topic, terms, kind = topic + terms, (), "topic"
     elif kind == "general" and topic:
         kind = "topic"
-    terms += gloss  # words in parentheses only rank passages
+    same = {gloss[0], *topic_alternates(gloss[0])} if gloss else set()
+    if len(gloss) >= 2 and topic and all(w in same for w in gloss):
+        # "hard to read (handwritten, blurry or illegible)": words in parentheses that
+        # stand for each other spell out what the topic means, and are the topic
+        topic, terms = gloss, terms + topic
+    else:
+        terms += gloss  # words in parentheses only rank passages
     # "denials for missing quantity", "when the request doesn't state a quantity": the
     # passage must say the quantity is absent; "missing" and "state" are not the topic
     said_absent = tuple(
