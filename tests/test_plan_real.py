@@ -807,3 +807,21 @@ def test_a_topic_in_the_decisions_of_one_side_keeps_that_side(assistant: Assista
     decided = {(lt.doc_id, it.treatment): it.decision for lt, it in all_items(assistant)}
     cited = [(c.doc_id, c.treatment) for c in ans.citations if c.treatment]
     assert cited and all(decided[x] == "upheld" for x in cited)
+
+
+def test_a_treatment_no_letter_decided_beside_one_decided_is_part_of_the_topic(
+    assistant: Assistant,
+) -> None:
+    """'urine drug screens or CURES checks for opioid requests': no urine drug screen was
+    decided, opioids were; the screens are searched in the opioid rationales with CURES."""
+    q = "What do reviewers say about urine drug screens or CURES checks for opioid requests?"
+    ans = ask(assistant, q)
+    assert ans.answered, ans.notices
+    assert any("searched as part of the topic" in n for n in ans.notices)
+    opioids = {
+        (lt.doc_id, it.treatment) for lt, it in all_items(assistant) if it.drug_class == "opioid"
+    }
+    cited = cited_items(assistant, ans)
+    assert cited <= opioids
+    quotes = " ".join(c.quote for c in ans.citations)
+    assert re.search(r"drug screen|screening", quotes, re.I) and "CURES" in quotes

@@ -983,6 +983,14 @@ class PlanRunner:
         if plan.corrections:
             lead.append(" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))
         topic = None
+        undecided = self._undecided_mentions(plan, result, rows)
+        if undecided:
+            # "urine drug screens or CURES checks for opioid requests": no urine drug
+            # screen was decided, the opioids were; it is one more way to say the topic
+            plan = replace(plan, phrases=(*undecided, " ".join(plan.topic)))
+            notices.append(
+                f"no {' / '.join(undecided)} request was decided; searched as part of the topic"
+            )
         if plan.topic and plan.kind not in ("fact",):
             other = None if plan.phrases else _other_names(plan.topic)
             hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
@@ -1016,6 +1024,8 @@ class PlanRunner:
                     for x in both[1:]:
                         used_words.remove(x)
             topic_words = " ".join(used_words)
+            if undecided:  # "'urine drug screens' or 'cures checks'"
+                topic_words = "' or '".join(plan.phrases)
             if hits.unused:
                 notices.append(
                     f"could not use '{' '.join(hits.unused)}': no matching letter uses "
@@ -1145,6 +1155,32 @@ class PlanRunner:
             return False  # "how many X requests": none is the answer
         f = replace(result.filters, decision=None)
         return not self._narrow(replace(plan, all_decided=None), matching_items(self.index, f))
+
+    @staticmethod
+    def _undecided_mentions(
+        plan: QueryPlan, result: SearchResult, rows: list[ItemRow]
+    ) -> tuple[str, ...]:
+        """Treatments a topic question names beside others ("urine drug screens or CURES
+        checks for opioid requests") that no row is a request for, while the others'
+        rows are: their names as asked, lower-cased."""
+        if not (plan.topic and rows and not plan.phrases) or plan.kind not in (
+            "topic",
+            "list",
+            "general",
+        ):
+            return ()
+        from imr_assist.parse.lexicon import get_lexicon
+
+        names = {r.canonical for r in rows} | {r.generic for r in rows}
+        out = []
+        for mention in result.filters.mentions:
+            found = get_lexicon().find_all(mention)
+            if found and all(
+                m.entry.canonical not in names and (m.entry.generic or "") not in names
+                for m in found
+            ):
+                out.append(mention.lower())
+        return tuple(dict.fromkeys(out)) if len(out) < len(result.filters.mentions) else ()
 
     def _decided_at_all(self, plan: QueryPlan, result: SearchResult) -> bool:
         """Some request of the plan's treatment was decided, on either side."""
