@@ -825,3 +825,30 @@ def test_a_treatment_no_letter_decided_beside_one_decided_is_part_of_the_topic(
     assert cited <= opioids
     quotes = " ".join(c.quote for c in ans.citations)
     assert re.search(r"drug screen|screening", quotes, re.I) and "CURES" in quotes
+
+
+@pytest.mark.parametrize(
+    ("question", "left_out"),
+    [
+        ("Which items were overturned, other than physical therapy and acupuncture?", 2),
+        ("apart from PT and acupuncture, what got overturned?", 2),
+        ("which medication requests were neither muscle relaxants nor opioids?", 2),
+        ("overturned requests except x-rays, MRIs or CT scans", 3),
+        ("Which overturned requests were not PT, and which were acupuncture?", 1),
+    ],
+)
+def test_every_treatment_of_a_list_left_out_is_left_out(question: str, left_out: int) -> None:
+    plan = read_question(question)
+    assert plan.excluded is not None and len(plan.excluded.mentions) == left_out
+
+
+def test_an_answer_leaves_out_each_treatment_listed(assistant: Assistant) -> None:
+    ans = ask(assistant, "Which items were overturned, other than physical therapy and MRIs?")
+    assert ans.answered, ans.notices
+    items = {(lt.doc_id, it.treatment): it for lt, it in all_items(assistant)}
+    want = {
+        k
+        for k, it in items.items()
+        if it.decision == "overturned" and it.canonical not in ("Physical therapy", "MRI")
+    }
+    assert want and cited_items(assistant, ans) == want

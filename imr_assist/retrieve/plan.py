@@ -1370,10 +1370,14 @@ def _treatment_filters(q: str) -> QueryFilters:
 #: Words before a treatment that leave it out: "not physical therapy", "other than PT".
 _NEGATION_CUE = re.compile(
     r"(?:\b(?:not|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|"
-    r"besides|but\s+not|without|weren'?t|wasn'?t|aren'?t|isn'?t)|\bnon)"
+    r"besides|but\s+not|without|neither|weren'?t|wasn'?t|aren'?t|isn'?t)|\bnon)"
     r"(?:\s+|-)(?:(?:the|any|for|about|of|an?|including)\s+)?$",
     _I,
 )
+
+
+#: What joins one treatment left out to the next: ", ", " and ", " or ", " nor the ".
+_LIST_ON = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|nor)\s+)(?:the\s+|any\s+)?", _I)
 
 
 def _excluded(q: str) -> tuple[QueryFilters | None, str]:
@@ -1383,16 +1387,26 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
     spans += [(s, e) for _, s, e in get_lexicon().classes_for_group_word(q)]
     out = q
     said: list[str] = []
+    last = -1  # where the last treatment left out ends
     for a, b in sorted(set(spans)):
-        cue = _NEGATION_CUE.search(q[max(0, a - 30) : a])
-        if cue is None or any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
+        if any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
             continue
-        start = max(0, a - 30) + cue.start()
-        said.append(q[a:b])
+        cue = _NEGATION_CUE.search(q[max(0, a - 30) : a])
+        if cue is not None:
+            start = max(0, a - 30) + cue.start()
+        elif last >= 0 and _LIST_ON.fullmatch(q[last:a]):
+            start = last  # "other than physical therapy and acupuncture", "neither X nor Y"
+        else:
+            continue
+        if q[a:b].lower() not in (x.lower() for x in said):
+            said.append(q[a:b])
         out = out[:start] + " " * (b - start) + out[b:]
+        last = b
     if not said:
         return None, q
     excluded = _treatment_filters(" and ".join(said))
+    # a class word the lexicon finds twice ("muscle relaxants") is said once
+    excluded = replace(excluded, mentions=list(dict.fromkeys(excluded.mentions)))
     return (excluded if excluded.has_treatment else None), out
 
 
