@@ -852,3 +852,42 @@ def test_an_answer_leaves_out_each_treatment_listed(assistant: Assistant) -> Non
         if it.decision == "overturned" and it.canonical not in ("Physical therapy", "MRI")
     }
     assert want and cited_items(assistant, ans) == want
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit", "decided_in"),
+    [
+        ("# of letters decided feb 2017", "count", "letters", "2017-02"),
+        (
+            "How many determinations had a decision date in February 2017?",
+            "count",
+            "letters",
+            "2017-02",
+        ),
+        ("what % of accupuncture requets got overturned", "share", "decisions", None),
+        ("how mnay CT scans did IMR refuse to approve", "count", "decisions", None),
+    ],
+)
+def test_shorthand_and_swapped_letters(
+    question: str, kind: str, unit: str, decided_in: str | None
+) -> None:
+    plan = read_question(question)
+    assert (plan.kind, plan.unit, plan.decided_in) == (kind, unit, decided_in)
+
+
+@pytest.mark.parametrize(
+    ("question", "fixed"),
+    [
+        ("whats the UR denail date for CM16-0239607", ("denail", "denial")),
+        ("which cases had an injury date in decmber 2016", ("decmber", "december")),
+        ("how mnay CT scans did IMR refuse to approve", ("mnay", "many")),
+    ],
+)
+def test_a_word_with_two_letters_swapped_is_read(question: str, fixed: tuple[str, str]) -> None:
+    assert fixed in read_question(question).corrections
+
+
+def test_a_misspelt_month_dates_the_injury() -> None:
+    assert read_question("which cases had an injury date in decmber 2016").filters.injury_date == (
+        "2016-12"
+    )

@@ -236,7 +236,8 @@ _MONTH_NAMES = (
     "january february march april may june july august september october november december"
 ).split()
 _DECIDED_IN = re.compile(
-    r"\b(?:decided|decisions?\s+(?:made\s+)?|determined|issued|letters?\s+)?\s*(?:in|during|dated)\s+"
+    r"\b(?:(?:decided|determined|issued|dated)\s+(?:in\s+|during\s+)?|"
+    r"(?:decisions?\s+(?:made\s+)?|letters?\s+)?\s*(?:in|during|dated)\s+)"
     r"(?:(?P<month>"
     + "|".join(_MONTH_NAMES)
     + r"|"
@@ -806,9 +807,11 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     for m in list(_WORD.finditer(out)):
         word = m.group(0)
         low = word.lower()
-        if len(low) < 5 or low in vocab or low in _STOP or _is_english(low):
+        if len(low) < 4 or low in vocab or low in _STOP or _is_english(low):
             continue
-        close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.86)
+        close = (
+            difflib.get_close_matches(low, vocab, n=1, cutoff=0.86) if len(low) >= 5 else []
+        ) or _transposed(low, vocab)
         # An inflection of a known word is no misspelling ("reversed", "screens").
         # A misspelling is a letter or two off, not another word ("depression" is no
         # misspelt "decompression").
@@ -878,6 +881,15 @@ def _inflection(word: str, known: str) -> bool:
     return last == "e" and rest in ("ed", "es", "ing", "er", "ers", "ion")
 
 
+def _transposed(word: str, vocab: frozenset[str]) -> list[str]:
+    """The known word ``word`` is with two neighbouring letters swapped ("denail")."""
+    for i in range(1, len(word) - 1):  # the first letter stays, as a reader expects
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if swapped != word and swapped in vocab:
+            return [swapped]
+    return []
+
+
 def _one_insertion(short: str, long: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
@@ -890,7 +902,8 @@ improvement documentation workers injured injury injuries reasons because discus
 involve which overturn percentage application received assigned licensed licensure
 practice family orthopedic orthopaedic neurology neurologist psychiatry internal medicine
 rehabilitation anesthesiology chiropractic emergency occupational preventive management
-specialist reviewed decided""".split()
+specialist reviewed decided denial denials determination determinations
+january february march april june july august september october november december""".split()
 
 
 @lru_cache(maxsize=1)
@@ -942,6 +955,9 @@ def read_question(question: str) -> QueryPlan:
     corrected, fixes = correct_names(question)
     # "physical or occupational therapy": each named in full, as the lexicon knows them.
     corrected = _ELLIPSIS.sub(lambda m: f"{m[1]} {m[4]} {m[2]} {m[3]} {m[4]}", corrected)
+    # shorthand: "# of letters", "what % of"
+    corrected = re.sub(r"(?<![\w#])#\s*of\b", "number of", corrected)
+    corrected = re.sub(r"\bwhat\s*%(?=\s)", "what percent", corrected, flags=_I)
     q = corrected
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
@@ -997,7 +1013,7 @@ def read_question(question: str) -> QueryPlan:
         fact = "+".join(names) or None
     unit = "decisions"
     if re.search(
-        r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
+        r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?|determinations?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
         r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
