@@ -891,3 +891,15 @@ def test_a_misspelt_month_dates_the_injury() -> None:
     assert read_question("which cases had an injury date in decmber 2016").filters.injury_date == (
         "2016-12"
     )
+
+
+def test_every_cue_of_a_partial_certification_is_used(assistant: Assistant) -> None:
+    q = (
+        "How many decided items were partial certifications, where UR had already "
+        "authorized part of the original request?"
+    )
+    plan = read_question(q)
+    assert plan.partial and plan.kind == "count" and not plan.topic
+    ans = ask(assistant, q)
+    partial = [it for _, it in all_items(assistant) if it.partial]
+    assert ans.answered and str(len(partial)) in ans.answer.splitlines()[0]

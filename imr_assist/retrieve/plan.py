@@ -1062,6 +1062,10 @@ def read_question(question: str) -> QueryPlan:
     )
     use(partial_m)
     partial = partial_m is not None
+    if partial:  # every cue of it is used: "..., where UR had already authorized part of it"
+        for pm in _PARTIAL.finditer(q):
+            if not any(a <= pm.start() < b for a, b in treatment_at):
+                use(pm)
     if partial_m is not None:
         # "partially certified", "modified by UR": not a decision word.
         blanked = q[: partial_m.start()] + " " * (partial_m.end() - partial_m.start())
