@@ -788,6 +788,9 @@ def test_an_acronym_is_matched_as_written(assistant: Assistant, question: str) -
         ),
         ("Which FDA-approved drugs were requested?", None),
         ("was it approved as requested?", "overturned"),
+        ("how mnay CT scans did IMR refuse to approve", "upheld"),
+        ("which requests did reviewers fail to approve?", "upheld"),
+        ("Which requests did IMR refuse?", "upheld"),
         ("Was Norco approved?", "overturned"),
     ],
 )

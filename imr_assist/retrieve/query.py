@@ -23,14 +23,17 @@ _I = re.IGNORECASE
 # "wasn't approved", "won't approve") counts for the other side.
 _DECISION_WORD = re.compile(
     r"(?P<up>\bnot\s+medically\s+necessary\b|\bnon-?certif\w*|\bupheld\b|\buphold\w*|"
-    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefused\b|\bturned\s+down\b)"
+    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b)"
     # "FDA-approved", "approved as the Lidoderm patch": what a guideline says, not a decision
     r"|(?P<over>\boverturn\w*|(?<!FDA\s)(?<!FDA-)\bapprov\w*\b(?!\s+as\s+(?:the|a|an)\b)|"
     r"\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
     r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*)",
     _I,
 )
-_NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno\s+longer)\s+(?:[\w/-]+\s+){0,2}$", _I)
+_NEGATED = re.compile(
+    r"(?:\bnot|\bnever|n't|\bno\s+longer|\b(?:refus|fail|declin)\w*\s+to)\s+(?:[\w/-]+\s+){0,2}$",
+    _I,
+)
 _CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b", _I)
 # Guideline names and reviewer specialties are data: imr_assist/data/specialties.toml.
 _GUIDELINES = PatternTable("specialties.toml", "guidelines")
