@@ -906,3 +906,9 @@ def test_every_cue_of_a_partial_certification_is_used(assistant: Assistant) -> N
     ans = ask(assistant, q)
     partial = [it for _, it in all_items(assistant) if it.partial]
     assert ans.answered and str(len(partial)) in ans.answer.splitlines()[0]
+
+
+def test_a_known_word_is_no_misspelling_of_its_inflection() -> None:
+    """'raise' is a word, not a misspelt 'raised'."""
+    plan = read_question("In which cases was a postive straight leg raise documented on exam?")
+    assert all(a.lower() != "raise" for a, _ in plan.corrections)

@@ -820,6 +820,7 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
             and close[0][0] == low[0]
             and abs(len(close[0]) - len(low)) <= 2
             and not _inflection(low, close[0])
+            and not _inflection(close[0], low)  # "raise" is no misspelt "raised"
         ):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
