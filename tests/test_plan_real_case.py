@@ -12,8 +12,7 @@ import pytest
 from imr_assist.answer.service import Assistant
 from imr_assist.models import Answer
 from imr_assist.retrieve.plan import REGIONS
-from imr_assist.settings import Settings
-from imr_assist.text import clean
+from tests.real_index import ask_verified, index_real_letters
 from tests.test_real_letters import REAL
 
 pytestmark = pytest.mark.skipif(
@@ -35,21 +34,10 @@ LETTERS = [
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    from imr_assist.index.ingest import ingest
-
-    root = tmp_path_factory.mktemp("real-case-index")
-    settings = Settings(index_dir=root, llm_enabled=False)
-    report = ingest([str(REAL / f"{c}.pdf") for c in LETTERS], settings)
-    assert report.failed == 0 and report.letters_indexed == len(LETTERS)
-    return Assistant(settings)
+    return index_real_letters(tmp_path_factory, "real-case-index", LETTERS)
 
 
-def ask(a: Assistant, question: str) -> Answer:
-    ans, _ = a.ask(question)
-    for c in ans.citations:  # every citation verbatim in its letter
-        letter = a.texts.letter(c.doc_id)
-        assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote
-    return ans
+ask = ask_verified
 
 
 def cases(a: Assistant, ans: Answer) -> set[str]:
