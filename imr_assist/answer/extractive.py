@@ -213,7 +213,10 @@ class ExtractiveWriter:
     def __init__(self, texts: LetterTexts) -> None:
         self.texts = texts
 
-    def write(self, result: SearchResult, kind: str) -> Answer:
+    def write(self, result: SearchResult, kind: str, *, rank: bool = True) -> Answer:
+        """The answer of ``kind`` from ``result``. With ``rank`` false, examples keep the
+        catalog's order and the hits are not read (no model, no vector store): for a
+        count or a list whose every word is a filter, the search has nothing to rank by."""
         ledger = CitationLedger(self.texts)
         f = result.filters
         rows = result.items
@@ -221,24 +224,25 @@ class ExtractiveWriter:
             zero_count = kind in ("count", "share") and f.decision and self._all_rows_for(f)
             if not zero_count:  # "How many Xanax requests were overturned?" can be 0 of 1
                 return self._cannot(result)
-        if not f.restricted:
+        if not f.restricted and kind in ("general", "why", "decision"):
             best = max((h.dense or 0.0 for h in result.hits), default=0.0)
-            if kind in ("general", "why", "decision") and (not result.hits or best < MIN_RELEVANCE):
+            if not result.hits or best < MIN_RELEVANCE:
                 return self._cannot(result)
         if kind == "fact":
             lines = self._fact(result.question, rows, ledger) if f.doc_ids else []
         else:
             # Where only some items are quoted, those the search ranked come first, so the
             # examples are the most relevant ones; complete lists keep the catalog's order.
-            rank: dict[tuple[str, int | None], int] = {}
+            order: dict[tuple[str, int | None], int] = {}
             complete = kind in ("list", "decision", "count", "share") and len(rows) <= MAX_LISTED
-            for n, h in enumerate([] if complete else result.hits):
-                rank.setdefault((h.chunk.doc_id, h.chunk.item_index), n)
-            ordered = sorted(
-                range(len(rows)),
-                key=lambda i: (rank.get((rows[i].doc_id, rows[i].item_index), len(rank)), i),
-            )
-            found = [Found(rows[i], self.texts) for i in ordered]
+            for n, h in enumerate([] if complete or not rank else result.hits):
+                order.setdefault((h.chunk.doc_id, h.chunk.item_index), n)
+            if order:
+                rows = sorted(
+                    rows,
+                    key=lambda r: order.get((r.doc_id, r.item_index), len(order)),
+                )  # stable: the rest keep the catalog's order
+            found = [Found(r, self.texts) for r in rows]
             if kind == "general" and not f.restricted:
                 found = self._found_from_hits(result)
             writer = {
@@ -335,7 +339,10 @@ class ExtractiveWriter:
             return ""
         return f"; {REASON_LABELS[x.categories[0]].lower()} {led.cite(ev)}"
 
-    def _item_lines(self, found: list[Found], led: CitationLedger, *, reason: bool) -> list[str]:
+    def _item_lines(
+        self, found: list[Found], led: CitationLedger, *, reason: bool, total: int | None = None
+    ) -> list[str]:
+        """A line per item, the first ``MAX_LISTED`` of ``total`` (default: all found)."""
         lines = []
         for x in found[:MAX_LISTED]:
             line = f"- {x.label}: {x.decision} {self._cite_decision(x, led)}"
@@ -343,8 +350,9 @@ class ExtractiveWriter:
             if reason:
                 line += self._cite_reason(x, led)
             lines.append(line)
-        if len(found) > MAX_LISTED:
-            lines.append(f"- and {len(found) - MAX_LISTED} more")
+        total = len(found) if total is None else total
+        if total > MAX_LISTED:
+            lines.append(f"- and {total - MAX_LISTED} more")
         return lines
 
     # --- answer kinds ----------------------------------------------------------------
@@ -394,37 +402,65 @@ class ExtractiveWriter:
 
     def _count(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         # Counts are over the treatment filter; the decision word picks what is counted.
-        lines = []
-        n = len(found)
         if f.decision:
             base = [Found(r, self.texts) for r in self._all_rows_for(f)]
-            total = len(base)
-            shown = found or base  # none counted: the decisions that were made
-            marks = "".join(self._cite_decision(x, led) for x in shown[:EXAMPLES_PER_REASON])
-            share = f" ({100 * n / total:.0f}%)" if total else ""
-            lines.append(
-                f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} "
-                f"in the index{scope(f)} "
-                f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
-            )
-            return lines + self._item_lines(found, led, reason=False)
+            # none counted: the decisions that were made are cited
+            return self.decided_lines(f, len(found), len(base), found or base, found, led)
+        groups = {name: [x for x in found if x.decision == name] for name in (UPHELD, OVERTURNED)}
+        return self.tally_lines(f, len(found), {k: (len(v), v) for k, v in groups.items()}, led)
+
+    def decided_lines(
+        self,
+        f: QueryFilters,
+        n: int,
+        total: int,
+        examples: list[Found],
+        listed: list[Found],
+        led: CitationLedger,
+    ) -> list[str]:
+        """ "n of total ... were <f.decision> (p%)", cited from ``examples``, then the
+        ``n`` decisions, of which ``listed`` holds the first ones."""
+        marks = "".join(self._cite_decision(x, led) for x in examples[:EXAMPLES_PER_REASON])
+        share = f" ({100 * n / total:.0f}%)" if total else ""
+        line = (
+            f"{n} of {total} {subject(f)}decision{'s' if total != 1 else ''} "
+            f"in the index{scope(f)} "
+            f"{'was' if n == 1 else 'were'} {f.decision}{share}. {marks}".rstrip()
+        )
+        return [line] + self._item_lines(listed, led, reason=False, total=n)
+
+    def tally_lines(
+        self,
+        f: QueryFilters,
+        n: int,
+        groups: dict[str, tuple[int, list[Found]]],
+        led: CitationLedger,
+    ) -> list[str]:
+        """ "n decisions:" and a line per decision with its count, cited from its first
+        examples; ``groups`` maps each decision to (its count, examples)."""
         if not n:
-            return lines
-        lines.append(f"{n} {subject(f)}decision{'s' if n != 1 else ''} in the index{scope(f)}:")
+            return []
+        lines = [f"{n} {subject(f)}decision{'s' if n != 1 else ''} in the index{scope(f)}:"]
         for name in (UPHELD, OVERTURNED):
-            group = [x for x in found if x.decision == name]
-            marks = "".join(self._cite_decision(x, led) for x in group[:EXAMPLES_PER_REASON])
+            count, examples = groups.get(name, (0, []))
+            marks = "".join(self._cite_decision(x, led) for x in examples[:EXAMPLES_PER_REASON])
             lines.append(
-                f"- {len(group)} of {n} ({100 * len(group) / n:.0f}%) "
-                f"{'was' if len(group) == 1 else 'were'} {name}. {marks}".rstrip()
+                f"- {count} of {n} ({100 * count / n:.0f}%) "
+                f"{'was' if count == 1 else 'were'} {name}. {marks}".rstrip()
             )
         return lines
 
     def _list(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
+        return self.list_lines(f, len(found), found, led)
+
+    def list_lines(
+        self, f: QueryFilters, n: int, listed: list[Found], led: CitationLedger
+    ) -> list[str]:
+        """ "n requests (showing ...):" and the first of them, ``listed``."""
         what = f"{f.decision} " if f.decision else ""
-        head = f"{len(found)} {what}{subject(f)}request{'s' if len(found) != 1 else ''}{scope(f)}"
-        return [f"{head}{_more(MAX_LISTED, len(found))}:"] + self._item_lines(
-            found, led, reason=False
+        head = f"{n} {what}{subject(f)}request{'s' if n != 1 else ''}{scope(f)}"
+        return [f"{head}{_more(MAX_LISTED, n)}:"] + self._item_lines(
+            listed, led, reason=False, total=n
         )
 
     def _decisions(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import (
+    EXAMPLES_PER_REASON,
     MAX_LISTED,
     CitationLedger,
     Evidence,
@@ -860,6 +861,54 @@ class PlanRunner:
         return out
 
     # --- answers ---------------------------------------------------------------------
+    @staticmethod
+    def counted_in_sql(plan: QueryPlan, f: QueryFilters | None = None) -> bool:
+        """Whether the plan is a count or list that SQL over the catalog gives whole:
+        decisions or letters, in the index or in named letters, by decision, with no
+        treatment, topic or restriction that needs every row. (At 100,000 letters,
+        building a row per decision takes seconds; the SQL count, milliseconds.)"""
+        f = f or plan.filters
+        return (
+            (
+                (plan.unit == "decisions" and plan.kind in ("count", "share", "list"))
+                or (plan.unit == "letters" and plan.kind in ("count", "list"))
+            )
+            and not (plan.topic or plan.terms or plan.absent)
+            and not (plan.letter_restricted or plan.fact or plan.group_by or plan.extreme)
+            and not (f.has_treatment or f.guideline or f.specialty or f.narrowed)
+            and not f.letter_refs_unmatched
+        )
+
+    def _from_tally(self, plan: QueryPlan, result: SearchResult, notices: list[str]) -> Answer:
+        """``counted_in_sql`` plans: counts in SQL, and only the rows shown are built."""
+        f, cat, ex = result.filters, self.index.catalog, self.extractive
+
+        def found(decision: str | None, n: int) -> list[Found]:
+            rows = cat.items(decision=decision, doc_ids=f.doc_ids, limit=n)
+            return [Found(r, self.texts) for r in rows]
+
+        def write(p: QueryPlan, _rows: list[ItemRow], led: CitationLedger) -> list[str]:
+            by, letters = cat.item_tally(decision=f.decision, doc_ids=f.doc_ids)
+            n = by.get(f.decision, 0) if f.decision else sum(by.values())
+            if p.unit == "letters":
+                first = cat.first_letters(MAX_LISTED, decision=f.decision, doc_ids=f.doc_ids)
+                rows = cat.items(decision=f.decision, doc_ids=first) if first else []
+                return self._letters(p, rows, led, totals=(letters, n)) if n else []
+            if p.kind == "list":
+                return ex.list_lines(f, n, found(f.decision, MAX_LISTED), led) if n else []
+            if f.decision:
+                total = sum(cat.item_tally(doc_ids=f.doc_ids)[0].values())
+                listed = found(f.decision, MAX_LISTED)
+                examples = listed or found(None, EXAMPLES_PER_REASON)
+                return ex.decided_lines(f, n, total, examples, listed, led) if total else []
+            groups = {
+                d: (by.get(d, 0), found(d, EXAMPLES_PER_REASON)) for d in (UPHELD, OVERTURNED)
+            }
+            return ex.tally_lines(f, n, groups, led)
+
+        lead = [" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections)]
+        return self._finish(result, plan, lead if plan.corrections else [], write, [], notices)
+
     def answer(self, plan: QueryPlan, result: SearchResult) -> Answer:
         self.last_plan = plan
         self.follow_plan = None
@@ -885,6 +934,8 @@ class PlanRunner:
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
         f0 = result.filters
+        if self.counted_in_sql(plan, f0):
+            return self._from_tally(plan, result, notices)
         if plan.kind == "fact" and plan.extreme and plan.fact:
             rows = self.rows(plan, result)
             return self._finish(result, plan, [], self._extreme, rows, notices)
@@ -1138,7 +1189,9 @@ class PlanRunner:
             if topic is not None:
                 lead.remove(topic_line)
                 notices.append(topic_line)
-        ans = self.extractive.write(narrowed, kind)
+        # A count or a list ranks its examples only by words the filters did not use.
+        rank = bool(plan.terms) or kind not in ("count", "share", "list")
+        ans = self.extractive.write(narrowed, kind, rank=rank)
         if lead and ans.answered:
             ans.answer = "\n".join(lead) + "\n" + ans.answer
         ans.notices = notices + ans.notices
@@ -1532,10 +1585,19 @@ class PlanRunner:
         ]
         return lines + self._letters(plan, rows, led)[1:]
 
-    def _letters(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
+    def _letters(
+        self,
+        plan: QueryPlan,
+        rows: list[ItemRow],
+        led: CitationLedger,
+        totals: tuple[int, int] | None = None,
+    ) -> list[str]:
+        """The letters of ``rows`` with their decisions; ``totals`` (letters, decisions)
+        when ``rows`` holds only the first letters' rows."""
         by_doc: dict[str, list[ItemRow]] = defaultdict(list)
         for r in rows:
             by_doc[r.doc_id].append(r)
+        n_letters, n_rows = totals or (len(by_doc), len(rows))
         f = plan.filters
         said = [
             " / ".join(dict.fromkeys(f.canonicals or f.mentions)),
@@ -1544,7 +1606,7 @@ class PlanRunner:
             _extra_scope(plan),
         ]
         scope = "; ".join(x for x in said if x)
-        lines = [f"{len(by_doc)} letters ({len(rows)} decisions{'; ' + scope if scope else ''}):"]
+        lines = [f"{n_letters} letters ({n_rows} decisions{'; ' + scope if scope else ''}):"]
         for doc_id, g in list(by_doc.items())[:MAX_LISTED]:
             lt = self.texts.letter(doc_id)
             name = (lt.case_number if lt else None) or doc_id
@@ -1553,8 +1615,8 @@ class PlanRunner:
             )
             more = f"; and {len(g) - 3} more" if len(g) > 3 else ""
             lines.append(f"- {name}: {items}{more}")
-        if len(by_doc) > MAX_LISTED:
-            lines.append(f"- and {len(by_doc) - MAX_LISTED} more letters")
+        if n_letters > MAX_LISTED:
+            lines.append(f"- and {n_letters - MAX_LISTED} more letters")
         return lines
 
     def _topic(

@@ -116,7 +116,12 @@ class Assistant:
             # letter's facts come from the catalog alone, with no model or vector store.
             k = self.settings.k
             result = search(
-                self.index, plan.corrected, k=k, filters=replace(plan.filters), lazy=True
+                self.index,
+                plan.corrected,
+                k=k,
+                filters=replace(plan.filters),
+                lazy=True,
+                items=not self.planner.counted_in_sql(plan),
             )
             result.question = plan.question
             answer = self.planner.answer(plan, result)

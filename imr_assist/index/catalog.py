@@ -74,7 +74,8 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS items_generic ON items(generic);
 CREATE INDEX IF NOT EXISTS items_class ON items(drug_class);
 CREATE INDEX IF NOT EXISTS items_canonical ON items(canonical);
-CREATE INDEX IF NOT EXISTS items_decision ON items(decision);
+CREATE INDEX IF NOT EXISTS items_decision_doc ON items(decision, doc_id);
+DROP INDEX IF EXISTS items_decision;
 CREATE TABLE IF NOT EXISTS letter_facts (
     doc_id TEXT PRIMARY KEY,
     case_number TEXT,
@@ -509,17 +510,15 @@ class Catalog:
         ).fetchone()
         return self.letter(row[0]) if row else None
 
-    def items(
-        self,
-        *,
-        generics: Iterable[str] = (),
-        classes: Iterable[str] = (),
-        canonicals: Iterable[str] = (),
-        decision: str | None = None,
-        doc_ids: Iterable[str] = (),
-    ) -> list[ItemRow]:
-        """Items in (doc_id, index) order. Treatment lists select by generic OR class OR
-        canonical name; a decision and doc ids narrow further. No arguments: every item."""
+    @staticmethod
+    def _item_where(
+        generics: Iterable[str],
+        classes: Iterable[str],
+        canonicals: Iterable[str],
+        decision: str | None,
+        doc_ids: Iterable[str],
+    ) -> tuple[str, list[object]]:
+        """The WHERE clause (or "") selecting items as ``items`` documents, and its args."""
         where: list[str] = []
         args: list[object] = []
         treatment: list[str] = []
@@ -540,10 +539,25 @@ class Catalog:
         if ids:
             where.append(f"doc_id IN ({','.join('?' * len(ids))})")
             args += ids
-        sql = "SELECT * FROM items"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY doc_id, item_index"
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+    def items(
+        self,
+        *,
+        generics: Iterable[str] = (),
+        classes: Iterable[str] = (),
+        canonicals: Iterable[str] = (),
+        decision: str | None = None,
+        doc_ids: Iterable[str] = (),
+        limit: int | None = None,
+    ) -> list[ItemRow]:
+        """Items in (doc_id, index) order. Treatment lists select by generic OR class OR
+        canonical name; a decision and doc ids narrow further. No arguments: every item.
+        ``limit``: the first so many only."""
+        where, args = self._item_where(generics, classes, canonicals, decision, doc_ids)
+        sql = f"SELECT * FROM items{where} ORDER BY doc_id, item_index"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         # One answer often asks for the same rows twice (search, then the plan's own
         # selection): inside a snapshot (one read transaction, so one generation) the
         # last lists are kept. Building 100,000 rows takes about a second.
@@ -559,6 +573,26 @@ class Catalog:
             if len(self._items_cache) > 4:
                 self._items_cache.pop(next(iter(self._items_cache)))
         return list(found)
+
+    def item_tally(
+        self, *, decision: str | None = None, doc_ids: Iterable[str] = ()
+    ) -> tuple[dict[str, int], int]:
+        """Decisions counted in SQL, without building a row each: (items per decision,
+        letters they are in)."""
+        where, args = self._item_where((), (), (), decision, doc_ids)
+        by = dict(self.db.execute(f"SELECT decision, COUNT(*) FROM items{where} GROUP BY 1", args))
+        (letters,) = self.db.execute(
+            f"SELECT COUNT(DISTINCT doc_id) FROM items{where}", args
+        ).fetchone()
+        return by, letters
+
+    def first_letters(
+        self, n: int, *, decision: str | None = None, doc_ids: Iterable[str] = ()
+    ) -> list[str]:
+        """The first ``n`` doc ids, in order, with an item as selected."""
+        where, args = self._item_where((), (), (), decision, doc_ids)
+        sql = f"SELECT DISTINCT doc_id FROM items{where} ORDER BY doc_id LIMIT {int(n)}"
+        return [r[0] for r in self.db.execute(sql, args)]
 
     def item_counts(self) -> dict[str, int]:
         """Items (decisions) per letter, by doc id."""

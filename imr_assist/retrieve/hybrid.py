@@ -283,11 +283,13 @@ def search(
     filters: QueryFilters | None = None,
     *,
     lazy: bool = False,
+    items: bool = True,
 ) -> SearchResult:
     """Rank chunks for a question; filters default to those the question names.
 
-    The matching catalog items are read at once; with ``lazy`` the hits are ranked
-    only when first read (``RankedHits``).
+    The matching catalog items are read at once (not with ``items`` false, for an
+    answer that counts them in SQL); with ``lazy`` the hits are ranked only when first
+    read (``RankedHits``).
     """
     f = filters if filters is not None else parse_question(question)
     if f.doc_ids == ["*"]:
@@ -298,9 +300,11 @@ def search(
     # The closest-passages search needs no items, nor does an open question that names
     # nothing to filter on ("what is the capital of France?"): its answer comes from hits.
     wants_items = f.restricted or question_kind(question) not in ("general", "fact")
-    if (filters is None or filters.doc_ids != ["*"]) and wants_items:
+    if not items:
+        wants_items = False
+    elif (filters is None or filters.doc_ids != ["*"]) and wants_items:
         result.items = matching_items(index, f)
-    if f.restricted and not result.items:
+    if f.restricted and wants_items and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
         everywhere = QueryFilters(doc_ids=["*"])
         result.hits = search(index, question, k=3, filters=everywhere, lazy=lazy).hits
