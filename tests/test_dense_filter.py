@@ -122,3 +122,36 @@ def test_an_index_without_the_copy_uses_the_store_until_the_next_ingest(
         assert [c for c, _ in got] == want and "store" not in again.__dict__
     finally:
         again.close()
+
+
+def test_a_broad_filter_keeps_the_matches_of_the_wide_fetch(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter keeping too many chunks to score exactly, with fewer than ``n`` matches
+    among even the wide unfiltered fetch: those matches are the answer, in the order of
+    Chroma's filtered search, and the filtered search is not run (it takes seconds on a
+    large store)."""
+    settings = Settings(index_dir=sample_index)
+    settings.retrieval.exact_chunks = 0  # as if the filter kept too many to score here
+    index = Index.open(settings)
+    try:
+        monkeypatch.setattr(hybrid, "OVERFETCH", 1)
+        monkeypatch.setattr(hybrid, "WIDE_OVERFETCH", 2)
+        question = "Which opioid requests were overturned?"
+        f = parse_question(question)
+        n = 6
+        assert index.store.count() > 2 * n  # the wide fetch does not read the whole store
+        wheres: list[object] = []
+        query = index.store.query
+
+        def spy(vector, k, where):  # type: ignore[no-untyped-def]
+            wheres.append(where)
+            return query(vector, k, where)
+
+        monkeypatch.setattr(index.store, "query", spy)
+        got = [cid for cid, _ in dense_candidates(index, index.query_vector(question), n, f)]
+        assert wheres == [None, None]
+        want = chroma_filtered(index, question, n, f)
+        assert 0 < len(got) < n and got == want[: len(got)]
+    finally:
+        index.close()

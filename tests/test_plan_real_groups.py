@@ -216,3 +216,84 @@ def test_words_in_parentheses_that_stand_for_each_other_are_the_topic(
         for c in ans.citations
         if not c.treatment
     )
+
+
+SQL_COUNTED = [
+    "How many decisions are there across all the letters?",
+    "How many decisions were upheld?",
+    "hw many decisons were overturned",
+    "What percentage of decisions were overturned?",
+    "Which requests were upheld?",
+    "How many letters are in the collection?",
+    "Which letters had at least one decision overturned?",
+    "How many decisions were made in CM17-0014449?",
+]
+
+
+@pytest.mark.parametrize("q", SQL_COUNTED)
+def test_counts_over_every_decision_come_from_sql_as_from_the_rows(
+    assistant: Assistant, q: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A count or list over every decision or letter is counted in SQL, with only the
+    rows it shows built and no passage ranked: the answer is the one written from every
+    matching row."""
+    from imr_assist.answer.planned import PlanRunner
+    from imr_assist.retrieve.hybrid import RankedHits
+
+    plan = read_question(q)
+    assert PlanRunner.counted_in_sql(plan), plan
+    fast, result = assistant.ask(q)
+    assert isinstance(result.hits, RankedHits) and not result.hits.ranked
+    assert result.items == []  # no row was read for the search either
+    monkeypatch.setattr(PlanRunner, "counted_in_sql", staticmethod(lambda p, f=None: False))
+    slow, _ = assistant.ask(q)
+    assert fast.answered and fast.model_dump() == slow.model_dump()
+    cat = assistant.index.catalog
+    rows = cat.items(doc_ids=result.filters.doc_ids)
+    head = fast.answer.split("\n")[1 if plan.corrections else 0]
+    decision = plan.filters.decision
+    chosen = [r for r in rows if decision in (None, r.decision)]
+    if plan.unit == "letters":
+        want = f"{len({r.doc_id for r in chosen})} letters ({len(chosen)} decisions"
+    elif decision and plan.kind != "list":
+        want = f"{len(chosen)} of {len(rows)} decisions"
+    else:
+        want = f"{len(chosen)} "
+    assert head.startswith(want), head
+    # more than are listed: the counts are not the rows shown
+    assert len(rows) > 40 or result.filters.doc_ids
+
+
+def test_the_sql_count_keeps_to_what_it_can_count() -> None:
+    """Counts that need the rows (a treatment, a restriction, a topic, unused words)
+    are not counted in SQL."""
+    from imr_assist.answer.planned import PlanRunner
+
+    for q in (
+        "How many Norco requests were upheld?",
+        "How many decisions for patients over 50 were upheld?",
+        "How many decisions were upheld by neurologists?",
+        "How many decisions mention weaning?",
+        "How many upheld decisions by reason?",
+    ):
+        assert not PlanRunner.counted_in_sql(read_question(q)), q
+
+
+def test_counts_by_reason_are_counted_per_reason(assistant: Assistant) -> None:
+    """'How many upheld decisions by reason?' is answered per reason, not as one count."""
+    for q in ("How many upheld decisions by reason?", "overturned decisions broken down by reason"):
+        assert read_question(q).kind == "why", q
+    ans = ask(assistant, "How many upheld decisions by reason?")
+    rows = [r for r in assistant.index.catalog.items() if r.decision == "upheld"]
+    head, *lines = ans.answer.split("\n")
+    assert head.startswith(f"{len(rows)} upheld decisions") and "by reason" in head
+    per = {}
+    for r in rows:
+        for c in r.reasons:
+            per[c] = per.get(c, 0) + 1
+    from imr_assist.constants import REASON_LABELS
+
+    for cat, n in per.items():
+        assert any(ln.startswith(f"- {REASON_LABELS[cat]}: {n} of {len(rows)}") for ln in lines), (
+            cat
+        )

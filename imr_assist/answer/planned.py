@@ -535,13 +535,15 @@ class PlanRunner:
             unused = tuple(w for w in plan.topic if all(w in p.unused for p in parts))
             return TopicHits(found, unused, any(p.named for p in parts))
         stems = [_stem(w) for w in plan.topic]
-        rows = self._holding_a_topic_word(stems, rows)
+        # The names first, from the item rows alone: when some name the topic, no
+        # letter's text needs scanning (a row whose letter lacks the word has no such name).
         named_rows = self._named_rows(plan, stems, rows)
         if named_rows is not None:
             # only their names: rationales and case summaries are not quoted then
             hits = self._match_topic(plan, list(stems), named_rows, names_only=True)
             if hits.named:
                 return hits
+        rows = self._holding_a_topic_word(stems, rows)
         return self._match_topic(plan, stems, rows)
 
     @staticmethod
@@ -561,11 +563,19 @@ class PlanRunner:
         ):
             return None
         names = _topic_names(plan)
+        # What a matching name must hold as written: the stem, or for a spelling one
+        # letter off (``_term_in``'s fuzzy match) one of its halves whole.
+        probes = [
+            (st,) if st in names or len(st) < 4 else (st[: len(st) // 2], st[len(st) // 2 :])
+            for st in stems
+        ]
         kept: list[ItemRow] = []
         exact: set[str] = set()
         for r in rows:
-            words = {_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)}
             low = r.treatment.lower()
+            if not all(any(p in low for p in probe) for probe in probes):
+                continue  # cheap: most rows' names hold no part of the topic
+            words = {_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)}
             if all(_term_in(st, words, low, st not in names) for st in stems):
                 kept.append(r)
                 exact.update(st for st in stems if _term_in(st, words, low, False))

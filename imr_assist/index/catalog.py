@@ -446,8 +446,11 @@ class Catalog:
         matrix = np.frombuffer(b"".join(found[i] for i in order), dtype=np.float32)
         return order, matrix.reshape(len(order), -1)
 
-    def item_chunk_metadata(self, keys: Iterable[tuple[str, int]]) -> dict[str, dict[str, Any]]:
-        """Chunk id -> metadata of the item chunks of the (doc id, item index) ``keys``."""
+    def item_chunk_metadata(
+        self, keys: Iterable[tuple[str, int]], *, decode: bool = True
+    ) -> dict[str, dict[str, Any]]:
+        """Chunk id -> metadata of the item chunks of the (doc id, item index) ``keys``
+        (with ``decode`` false, the ids only, each mapped to an empty dict)."""
         wanted: dict[str, set[int]] = {}
         for doc_id, item_index in keys:
             wanted.setdefault(doc_id, set()).add(item_index)
@@ -456,13 +459,14 @@ class Catalog:
         for i in range(0, len(docs), 500):
             part = docs[i : i + 500]
             q = ",".join("?" * len(part))
+            column = "meta" if decode else "''"
             for cid, doc_id, item_index, meta in self.db.execute(
-                "SELECT id, doc_id, item_index, meta FROM chunks "
+                f"SELECT id, doc_id, item_index, {column} FROM chunks "
                 f"WHERE section = 'item' AND doc_id IN ({q})",
                 part,
             ):
                 if item_index in wanted[doc_id]:
-                    out[cid] = json.loads(meta)
+                    out[cid] = json.loads(meta) if decode else {}
         return out
 
     # --- reads -----------------------------------------------------------------

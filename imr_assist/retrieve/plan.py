@@ -274,6 +274,12 @@ _LICENSED = re.compile(
     _I,
 )
 
+# Decisions counted per reason: the answer of a "why" question.
+_BY_REASON = re.compile(
+    r"\b(?:by|per|for\s+each|broken\s+down\s+by|grouped\s+by|split\s+by)\s+(?:the\s+)?"
+    r"(?:(?:denial|decision|stated|given)\s+)?(?:reasons?|rationales?|grounds)\b",
+    _I,
+)
 # Group-by: "by reviewer specialty", "differ by specialty", "per month", "for each drug".
 _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -1166,6 +1172,8 @@ def read_question(question: str) -> QueryPlan:
         measure, filters = filters.decision, replace(filters, decision=None)
         if group_by == "partial":
             partial = False  # "partial certifications vs full denials" compares both
+    if not group_by and kind in ("count", "share", "list", "general") and _BY_REASON.search(q):
+        kind = "why"  # "how many upheld decisions by reason": the counts per reason
     if absent:
         kind = "absent"
     reasons: list[str] = []
