@@ -192,9 +192,9 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     allowed = _allowed_chunks(index, f, where)
     if allowed is not None:
-        kept = index.nearest_kept(vector, allowed, n)
-        if kept is not None:
-            return kept
+        exact = index.nearest_kept(vector, allowed, n)
+        if exact is not None:
+            return exact
     if where is None:
         return index.store.query(vector, n, None)
     if allowed is not None and f.doc_ids and len(f.doc_ids) <= EXACT_LETTERS:
