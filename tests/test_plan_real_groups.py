@@ -227,6 +227,8 @@ SQL_COUNTED = [
     "How many letters are in the collection?",
     "Which letters had at least one decision overturned?",
     "How many decisions were made in CM17-0014449?",
+    "How many letters decided more than one item?",
+    "Which letters decided only one item?",
 ]
 
 
@@ -252,7 +254,9 @@ def test_counts_over_every_decision_come_from_sql_as_from_the_rows(
     rows = cat.items(doc_ids=result.filters.doc_ids)
     head = fast.answer.split("\n")[1 if plan.corrections else 0]
     decision = plan.filters.decision
-    chosen = [r for r in rows if decision in (None, r.decision)]
+    per = {d: sum(1 for r in rows if r.doc_id == d) for d in {r.doc_id for r in rows}}
+    lo, hi = plan.min_items or 0, plan.max_items or 10**6
+    chosen = [r for r in rows if decision in (None, r.decision) and lo <= per[r.doc_id] <= hi]
     if plan.unit == "letters":
         want = f"{len({r.doc_id for r in chosen})} letters ({len(chosen)} decisions"
     elif decision and plan.kind != "list":
@@ -297,3 +301,41 @@ def test_counts_by_reason_are_counted_per_reason(assistant: Assistant) -> None:
         assert any(ln.startswith(f"- {REASON_LABELS[cat]}: {n} of {len(rows)}") for ln in lines), (
             cat
         )
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Which MRI requests were not for the spine?",
+        "MRIs other than spine MRIs",
+        "non-spine MRI requests",
+        "list MRI requests excluding the neck and lower back",
+    ],
+)
+def test_a_region_left_out_leaves_out_the_requests_naming_it(assistant: Assistant, q: str) -> None:
+    """'MRIs not for the spine': the MRI requests whose names say no part of the spine,
+    as the catalog's rows say them; never every MRI."""
+    from imr_assist.retrieve.plan import REGIONS
+
+    plan = read_question(q)
+    assert plan.regions_excluded and not plan.regions, plan
+    rows = [r for r in assistant.index.catalog.items() if r.canonical == "MRI"]
+    left = [
+        r for r in rows if not any(REGIONS[g].search(r.treatment) for g in plan.regions_excluded)
+    ]
+    assert 0 < len(left) < len(rows)  # the letters hold both kinds
+    ans = ask(assistant, q)
+    cited = {(c.doc_id, c.treatment) for c in ans.citations if c.treatment}
+    assert cited == {(r.doc_id, r.treatment) for r in left}
+    assert "not naming the" in ans.answer.split("\n")[0]
+
+
+def test_region_words_outside_a_negation_are_not_left_out() -> None:
+    assert read_question("Why was the spinal cord stimulator denied?").regions_excluded == ()
+    assert read_question("Which MRIs of the knee were upheld?").regions_excluded == ()
+    assert read_question("imaging other than the knee or shoulder").regions_excluded == (
+        "knee",
+        "shoulder",
+    )
+    p = read_question("MRIs of the shoulder but not the knee")
+    assert p.regions == ("shoulder",) and p.regions_excluded == ("knee",)

@@ -432,6 +432,8 @@ class PlanRunner:
             frozenset(specialty_key(s) for s in row.specialties) not in plan.specialty_groups
         ):
             return False
+        if any(REGIONS[rg].search(row.treatment) for rg in plan.regions_excluded):
+            return False  # "MRIs not for the spine": the request names a region left out
         if plan.regions and plan.unit == "decisions":
             return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
         return True
@@ -445,6 +447,7 @@ class PlanRunner:
             reasons=(),
             specialty_groups=(),
             regions=regions,
+            regions_excluded=(),
             min_items=None,
             max_items=None,
             excluded=None,
@@ -884,7 +887,13 @@ class PlanRunner:
                 or (plan.unit == "letters" and plan.kind in ("count", "list"))
             )
             and not (plan.topic or plan.terms or plan.absent)
-            and not (plan.letter_restricted or plan.fact or plan.group_by or plan.extreme)
+            # letters by how many items they decided: in SQL too
+            and not (
+                replace(plan, min_items=None, max_items=None).letter_restricted
+                if plan.unit == "letters"
+                else plan.letter_restricted
+            )
+            and not (plan.fact or plan.group_by or plan.extreme)
             and not (f.has_treatment or f.guideline or f.specialty or f.narrowed)
             and not f.letter_refs_unmatched
         )
@@ -892,16 +901,21 @@ class PlanRunner:
     def _from_tally(self, plan: QueryPlan, result: SearchResult, notices: list[str]) -> Answer:
         """``counted_in_sql`` plans: counts in SQL, and only the rows shown are built."""
         f, cat, ex = result.filters, self.index.catalog, self.extractive
+        decided = None
+        if plan.min_items is not None or plan.max_items is not None:
+            decided = (plan.min_items or 0, plan.max_items)
 
         def found(decision: str | None, n: int) -> list[Found]:
             rows = cat.items(decision=decision, doc_ids=f.doc_ids, limit=n)
             return [Found(r, self.texts) for r in rows]
 
         def write(p: QueryPlan, _rows: list[ItemRow], led: CitationLedger) -> list[str]:
-            by, letters = cat.item_tally(decision=f.decision, doc_ids=f.doc_ids)
+            by, letters = cat.item_tally(decision=f.decision, doc_ids=f.doc_ids, decided=decided)
             n = by.get(f.decision, 0) if f.decision else sum(by.values())
             if p.unit == "letters":
-                first = cat.first_letters(MAX_LISTED, decision=f.decision, doc_ids=f.doc_ids)
+                first = cat.first_letters(
+                    MAX_LISTED, decision=f.decision, doc_ids=f.doc_ids, decided=decided
+                )
                 rows = cat.items(decision=f.decision, doc_ids=first) if first else []
                 return self._letters(p, rows, led, totals=(letters, n)) if n else []
             if p.kind == "list":
@@ -1701,6 +1715,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append("about the " + " or ".join(plan.regions))
     if plan.excluded is not None:
         parts.append("not " + " or ".join(plan.excluded.mentions or plan.excluded.canonicals))
+    if plan.regions_excluded:
+        parts.append("not naming the " + " or ".join(plan.regions_excluded))
     if plan.letter_regions:
         parts.append("cases involving the " + " or ".join(plan.letter_regions))
     if plan.partial:

@@ -521,8 +521,10 @@ class Catalog:
         canonicals: Iterable[str],
         decision: str | None,
         doc_ids: Iterable[str],
+        decided: tuple[int, int | None] | None = None,
     ) -> tuple[str, list[object]]:
-        """The WHERE clause (or "") selecting items as ``items`` documents, and its args."""
+        """The WHERE clause (or "") selecting items as ``items`` documents, and its args;
+        ``decided`` (least, most or None): only letters that decided so many items."""
         where: list[str] = []
         args: list[object] = []
         treatment: list[str] = []
@@ -543,6 +545,11 @@ class Catalog:
         if ids:
             where.append(f"doc_id IN ({','.join('?' * len(ids))})")
             args += ids
+        if decided is not None:
+            lo, hi = decided
+            having = "COUNT(*) >= ?" + (" AND COUNT(*) <= ?" if hi is not None else "")
+            where.append(f"doc_id IN (SELECT doc_id FROM items GROUP BY doc_id HAVING {having})")
+            args += [lo] if hi is None else [lo, hi]
         return (" WHERE " + " AND ".join(where) if where else ""), args
 
     def items(
@@ -579,11 +586,15 @@ class Catalog:
         return list(found)
 
     def item_tally(
-        self, *, decision: str | None = None, doc_ids: Iterable[str] = ()
+        self,
+        *,
+        decision: str | None = None,
+        doc_ids: Iterable[str] = (),
+        decided: tuple[int, int | None] | None = None,
     ) -> tuple[dict[str, int], int]:
         """Decisions counted in SQL, without building a row each: (items per decision,
         letters they are in)."""
-        where, args = self._item_where((), (), (), decision, doc_ids)
+        where, args = self._item_where((), (), (), decision, doc_ids, decided)
         by = dict(self.db.execute(f"SELECT decision, COUNT(*) FROM items{where} GROUP BY 1", args))
         (letters,) = self.db.execute(
             f"SELECT COUNT(DISTINCT doc_id) FROM items{where}", args
@@ -591,10 +602,15 @@ class Catalog:
         return by, letters
 
     def first_letters(
-        self, n: int, *, decision: str | None = None, doc_ids: Iterable[str] = ()
+        self,
+        n: int,
+        *,
+        decision: str | None = None,
+        doc_ids: Iterable[str] = (),
+        decided: tuple[int, int | None] | None = None,
     ) -> list[str]:
         """The first ``n`` doc ids, in order, with an item as selected."""
-        where, args = self._item_where((), (), (), decision, doc_ids)
+        where, args = self._item_where((), (), (), decision, doc_ids, decided)
         sql = f"SELECT DISTINCT doc_id FROM items{where} ORDER BY doc_id LIMIT {int(n)}"
         return [r[0] for r in self.db.execute(sql, args)]
 

@@ -65,7 +65,7 @@ REGIONS: dict[str, re.Pattern[str]] = {
 # "hands-on"): the question side. "back" alone is lumbar in everyday use.
 _REGION_Q = re.compile(
     r"\b(?:mid[\s-]+back|upper[\s-]+back|lumbar|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
-    r"thoracic|shoulders?|knees?|hips?|wrists?|hands?|elbows?|ankles?|foot|feet|head)\b",
+    r"thoracic|shoulders?|knees?|hips?|wrists?|hands?|elbows?|ankles?|foot|feet|head|spine|spinal)\b",
     _I,
 )
 _REGION_OF_WORD = {
@@ -79,6 +79,45 @@ _REGION_OF_WORD = {
     "lumbar": "lumbar spine",
     "lumbosacral": "lumbar spine",
 }
+
+_SPINE = ("cervical spine", "thoracic spine", "lumbar spine")
+_REGION_WORD = (
+    r"(?:mid[\s-]+back|upper[\s-]+back|low(?:er)?[\s-]+back|back|spine|spinal|l-?spine|c-?spine|"
+    r"lumbar|lumbosacral|cervical|neck|thoracic|shoulders?|knees?|hips?|wrists?|hands?|"
+    r"elbows?|ankles?|foot|feet|head)"
+)
+# A region the question leaves out: "MRIs not for the spine", "other than the knee or
+# shoulder", "non-spine imaging", "excluding the lumbar spine".
+_NOT_REGION = re.compile(
+    r"\b(?:not\s+(?:(?:for|of|on|to|at|involving|covering|targeting)\s+)?|other\s+than\s+"
+    r"(?:(?:for|of|on)\s+)?|except\s+(?:for\s+)?|excluding\s+|besides\s+|apart\s+from\s+|"
+    r"aside\s+from\s+|outside\s+(?:of\s+)?|non-?)(?:the\s+|a\s+|any\s+)?"
+    rf"(?P<r>{_REGION_WORD}(?:\s*(?:,|\bor\b|\band\b|\bnor\b|/)\s*(?:the\s+)?{_REGION_WORD})*)"
+    r"(?:[\s-]+(?:spine|region|area))?\b",
+    _I,
+)
+
+
+def _region_of(word: str) -> tuple[str, ...]:
+    """The regions a region word names ("spine": all three of its parts)."""
+    w = re.sub(r"[\s-]+", " ", word.lower())
+    if w in ("spine", "spinal"):
+        return _SPINE
+    named = _REGION_OF_WORD.get(w) or _REGION_OF_WORD.get(w.replace(" ", "-"))
+    if named:
+        return (named,)
+    return tuple(r for r, rx in REGIONS.items() if rx.search(w))[:1]
+
+
+def _excluded_regions(q: str) -> tuple[tuple[str, ...], str]:
+    """(the body regions the question leaves out, the question with them blanked)."""
+    out, regions = q, []
+    for m in _NOT_REGION.finditer(q):
+        for word in re.findall(_REGION_WORD, m["r"], _I):
+            regions.extend(r for r in _region_of(word) if r not in regions)
+        out = out[: m.start()] + " " * (m.end() - m.start()) + out[m.end() :]
+    return tuple(regions), out
+
 
 _DISCUSS = re.compile(
     r"\b(?:say|says|said|discuss\w*|mention\w*|talk\w*\s+about|comment\w*|write|wrote|"
@@ -629,6 +668,8 @@ class QueryPlan:
     fact: str | None = None
     regions: tuple[str, ...] = ()  # the item's own region (in its treatment)
     excluded: QueryFilters | None = None  # treatments left out ("other than PT")
+    # regions the requests must not name ("MRIs not for the spine")
+    regions_excluded: tuple[str, ...] = ()
     extreme: str | None = None  # "min" or "max" of ``fact`` over the letters ("youngest")
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
     all_decided: str | None = None  # letters whose every decision went this way
@@ -675,6 +716,7 @@ class QueryPlan:
     def letter_restricted(self) -> bool:
         return bool(
             self.regions
+            or self.regions_excluded
             or self.specialty_groups
             or self.excluded is not None
             or self.letter_regions
@@ -717,6 +759,8 @@ class QueryPlan:
                 out[key] = getattr(self, key)
         if self.regions:
             out["regions"] = list(self.regions)
+        if self.regions_excluded:
+            out["regions_excluded"] = list(self.regions_excluded)
         if self.excluded is not None:
             out["excluded"] = self.excluded.as_dict()
         if self.letter_regions:
@@ -969,6 +1013,7 @@ def read_question(question: str) -> QueryPlan:
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
     excluded, q = _excluded(q)
+    regions_excluded, q = _excluded_regions(q)
     filters = _treatment_filters(q)
     kind = question_kind(q)
     if filters.decision and _AND_DID_ANY.search(q):
@@ -1031,9 +1076,20 @@ def read_question(question: str) -> QueryPlan:
     treatment_at = [(m.start, m.end) for m in get_lexicon().find_all(q)]
     for m in _REGION_Q.finditer(q):
         word = m.group(0).lower()
+        if word in ("spine", "spinal"):
+            if any(a <= m.start() < b for a, b in treatment_at):
+                continue  # "spinal cord stimulator", "spinal manipulation": a name
+            if re.match(r"[\s-]+(?:cord|fusion|stenosis|surgery)\b", q[m.end() :], _I):
+                continue  # not a request's region
         region = _REGION_OF_WORD.get(word) or next(
             (r for r, rx in REGIONS.items() if rx.search(word)), None
         )
+        if word in ("spine", "spinal") and not any(
+            # "the lumbar spine", "cervical spine": the word before says which part
+            re.search(rf"{rx.pattern}\W*$", q[max(0, m.start() - 20) : m.start()], _I)
+            for rx in (REGIONS[r] for r in _SPINE)
+        ):
+            region = "spine"
         if not region:
             continue
         used.append((m.start(), m.end()))
@@ -1051,8 +1107,9 @@ def read_question(question: str) -> QueryPlan:
             if (treatment_at and not near) or (unit == "letters" and not near)
             else regions
         )
-        if region not in target:
-            target.append(region)
+        for rg in _SPINE if region == "spine" else (region,):  # "spine MRIs": any part of it
+            if rg not in target:
+                target.append(rg)
     all_decided = None
     if m := use(_EVERY.search(q)):
         said = (m["d"] or m["e"] or m["f"]).lower()
@@ -1228,6 +1285,7 @@ def read_question(question: str) -> QueryPlan:
     restricts = bool(
         filters.restricted
         or regions
+        or regions_excluded
         or letter_regions
         or partial
         or sex
@@ -1252,7 +1310,12 @@ def read_question(question: str) -> QueryPlan:
             kind = "list"
         if kind != "fact":
             fact = None
-    if kind == "count" and (qm := _QUANTITY.search(q)):
+    if (
+        kind == "count"
+        and (qm := _QUANTITY.search(q))
+        # "how many spinal injections were denied": each injection is a decision counted
+        and not (filters.decision and qm.group(0).lower().endswith("injections"))
+    ):
         kind = "list"  # "how many sessions were requested": the requests say, not a count
         topic = tuple(w for w in topic if w not in qm.group(0).lower().split())
     if terms and kind in ("general", "decision") and _WHAT_THE.search(q):
@@ -1308,7 +1371,8 @@ def read_question(question: str) -> QueryPlan:
         group_by=group_by,
         specialty_groups=compared,
         fact=fact,
-        regions=tuple(regions),
+        regions=tuple(r for r in regions if r not in regions_excluded),
+        regions_excluded=regions_excluded,
         excluded=excluded,
         extreme=extreme,
         letter_regions=tuple(letter_regions),
