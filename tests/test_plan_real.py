@@ -555,7 +555,6 @@ def test_none_going_one_way_is_said_from_the_decisions_that_went_the_other(
         "Which letters discuss a home exercise program?",
         "anything about tapring?",
         # stems of eight letters or more are looked for as their two halves
-        "Which requests were retrospective?",
         "anything about retrospectve requests?",
         "What do reviewers say about medication agreements?",
     ],
@@ -583,6 +582,37 @@ def test_sql_narrows_a_topic_to_its_letters_without_changing_its_answer(
     assert calls and max(calls) > 0  # some letters were left out unread
     assert narrowed.answer == scanned.answer
     assert narrowed.citations == scanned.citations
+
+
+def test_a_topic_that_names_requests_scans_no_letter_text(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'Which requests were retrospective?': some requests' names say it, so the names
+    decide and no letter's chunk text is scanned for the word; the answer is the one
+    every letter read gives."""
+    from imr_assist.answer.planned import PlanRunner
+
+    question = "Which requests were retrospective?"
+    every = ask(assistant, question)
+    calls: list[int] = []
+    narrow = PlanRunner._holding_a_topic_word
+
+    def spy(self, stems, rows):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return narrow(self, stems, rows)
+
+    monkeypatch.setattr(PlanRunner, "TOPIC_SCAN", 0)
+    monkeypatch.setattr(PlanRunner, "_holding_a_topic_word", spy)
+    named = ask(assistant, question)
+    assert calls == []
+    assert named.answer == every.answer and named.citations == every.citations
+    assert "as part of the request" in named.answer
+    retro = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "retrospective" in it.treatment.lower()
+    }
+    assert retro and cited_items(assistant, named) == retro
 
 
 def test_after_none_went_one_way_a_follow_up_is_about_the_decisions_shown(
@@ -900,3 +930,36 @@ def test_a_known_word_is_no_misspelling_of_its_inflection() -> None:
     """'raise' is a word, not a misspelt 'raised'."""
     plan = read_question("In which cases was a postive straight leg raise documented on exam?")
     assert all(a.lower() != "raise" for a, _ in plan.corrections)
+
+
+_FALL_WORDS = re.compile(r"\b(?:fall|falls|fell|fallen|slip|slipped|trip|tripped)\b", re.I)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "list the slip and fall injuries",
+        "Which cases involved an injury from a fall — slips, trips and the like?",
+        "which workers were hurt in a fall, a slip, a trip, etc.?",
+    ],
+)
+def test_a_fall_is_found_however_the_letter_words_it_and_never_one_letter_off(
+    assistant: Assistant, question: str
+) -> None:
+    """'slip and fall' and examples ending 'and the like' are any one of them: every
+    letter that says the worker fell, slipped or tripped, from its summary or (when the
+    summary does not say it) from what its rationale says of the case; a word the
+    letters hold as written ('fall') is never matched one letter off ('full')."""
+    ans = ask(assistant, question)
+    assert ans.answered, ans.notices
+    holding = set()
+    for doc_id in assistant.index.catalog.doc_ids():
+        view = assistant.texts.view(doc_id)
+        assert view is not None
+        if _FALL_WORDS.search(view.flat):
+            holding.add(doc_id)
+    assert len(holding) >= 3
+    assert {c.doc_id for c in ans.citations} == holding
+    # besides each decision's own line ("Norflex 100mg #60: Upheld"), what is quoted says it
+    said = [c.quote for c in ans.citations if not re.search(r"(?:Upheld|Overturned)$", c.quote)]
+    assert said and all(_FALL_WORDS.search(q) for q in said)

@@ -9,6 +9,7 @@ import pytest
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, UPHELD
 from imr_assist.index.catalog import Catalog
+from imr_assist.retrieve.plan import read_question
 from imr_assist.retrieve.query import parse_question, question_kind, specialty_matches
 from imr_assist.settings import Settings
 
@@ -236,3 +237,30 @@ def test_answers_say_their_restrictions(sample_index: Path) -> None:
         "How many Norco requests for the 65-year-old woman were upheld?"
     )
     assert answer.answer.startswith("1 of 1 Norco decision in the index (patient: 65, female)")
+
+
+@pytest.mark.parametrize(
+    ("question", "group", "qualifiers"),
+    [
+        ("Which letters mention rashes, hives, itching, etc.?", {"rashes", "hives", "itching"}, ()),
+        ("injuries such as sprains, strains and the like", {"sprains", "strains"}, ()),
+        (
+            "cases with a fall — slips, trips, falls from a height and the like",
+            {"fall", "slips", "trips"},
+            ("height",),
+        ),
+    ],
+)
+def test_examples_ending_and_the_like_are_any_one_of_them(
+    question: str, group: set[str], qualifiers: tuple[str, ...]
+) -> None:
+    """A list of examples is alternatives, not words every passage must hold; a word
+    qualifying one example ('from a height') only ranks."""
+    plan = read_question(question)
+    assert any(group <= set(g) for g in plan.topic_or), plan.topic_or
+    assert all(q in plan.terms and q not in plan.topic for q in qualifiers)
+
+
+def test_words_listed_without_and_the_like_are_all_needed() -> None:
+    plan = read_question("What do reviewers say about weight loss, diet and exercise?")
+    assert not any({"diet", "exercise"} <= set(g) for g in plan.topic_or)

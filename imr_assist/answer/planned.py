@@ -168,6 +168,13 @@ def _said(abbr: str) -> str:
 
 
 # Findings of the case's own tests: "The X-rays revealed ... fracture of the distal radius".
+# A sentence about the worker's own case, not a guideline's: "when she fell", "the
+# claimant sustained"
+_OF_THE_WORKER = re.compile(
+    r"\b(?:claimant|injured\s+worker|employee|applicant|he|she)\b(?:\s+\w+){0,3}?\s+"
+    r"(?:sustained|fell|slipped|tripped|was|were|has|had|is|reports|reported|underwent)\b",
+    re.IGNORECASE,
+)
 _FINDING = re.compile(
     r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?|reported|reports|complain\w*|"
     r"findings)\b",
@@ -621,6 +628,14 @@ class PlanRunner:
                 for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
                     ev = replace(ev, item_index=r.item_index)
                     cands.append(((r.doc_id, r.item_index), name, ev, seq, words, low))
+            span = it.spans.get("rationale")
+            if plan.about_case and not names_only and span is not None:
+                # what the rationale says of the case ("when she fell while closing a
+                # truck door"), used for a letter whose summary does not say it
+                for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
+                    if _CASE_WORDS.search(ev.quote) and _OF_THE_WORKER.search(ev.quote):
+                        ev = replace(ev, item_index=r.item_index)
+                        cands.append(((r.doc_id, r.item_index), "case", ev, seq, words, low))
         # A topic word no matching sentence holds may be misspelt ("tapring"): read it as
         # the letters' word one or two letters off, if there is exactly one best.
         read_as: list[tuple[str, str]] = []
@@ -661,7 +676,8 @@ class PlanRunner:
                     for g in plan.topic_or
                 ),
             )
-        # a name ("Paris") is matched as written, never one letter off ("parts")
+        # a name ("Paris") is matched as written, never one letter off ("parts"); so is
+        # a word the letters hold as written ("fall" is no misspelling of "full")
         names = _topic_names(plan)
         # each topic word is one group, except words that stand for each other
         # ("weaning or tapering"): a sentence with either holds that group
@@ -674,6 +690,7 @@ class PlanRunner:
             else:
                 home.extend(x for x in [st, *alts] if x not in home)
         all_stems = {x for g in groups for x in g}
+        names |= all_stems & held
         found_stems = {
             st
             for st in all_stems
@@ -707,6 +724,12 @@ class PlanRunner:
             and (not plan.topic_negated or _negated_near(low, present))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
+        summarised = {key[0] for key, name, _ in matched if name == "summary"}
+        matched = [
+            (key, "rationale" if name == "case" else name, ev)
+            for key, name, ev in matched
+            if name != "case" or key[0] not in summarised
+        ]
         found: dict[tuple[str, int | None], list[Evidence]] = {}
         for key, name, ev in matched:
             if named and name != "treatment":

@@ -109,9 +109,56 @@ def _region_of(word: str) -> tuple[str, ...]:
     return tuple(r for r, rx in REGIONS.items() if rx.search(w))[:1]
 
 
+# The end of a list of examples: "slips, trips and the like", "rashes, hives, etc."
+_ENUM_END = re.compile(
+    r",?\s*(?:\b(?:and|or)\s+(?:the\s+like|similar(?:\s+[a-z]+)?|so\s+on|others|such)\b|"
+    r"\betc\b\.?|\bamong\s+others\b)",
+    _I,
+)
+# What opens it: "a fall — slips, ...", "injuries such as", "e.g.", "including", "(".
+_ENUM_START = re.compile(
+    r"\s(?:—|–|--|:)|\(|,?\s+(?:such\s+as|like|e\.g\.?,?|i\.e\.?,?|including|for\s+example)\s", _I
+)
+
+
+def _enumerated(q: str, topic: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Examples listed as alternatives, ending "and the like" or "etc.": (the words any
+    one of which will do, the topic words that only qualify one of them: "height" in
+    "falls from a height"). The word before the list ("a fall — slips, trips") is one
+    more alternative."""
+    end = _ENUM_END.search(q)
+    if end is None:
+        return None
+    before = q[: end.start()]
+    starts = list(_ENUM_START.finditer(before))
+    if starts:
+        listed, head = before[starts[-1].end() :], before[: starts[-1].start()]
+    else:
+        run = re.search(
+            r"[A-Za-z]+(?:\s+[A-Za-z]+){0,3}(?:\s*,\s*[A-Za-z]+(?:\s+[A-Za-z]+){0,3})+$", before
+        )
+        if run is None:
+            return None
+        listed, head = run.group(0), ""
+    group: list[str] = []
+    qualifiers: list[str] = []
+    head_words = re.findall(r"[A-Za-z]+", head)
+    if head_words and head_words[-1].lower() in topic and head_words[-1].lower() not in WEAK_TOPIC:
+        group.append(head_words[-1].lower())
+    for element in re.split(r"\s*,\s*|\s+(?:and|or)\s+", listed):
+        words = [w.lower() for w in re.findall(r"[A-Za-z]+", element) if w.lower() in topic]
+        if words:
+            group.extend(w for w in words[:1] if w not in group)
+            qualifiers.extend(w for w in words[1:] if w not in group and w not in qualifiers)
+    if len(group) < 2:
+        return None
+    return tuple(group), tuple(qualifiers)
+
+
 def _excluded_regions(q: str) -> tuple[tuple[str, ...], str]:
     """(the body regions the question leaves out, the question with them blanked)."""
-    out, regions = q, []
+    out = q
+    regions: list[str] = []
     for m in _NOT_REGION.finditer(q):
         for word in re.findall(_REGION_WORD, m["r"], _I):
             regions.extend(r for r in _region_of(word) if r not in regions)
@@ -593,7 +640,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
 
 # Words that carry no content of their own in a question about these letters.
 _STOP = frozenset(
-    """a an the of for to in on at by with from and or but not no nor is are was were be been
+    """etc a an the of for to in on at by with from and or but not no nor is are was were be been
     being do does did done have has had having what which who whom whose why how when where
     whether if than then that this these those there their them they it its i me my we our you
     your he she his her any all each every some much many more most other such only own same so
@@ -1361,6 +1408,11 @@ def read_question(question: str) -> QueryPlan:
     if weak and len(weak) < len(topic):
         topic, terms = tuple(w for w in topic if w not in weak), terms + weak
     topic_negated = topic_negated or bool(said_absent)
+    if enumerated := _enumerated(q, topic):
+        # "a fall — slips, trips, falls from a height and the like": any one of them
+        group, qualifiers = enumerated
+        topic_or += (group,)
+        topic, terms = tuple(w for w in topic if w not in qualifiers), terms + qualifiers
     topic_or += tuple((w, *alts) for w in topic if (alts := topic_alternates(w)))
     return QueryPlan(
         question=question,
