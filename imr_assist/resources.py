@@ -37,6 +37,7 @@ SOURCES = {
     "data/eval/real/questions-outside.jsonl": "evals/real/questions-outside.jsonl",
     "data/eval/real/questions-sealed.jsonl": "evals/real/questions-sealed.jsonl",
     "data/eval/real/questions-novel.jsonl": "evals/real/questions-novel.jsonl",
+    "data/eval/real/questions-wild.jsonl": "evals/real/questions-wild.jsonl",
     "data/eval/real": "evals/real",
 }
 

@@ -13,9 +13,10 @@ from dataclasses import replace
 import pytest
 
 from imr_assist.answer.service import Assistant
-from imr_assist.constants import CANNOT_ANSWER
+from imr_assist.constants import CANNOT_ANSWER, UPHELD
 from imr_assist.models import Answer
 from imr_assist.retrieve.plan import read_question
+from imr_assist.text import clean
 from tests.real_index import ask_verified, index_real_letters
 from tests.test_real_letters import REAL
 
@@ -963,3 +964,175 @@ def test_a_fall_is_found_however_the_letter_words_it_and_never_one_letter_off(
     # besides each decision's own line ("Norflex 100mg #60: Upheld"), what is quoted says it
     said = [c.quote for c in ans.citations if not re.search(r"(?:Upheld|Overturned)$", c.quote)]
     assert said and all(_FALL_WORDS.search(q) for q in said)
+
+
+def _letters_with(a: Assistant, pattern: str) -> list:
+    return [
+        lt
+        for lt in (a.texts.letter(d) for d in a.index.catalog.doc_ids())
+        if lt is not None and any(re.search(pattern, it.treatment, re.I) for it in lt.items)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "pattern", "field"),
+    [
+        (
+            "whats the date of injury in the partial hospitalization letter",
+            "hospitali",
+            "date_of_injury",
+        ),
+        ("UR denial date on the EMG case?", r"\bEMG\b", "ur_denial_date"),
+        ("When was the letter that overturned the EMG decided?", r"\bEMG\b", "decision_date"),
+    ],
+)
+def test_a_letter_fact_is_answered_for_the_letter_a_request_picks(
+    assistant: Assistant, question: str, pattern: str, field: str
+) -> None:
+    """'the date of injury in the partial hospitalization letter': no case number, but
+    the request names the letter; the fact is that letter's, with the decisions that
+    picked it, and no other letter is cited."""
+    ans = ask(assistant, question)
+    letters = _letters_with(assistant, pattern)
+    assert ans.answered and len(letters) == 1, ans.notices
+    lt = letters[0]
+    value = getattr(lt, field)
+    assert value and value in ans.answer
+    assert {c.doc_id for c in ans.citations} == {lt.doc_id}
+    assert ans.plan and ans.plan["kind"] == "fact"
+
+
+def test_age_and_sex_of_the_worker_in_a_case_named_by_its_request(assistant: Assistant) -> None:
+    ans = ask(assistant, "age and sex of the injured worker in the partial hospitalization case")
+    (lt,) = _letters_with(assistant, "hospitali")
+    assert lt.patient.age and lt.patient.sex
+    assert f"age {lt.patient.age}" in ans.answer and lt.patient.sex in ans.answer
+    assert {c.doc_id for c in ans.citations} == {lt.doc_id}
+
+
+def test_both_sides_asked_keeps_every_decision(assistant: Assistant) -> None:
+    """'which got approved and which didn't' asks for both: no decision is left out."""
+    ans = ask(
+        assistant, "how did reviewers handle the x-ray requests? which got approved and which didnt"
+    )
+    xrays = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "x-ray" in it.treatment.lower()
+    }
+    assert len(xrays) >= 3 and cited_items(assistant, ans) == xrays
+
+
+def test_the_decisions_left_out_by_their_decision_are_left_out(assistant: Assistant) -> None:
+    """'Other than the ones that got overturned, why were ... denied?': the upheld ones."""
+    ans = ask(assistant, "Other than the ones that got overturned, why were the requests denied?")
+    upheld = {(lt.doc_id, it.treatment) for lt, it in all_items(assistant) if it.decision == UPHELD}
+    got = cited_items(assistant, ans)
+    assert ans.answered and got and got <= upheld
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "X-ray requests, not counting the pelvis film",
+        "Which x-rays were upheld, not counting the one of the pelvis?",
+    ],
+)
+def test_a_request_left_out_by_words_of_its_name_is_left_out_and_said(
+    assistant: Assistant, question: str
+) -> None:
+    ans = ask(assistant, question)
+    xrays = {
+        (lt.doc_id, it.treatment)
+        for lt, it in all_items(assistant)
+        if "x-ray" in it.treatment.lower()
+    }
+    kept = {x for x in xrays if "pelvis" not in x[1].lower()}
+    assert kept and kept != xrays
+    assert cited_items(assistant, ans) == kept
+    assert "not naming 'pelvis'" in ans.answer
+
+
+def test_words_naming_no_request_left_out_are_said_not_used(assistant: Assistant) -> None:
+    ans = ask(assistant, "X-ray requests, not counting the chest film")
+    assert any("could not use 'not counting the chest film'" in n for n in ans.notices)
+
+
+def _items_of(a: Assistant, case: str) -> list:
+    return [it for lt, it in all_items(a) if lt.case_number == case]
+
+
+def _doc_of(a: Assistant, case: str) -> str:
+    return next(lt.doc_id for lt, _ in all_items(a) if lt.case_number == case)
+
+
+def test_every_request_of_the_letter_a_request_names(assistant: Assistant) -> None:
+    """'what all was requested in the Norflex letter?': the letter Norflex was decided
+    in, every request it decided."""
+    ans = ask(assistant, "what all was requested in the Norflex letter? list the items")
+    (lt,) = _letters_with(assistant, "norflex")
+    assert len(lt.items) > 1
+    assert cited_items(assistant, ans) == {(lt.doc_id, it.treatment) for it in lt.items}
+    assert lt.case_number and lt.case_number in ans.answer
+
+
+def test_what_else_leaves_out_the_request_that_named_the_letter(assistant: Assistant) -> None:
+    ans = ask(assistant, "What else was decided in the Norflex case?")
+    (lt,) = _letters_with(assistant, "norflex")
+    others = {(lt.doc_id, it.treatment) for it in lt.items if "norflex" not in it.treatment.lower()}
+    assert others and cited_items(assistant, ans) == others
+
+
+def test_a_question_naming_its_own_requests_is_not_about_the_whole_letter(
+    assistant: Assistant,
+) -> None:
+    """'In the Bankart repair case ... why were the post-op Percocet denied?': the
+    requests named are what is asked about, not every request of that letter."""
+    ans = ask(assistant, "In the Bankart repair case, why was the post-op Percocet denied?")
+    got = cited_items(assistant, ans)
+    assert got and all("percocet" in t.lower() for _, t in got)
+
+
+def test_a_device_named_after_a_region_names_no_region() -> None:
+    plan = read_question("which states is the reviewer licensed in for the knee scooter letter?")
+    assert plan.kind == "fact" and not plan.regions
+
+
+def test_reviewers_licensed_in_a_state_against_the_rest(assistant: Assistant) -> None:
+    """'Do reviewers licensed in Texas rule differently from the rest?': by licensure in
+    the state named, each group's decisions counted from the letters."""
+    ans = ask(assistant, "Do reviewers licensed in Texas rule differently from the rest?")
+    assert ans.plan and ans.plan["group_by"] == "licensure"
+    texas = [it for lt, it in all_items(assistant) if "Texas" in lt.reviewer.licensure]
+    rest = [it for lt, it in all_items(assistant) if "Texas" not in lt.reviewer.licensure]
+    assert texas and rest
+    assert f"licensed in Texas: {len(texas)} decisions" in ans.answer
+    assert f"not licensed in Texas: {len(rest)} decisions" in ans.answer
+    assert "partial" not in ans.plan
+
+
+def test_chat_a_new_treatment_drops_the_last_ones_region_and_an_aside_is_context(
+    assistant: Assistant,
+) -> None:
+    """'what did IMR decide on the shoulder surgery in ...?' then 'and the post-op meds
+    in that one?': the medications, wherever they act; then 'why were those turned down
+    if the surgery was approved?' is about those medications, not the surgery."""
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    doc = _doc_of(assistant, "CM16-0246487")
+    drugs = {
+        (doc, it.treatment) for it in _items_of(assistant, "CM16-0246487") if it.kind == "drug"
+    }
+    assert drugs
+    first = chat.ask("what did IMR decide on the shoulder surgery in CM16-0246487?")
+    assert first.answered
+    meds = chat.ask("and the post-op meds in that one?")
+    assert cited_items(assistant, meds) == drugs
+    why = chat.ask("why were those turned down if the surgery was approved?")
+    got = cited_items(assistant, why)
+    assert got and got <= drugs
+    for ans in (first, meds, why):  # every quote verbatim in its letter
+        for c in ans.citations:
+            letter = assistant.texts.letter(c.doc_id)
+            assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote

@@ -217,3 +217,34 @@ def test_what_a_name_adds_to_the_lexicons(
     f = QueryFilters(canonicals=[canonical], mentions=[mention])
     got = PlanRunner._qualified_name(f, rows)  # type: ignore[arg-type]
     assert (None if got is None else len(got[1])) == picked
+
+
+def _holding(a: Assistant, word: str) -> set[str]:
+    out = set()
+    for d in a.index.catalog.doc_ids():
+        view = a.texts.view(d)
+        lt = a.texts.letter(d)
+        assert view is not None and lt is not None
+        if re.search(rf"\b{word}", view.flat, re.I):
+            out.add(lt.case_number or d)
+    return out
+
+
+def test_a_named_test_is_what_the_topic_is_about(assistant: Assistant) -> None:
+    """ "a positive McMurray's test": the possessive is the letters' word, and the name
+    must be in every passage: a positive Lachman or straight-leg-raise test is not it."""
+    ans = ask(assistant, "Which injured workers had a positive McMurray's test?")
+    assert ans.answered, ans.notices
+    holding = _holding(assistant, "mcmurray")
+    assert len(holding) >= 2 and cases(assistant, ans) == holding
+    said = [c.quote for c in ans.citations if not re.search(r"(?:Upheld|Overturned)$", c.quote)]
+    assert said and all("McMurray" in q for q in said)
+
+
+def test_a_name_no_letter_holds_is_not_answered_with_the_rest(assistant: Assistant) -> None:
+    """'a positive Hoffmann's sign': no letter names it; 'positive sign' alone would be
+    a broader question, so nothing is shown, and the answer says which word it could not use."""
+    assert not _holding(assistant, "hoffmann")
+    ans = ask(assistant, "Which workers had a positive Hoffmann's sign?")
+    assert not ans.answered
+    assert any("hoffmann" in n for n in ans.notices), ans.notices

@@ -264,3 +264,57 @@ def test_examples_ending_and_the_like_are_any_one_of_them(
 def test_words_listed_without_and_the_like_are_all_needed() -> None:
     plan = read_question("What do reviewers say about weight loss, diet and exercise?")
     assert not any({"diet", "exercise"} <= set(g) for g in plan.topic_or)
+
+
+@pytest.mark.parametrize(
+    ("question", "state"),
+    [
+        ("Overturned items where the reviewer had a Texas license", "Texas"),
+        ("letters by a New York-licensed reviewer", "New York"),
+        ("decisions by reviewers licensed in California", "California"),
+    ],
+)
+def test_licensure_however_said(question: str, state: str) -> None:
+    assert read_question(question).licensed_in == state
+
+
+@pytest.mark.parametrize(
+    ("question", "lo", "hi"),
+    [
+        ("cases where the injured worker is a woman older then 55", 56, None),
+        ("workers younger then 30", None, 29),
+    ],
+)
+def test_age_bounds_with_then_for_than(question: str, lo: int | None, hi: int | None) -> None:
+    plan = read_question(question)
+    assert (plan.age_min, plan.age_max) == (lo, hi) and "older" not in plan.topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which acupuncture requests got approved and which didnt",
+        "were the MRIs approved or not?",
+        "which were upheld and which overturned",
+    ],
+)
+def test_both_sides_asked_is_no_decision(question: str) -> None:
+    assert read_question(question).filters.decision is None
+
+
+def test_one_workers_age_is_a_fact_and_by_age_is_a_breakdown() -> None:
+    one = read_question("age and sex of the injured worker in the partial hospitalization case")
+    assert one.kind == "fact" and one.group_by is None
+    assert read_question("How do outcomes differ by age and sex of the worker?").group_by
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Did IMR ever reverse the part of a request that UR had cut back (modified certification)?",
+        "which requests did UR cut back before IMR?",
+    ],
+)
+def test_cut_back_names_no_region_and_a_certification_is_no_specialty(question: str) -> None:
+    plan = read_question(question)
+    assert not plan.regions and plan.fact is None and plan.partial

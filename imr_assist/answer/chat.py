@@ -40,6 +40,13 @@ _POINTS_BACK = re.compile(
     r"the\s+same\s+(?:letter|case))\b",
     re.IGNORECASE,
 )
+# A clause of what the asker already knows: "... if the surgery was approved?"
+_ASIDE = re.compile(
+    r"[,\s]+(?:if|when|since|although|though|even\s+though|given\s+that|while|whereas)\s+"
+    r"(?:the|that|this|it)\b[^?]*\b(?:was|were|got|had\s+been)\s+(?:\w+\s+)?"
+    r"(?:approved|upheld|overturned|denied|certified|authori[sz]ed)\b[^?]*\??\s*$",
+    re.IGNORECASE,
+)
 _THAT_LETTER = re.compile(
     r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b", re.IGNORECASE
 )
@@ -91,6 +98,11 @@ class ChatSession:
         """The plan to answer: the question's own, or the last one edited by it."""
         new, self._notice = self.assistant.read(question)
         prev = self.plan
+        aside = _ASIDE.search(question)
+        if prev is not None and aside and _POINTS_BACK.search(question[: aside.start()]):
+            # "why were those turned down if the surgery was approved?": the clause is
+            # what the asker knows, the question is about "those"
+            new, self._notice = self.assistant.read(question[: aside.start()].rstrip() + "?")
         nf = new.filters
         follow = bool(
             _FOLLOW_UP.search(question) or _ASK_AGAIN.search(question) or _says_nothing(new)
@@ -120,6 +132,9 @@ class ChatSession:
             f = replace(f, doc_ids=[self._last_letters[0]])
             pinned = {"regions": (), "letter_regions": (), "reasons": (), "topic": ()}
         if nf.has_treatment:
+            # "and the post-op meds in that one?" after the shoulder surgery: the region
+            # was the last treatment's, not the new one's
+            pinned = {**pinned, "regions": ()}
             f = replace(
                 f,
                 canonicals=nf.canonicals,

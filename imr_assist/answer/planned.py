@@ -171,13 +171,13 @@ def _said(abbr: str) -> str:
 # A sentence about the worker's own case, not a guideline's: "when she fell", "the
 # claimant sustained"
 _OF_THE_WORKER = re.compile(
-    r"\b(?:claimant|injured\s+worker|employee|applicant|he|she)\b(?:\s+\w+){0,3}?\s+"
+    r"\b(?:claimant|(?:injured|this|the)\s+worker|employee|applicant|he|she)\b(?:\s+\w+){0,3}?\s+"
     r"(?:sustained|fell|slipped|tripped|was|were|has|had|is|reports|reported|underwent)\b",
     re.IGNORECASE,
 )
 _FINDING = re.compile(
-    r"\b(?:revealed|showed|demonstrated|confirmed|noted\s+an?|reported|reports|complain\w*|"
-    r"findings)\b",
+    r"\b(?:revealed|revealing|showed|demonstrated|confirmed|noted\s+an?|reported|reports|"
+    r"complain\w*|findings|positive|negative|examination|tenderness)\b",
     re.IGNORECASE,
 )
 _CASE_REGION_WORDS = re.compile(
@@ -248,14 +248,30 @@ def _name_sentence(lt: Letter, index: int) -> tuple[Evidence, list[str], set[str
     return Evidence(lt.doc_id, index, span.start, span.end, name), seq, set(seq), name.lower()
 
 
+def _names_any(treatment: str, words: tuple[str, ...]) -> bool:
+    """Whether a request's name holds one of ``words`` (by stem: "films" / "film")."""
+    held = {_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", treatment)}
+    return any(_stem(w) in held for w in words)
+
+
+def _letters_by_request(plan: QueryPlan, f: QueryFilters) -> bool:
+    """A letter fact asked of the letters a request picks ("the UR denial date on the
+    L4/L5 ESI case"), not of a letter named by its case number."""
+    return plan.fact_decisions and bool(f.has_treatment or plan.regions or plan.letter_regions)
+
+
 def _topic_names(plan: QueryPlan) -> set[str]:
     """Stems of the topic words the question writes as names ("Paris": capitalised,
     not at a sentence's start; "CURES": in capitals), matched as written, never one
     letter off ("CURES" is not "care")."""
+    capitalised = {
+        m.group(0).lower()
+        for m in re.finditer(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]*[A-Z]?[a-z]+\b", plan.question)
+    }
     return {
         _stem(w)
         for w in plan.topic
-        if re.search(rf"(?<![.?!]\s)(?<!^)\b{re.escape(w.title())}\b", plan.question)
+        if w.lower() in capitalised  # "Paris", "McMurray's"
         or (len(w) >= 3 and re.search(rf"\b{re.escape(w.upper())}\b", plan.question))
         or w.lower() in _ABBREVIATIONS
     }
@@ -428,6 +444,60 @@ class PlanRunner:
             rows = [r for r in rows if (r.doc_id, r.item_index) in topic_keys]
         return rows
 
+    def _letters_of_request(
+        self, plan: QueryPlan, result: SearchResult, lead: list[str]
+    ) -> tuple[QueryPlan, SearchResult, str]:
+        """The letters a request names, with their requests as the plan's (the one that
+        named them left out for "what else"), and how the answer says which letters."""
+        f0 = result.filters
+        picked = self.rows(
+            replace(plan, letter_of_request=False),
+            replace(
+                result,
+                filters=replace(f0, decision=None),
+                items=matching_items(self.index, replace(f0, decision=None)),
+            ),
+        )
+        docs = sorted({r.doc_id for r in picked})
+        if not docs:
+            return plan, result, ""
+        f = replace(
+            f0,
+            canonicals=[],
+            generics=[],
+            classes=[],
+            names_without_generic=[],
+            mentions=[],
+            doc_ids=docs,
+        )
+        cases = []
+        for d in docs:
+            lt = self.texts.letter(d)
+            cases.append((lt.case_number if lt else None) or d)
+        what = " / ".join(dict.fromkeys(f0.mentions or f0.canonicals))
+        # "what else", "the other requests": not the one that names the letter
+        other = re.search(r"\b(?:else|other|others)\b", plan.question, re.IGNORECASE)
+        excluded = (
+            QueryFilters(
+                canonicals=f0.canonicals,
+                generics=f0.generics,
+                classes=f0.classes,
+                names_without_generic=f0.names_without_generic,
+                mentions=f0.mentions,
+            )
+            if other
+            else plan.excluded
+        )
+        named = (
+            f"The letter{'s' if len(docs) != 1 else ''} with the {what} request: {', '.join(cases)}"
+        )
+        lead.append(
+            f"{named}; {'the other' if other else 'every'} request"
+            f"{'s' if other else ''} decided there:"
+        )
+        plan = replace(plan, filters=f, regions=(), letter_of_request=False, excluded=excluded)
+        return plan, replace(result, filters=f, items=matching_items(self.index, f)), named
+
     @staticmethod
     def _row_ok(plan: QueryPlan, row: ItemRow) -> bool:
         """The checks of ``_item_ok`` that the catalog's item row answers alone."""
@@ -441,6 +511,8 @@ class PlanRunner:
             return False
         if any(REGIONS[rg].search(row.treatment) for rg in plan.regions_excluded):
             return False  # "MRIs not for the spine": the request names a region left out
+        if plan.excluded_words and _names_any(row.treatment, plan.excluded_words):
+            return False  # "not counting the pre-op chest film"
         if plan.regions and plan.unit == "decisions":
             return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
         return True
@@ -455,6 +527,7 @@ class PlanRunner:
             specialty_groups=(),
             regions=regions,
             regions_excluded=(),
+            excluded_words=(),
             min_items=None,
             max_items=None,
             excluded=None,
@@ -633,7 +706,9 @@ class PlanRunner:
                 # what the rationale says of the case ("when she fell while closing a
                 # truck door"), used for a letter whose summary does not say it
                 for ev, seq, words, low in self._sentences(nt, lt, span.start, span.end):
-                    if _CASE_WORDS.search(ev.quote) and _OF_THE_WORKER.search(ev.quote):
+                    if _OF_THE_WORKER.search(ev.quote) and (
+                        _CASE_WORDS.search(ev.quote) or _FINDING.search(ev.quote)
+                    ):
                         ev = replace(ev, item_index=r.item_index)
                         cands.append(((r.doc_id, r.item_index), "case", ev, seq, words, low))
         # A topic word no matching sentence holds may be misspelt ("tapring"): read it as
@@ -679,6 +754,7 @@ class PlanRunner:
         # a name ("Paris") is matched as written, never one letter off ("parts"); so is
         # a word the letters hold as written ("fall" is no misspelling of "full")
         names = _topic_names(plan)
+        asked_names = set(names)  # "McMurray's test": what the topic is named for
         # each topic word is one group, except words that stand for each other
         # ("weaning or tapering"): a sentence with either holds that group
         groups: list[list[str]] = []
@@ -710,7 +786,10 @@ class PlanRunner:
         )
         have, want = len(present) + weak, len(groups) + weak
         too_few = 2 * have <= want if read_as else 2 * have < want
-        if not present or too_few or (plan.topic_phrase and unused):
+        # a name no letter holds ("Hoffmann's sign") is what the topic is about: the
+        # rest ("sign") alone would answer a broader question
+        name_unused = any(_stem(w) in asked_names for w in unused)
+        if not present or too_few or name_unused or (plan.topic_phrase and unused):
             return TopicHits({}, unused, False, tuple(read_as), plan.topic)
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
         if plan.topic_phrase:
@@ -720,6 +799,11 @@ class PlanRunner:
             for key, name, ev, seq, words, low in cands
             if sum(1 for g in present if any(_term_in(st, words, low, st not in names) for st in g))
             >= need
+            and all(
+                any(_term_in(st, words, low, False) for st in g)
+                for g in present
+                if asked_names & set(g)
+            )
             and (need < 2 or _close_together(present, seq, need))
             and (not plan.topic_negated or _negated_near(low, present))
         ]
@@ -986,14 +1070,31 @@ class PlanRunner:
         if plan.kind == "fact" and plan.extreme and plan.fact:
             rows = self.rows(plan, result)
             return self._finish(result, plan, [], self._extreme, rows, notices)
-        if plan.kind == "fact" and not (f0.case_number or f0.doc_ids or f0.names_letter):
+        by_request = plan.kind == "fact" and _letters_by_request(plan, f0)
+        if plan.kind == "fact" and not (
+            f0.case_number or f0.doc_ids or f0.names_letter or by_request
+        ):
             return self._refuse(
                 result,
                 notices
                 + [f"name the letter (its case number) to ask for its {plan.fact or 'facts'}"],
             )
-        rows = self.rows(plan, result)
         lead: list[str] = []
+        plan_letters = plan.letter_of_request
+        named = ""
+        if plan.letter_of_request:
+            # "what all was requested in the Celebrex letter?": the letters with such a
+            # request, every request they decided
+            plan, result, named = self._letters_of_request(plan, result, lead)
+        rows = self.rows(plan, result)
+        if plan_letters and not rows:
+            notices.append(f"{named}: no other request decided there matches")
+        if plan.excluded_words:
+            every = self.rows(replace(plan, excluded_words=()), result)
+            if len(every) == len(rows):
+                notices.append(
+                    f"could not use '{plan.excluded_said}': no matching request is named so"
+                )
         if not rows and result.filters.has_treatment and self._never_decided(plan, result):
             # "What do reviewers say about urine drug screens?", "Were there any
             # psychiatric treatment requests?": no such request was decided, so the
@@ -1191,6 +1292,16 @@ class PlanRunner:
         if kind == "general":
             kind = "list" if (result.filters.restricted or plan.letter_restricted) else "general"
         if kind == "fact":
+            if by_request and rows:
+                # "the date of injury in the sit/stand workstation letter": the letters
+                # with such requests, each with the fact
+                n = len({r.doc_id for r in rows})
+                what = _FACT_LABELS.get(plan.fact or "") or _LETTER_FIELDS.get(plan.fact or "")
+                lead.append(
+                    f"{n} letter{'s' if n != 1 else ''} decided "
+                    f"{'this request' if len(rows) == 1 else 'these requests'}"
+                    + (f"; the {what} of each:" if n > 1 and what else ":")
+                )
             return self._finish(result, plan, lead, self._fact, rows, notices)
         if kind == "group":
             return self._finish(result, plan, lead, self._group, rows, notices)
@@ -1517,7 +1628,7 @@ class PlanRunner:
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         groups: dict[str, list[ItemRow]] = defaultdict(list)
         for r in rows:
-            groups[self._group_key(plan.group_by or "", r)].append(r)
+            groups[self._group_key(plan.group_by or "", r, plan)].append(r)
         unit = plan.unit
         lines = [
             f"{len(rows)} decisions in {len({r.doc_id for r in rows})} letters, by {plan.group_by}:"
@@ -1556,7 +1667,7 @@ class PlanRunner:
                 )
         return lines
 
-    def _group_key(self, by: str, r: ItemRow) -> str:
+    def _group_key(self, by: str, r: ItemRow, plan: QueryPlan | None = None) -> str:
         lt = self.texts.letter(r.doc_id)
         if by == "specialty":
             return ", ".join(r.specialties) or "specialty not stated"
@@ -1589,11 +1700,12 @@ class PlanRunner:
         if by == "items":
             n = len(lt.items)
             return f"{n} item{'s' if n != 1 else ''}"
-        if by == "licensure":
+        if by == "licensure":  # the state the question names: California by default
+            state = (plan.group_state if plan else None) or "California"
             return (
-                "licensed in California"
-                if "california" in (s.lower() for s in lt.reviewer.licensure)
-                else "not licensed in California"
+                f"licensed in {state}"
+                if state.lower() in (s.lower() for s in lt.reviewer.licensure)
+                else f"not licensed in {state}"
             )
         if by == "partial":
             it = lt.items[r.item_index]
@@ -1740,6 +1852,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append("not " + " or ".join(plan.excluded.mentions or plan.excluded.canonicals))
     if plan.regions_excluded:
         parts.append("not naming the " + " or ".join(plan.regions_excluded))
+    if plan.excluded_words:
+        parts.append("not naming " + " or ".join(f"'{w}'" for w in plan.excluded_words))
     if plan.letter_regions:
         parts.append("cases involving the " + " or ".join(plan.letter_regions))
     if plan.partial:

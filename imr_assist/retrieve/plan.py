@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.errors import ConfigError
 from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.retrieve import query
@@ -166,6 +167,91 @@ def _excluded_regions(q: str) -> tuple[tuple[str, ...], str]:
     return tuple(regions), out
 
 
+# "Other than the one that got overturned": the decisions left out, by their decision.
+_NOT_DECIDED = re.compile(
+    r"\b(?:other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|besides|"
+    r"not\s+counting|leaving\s+out|setting\s+aside)\s+(?:the\s+|any\s+)?(?:one|ones|those|items?|"
+    r"requests?|decisions?)\s+(?:that\s+|which\s+)?(?:got\s+|were\s+|was\s+|(?:had\s+)?been\s+)?"
+    r"(?P<d>overturned|upheld|approved|denied|reversed|certified|granted)\b",
+    _I,
+)
+# "not counting the pre-op chest film": a request left out by words of its name
+_NOT_NAMED = re.compile(
+    r"\b(?:not\s+counting|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|"
+    r"leaving\s+out|setting\s+aside)\s+(?P<w>(?:the|a|an|any)\s+[^,;:?.—–()]{3,40}?)"
+    r"(?=\s*(?:[,;:?.—–()]|\s-\s|$))",
+    _I,
+)
+_SIDE_WORDS = frozenset("right left bilateral one ones request requests item items".split())
+
+
+# A letter named by one of its requests: "in the Celebrex letter", "from the ESI case"
+_IN_THE_LETTER_OF = re.compile(
+    r"\b(?:in|on|from|of|for)\s+(?:the|that|this)\s+[^?.,;]{2,60}?\s+(?:letter|case|file|"
+    r"determination|claim)\b",
+    _I,
+)
+# ... asking for every request it decided
+_EVERY_REQUEST = re.compile(
+    r"\bwhat\s+(?:all|else)\b|\b(?:list|all|every)\s+(?:of\s+)?(?:the\s+)?(?:items|requests|"
+    r"decisions|treatments)\b|\beverything\b|\bother\s+(?:items|requests|decisions|treatments)\b|"
+    r"\bwhat\s+(?:was|were)\s+(?:requested|decided|disputed|asked\s+for)\b",
+    _I,
+)
+
+
+def _names_only_the_letter(q: str) -> bool:
+    """Whether every treatment the question names is inside "in the ... letter": the
+    request names the letter, the question asks about something else."""
+    m = _IN_THE_LETTER_OF.search(q)
+    if m is None:
+        return False
+    spans = [(t.start, t.end) for t in get_lexicon().find_all(q)]
+    return bool(spans) and all(m.start() <= a and b <= m.end() for a, b in spans)
+
+
+def _one_worker(q: str) -> bool:
+    """One worker's age or sex asked for, not outcomes by age or sex."""
+    m = _OF_ONE_WORKER.search(q)
+    return m is not None and not re.search(
+        r"\b(?:by|per)\s+(?:(?:age|sex|gender)\s+(?:and|&|/)\s+)?$", q[: m.start()], _I
+    )
+
+
+def _excluded_decision(q: str) -> tuple[str | None, str]:
+    """(the decision the question keeps, having left the other out; the question with
+    the words blanked)."""
+    m = _NOT_DECIDED.search(q)
+    if m is None:
+        return None, q
+    left_out = m["d"].lower()
+    kept = (
+        UPHELD
+        if left_out in ("overturned", "approved", "reversed", "certified", "granted")
+        else OVERTURNED
+    )
+    return kept, q[: m.start()] + " " * (m.end() - m.start()) + q[m.end() :]
+
+
+def _excluded_words(q: str) -> tuple[tuple[str, ...], str, str]:
+    """(words naming the requests left out that no lexicon name covers, as asked; the
+    question with them blanked): "not counting the pre-op chest film" leaves out the
+    requests whose names hold 'chest', 'film' or 'pre-op'."""
+    m = _NOT_NAMED.search(q)
+    if m is None or get_lexicon().find_all(m["w"]):
+        return (), "", q
+    words = tuple(
+        dict.fromkeys(
+            w.lower()
+            for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", m["w"])
+            if w.lower() not in _STOP and w.lower() not in _SIDE_WORDS and len(w) >= 3
+        )
+    )
+    if not words:
+        return (), "", q
+    return words, m.group(0).strip(), q[: m.start()] + " " * (m.end() - m.start()) + q[m.end() :]
+
+
 _DISCUSS = re.compile(
     r"\b(?:say|says|said|discuss\w*|mention\w*|talk\w*\s+about|comment\w*|write|wrote|"
     r"address\w*|refer\w*\s+to|cite[sd]?)\b",
@@ -225,7 +311,7 @@ _CUE = re.compile(
 )
 # "how many sessions / visits / tablets": a quantity inside a request, not a count of them.
 _QUANTITY = re.compile(
-    r"\bhow\s+many\s+(?:\w+\s+)?(?:sessions|visits|tablets|pills|capsules|refills|units|weeks|"
+    r"\bhow\s+many\s+(?:\w+\s+)?(?:sessions|visits|tablets|tabs|pills|caps|capsules|refills|units|weeks|"
     r"months|days|hours|patches|injections|treatments\s+per)\b",
     _I,
 )
@@ -242,6 +328,13 @@ _AND_DID_ANY = re.compile(
 )
 _WHAT_THE = re.compile(r"^\s*what\s+(?:is|was|were|are)\s+the\b", _I)
 _CASE_Q = re.compile(r"\bCM\d{2}-\d{7}\b", _I)
+# One worker's age or sex, not a breakdown: "age and sex of the injured worker in the
+# partial hospitalization case"
+_OF_ONE_WORKER = re.compile(
+    r"\b(?:age|sex|gender)\s+(?:(?:and|&|/)\s+(?:age|sex|gender)\s+)?of\s+(?:the|this|that)\s+"
+    r"(?:injured\s+)?(?:worker|patient|claimant|employee|applicant)\b(?!s)",
+    _I,
+)
 _IN_RATIONALE = re.compile(
     r"\b(?:reviewers?|IMR|physicians?|experts?)\s+(?:\w+\s+){0,2}?(?:say|said|says|write|wrote|writes|"
     r"argue\w*|think|thinks|reason\w*|conclude\w*|hold|holds|not(?:e|es|ed|ing)|"
@@ -275,7 +368,8 @@ WEAK_TOPIC = frozenset(
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!\s+(?:because|due|for|on\s+the\s+grounds))|"
-    r"\boriginally\b|\bleft\s+for\s+IMR\b|\bthe\s+rest\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
+    r"\boriginally\b|\bleft\s+for\s+IMR\b|\b(?:do|did|done|happened|decided?)\s+(?:\w+\s+){0,2}?"
+    r"(?:with|to|on|about)\s+the\s+rest\b|\bthe\s+rest\s+of\s+(?:the|it|that|this)\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
     r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b|"
     r"\b(?:convert\w*|reduc\w*|cut)\s+(?:it\s+|them\s+)?(?:to|down|back)\b|"
     r"\b(?:had\s+|did\s+)?(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+"
@@ -286,13 +380,13 @@ _PARTIAL = re.compile(
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
 _AGE_N = r"(?P<n>\d{2}|(?:twenty|thirty|forty|fifty|sixty|seventy)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?)"
 _AGE_OVER = re.compile(
-    r"\b(?:over|older\s+than|above|more\s+than)\s+(?:the\s+age\s+of\s+)?"
+    r"\b(?:over|older\s+th[ae]n|above|more\s+th[ae]n)\s+(?:the\s+age\s+of\s+)?"
     + _AGE_N
     + r"\b(?!\s*(?:items?|requests?|decisions?|%|percent))",
     _I,
 )
 _AGE_UNDER = re.compile(
-    r"\b(?:under|younger\s+than|below|less\s+than)\s+(?:the\s+age\s+of\s+)?"
+    r"\b(?:under|younger\s+th[ae]n|below|less\s+th[ae]n)\s+(?:the\s+age\s+of\s+)?"
     + _AGE_N
     + r"\b(?!\s*(?:items?|requests?|decisions?|%|percent))",
     _I,
@@ -356,7 +450,9 @@ _STATES = (
 ]
 _LICENSED = re.compile(
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
-    r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?",
+    r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?"
+    # "a Texas license", "a Texas medical license", "Texas-licensed"
+    r"|\b(?P<state2>" + "|".join(_STATES) + r")(?:\s+(?:medical\s+)?licen[cs]e\b|-licen[cs]ed\b)",
     _I,
 )
 
@@ -443,7 +539,9 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "licensure",
         re.compile(
-            r"\blicen[cs]ed\s+in\b.*\b(?:vs\.?|versus|differ\w*|not\s+licen[cs]ed)\b|\bby\s+(?:state\s+of\s+)?licen[cs]ure\b",
+            r"\blicen[cs](?:ed|e)\b.*\b(?:vs\.?|versus|differ\w*|not\s+licen[cs]ed|(?:with|to|from)\s+"
+            r"(?:the\s+)?(?:rest|others|ones?\s+(?:that|who|where)|(?:letters|those|reviewers)\s+"
+            r"(?:where|who|that|whose|not|without)))\b|\bby\s+(?:state\s+of\s+)?licen[cs]ure\b",
             _I,
         ),
     ),
@@ -553,7 +651,12 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
 FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "date_of_injury",
-        re.compile(r"\bDOI\b|\bdate\s+of\s+(?:the\s+)?injury\b|\binjury\s+date\b", re.ASCII),
+        re.compile(
+            r"\bDOI\b|\bdate\s+of\s+(?:the\s+)?injury\b|\binjury\s+date\b|(?i:\bwhen\s+(?:was|were|"
+            r"did)\s+(?:he|she|they|the\s+(?:injured\s+)?(?:worker|patient|claimant|employee))\s+"
+            r"(?:get\s+|first\s+)?(?:injured|hurt)\b)",
+            re.ASCII,
+        ),
     ),
     (
         "decision_date",
@@ -602,7 +705,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
             # "who reviewed it?": the reviewer is named by credentials only
             r"\bwho\s+(?:reviewed|was\s+the\s+reviewer|decided)\b"
             r"(?!\s+(?:the\s+)?(?:most|fewest|more|least)\b)|"
-            r"\b(?:specialt\w*|board\s+certif\w*|certification)\b|\bwas\s+the\s+reviewer\b[^?,]{0,30}?\ban?\s+[\w-]+\s+(?:doctor|physician|specialist|surgeon|doc)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
+            r"\b(?:specialt\w*|board\s+certif\w*|(?<!modified\s)(?<!partial\s)certification)\b|\bwas\s+the\s+reviewer\b[^?,]{0,30}?\ban?\s+[\w-]+\s+(?:doctor|physician|specialist|surgeon|doc)\b|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician|reviewer)\b",
             _I,
         ),
     ),
@@ -640,7 +743,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
 
 # Words that carry no content of their own in a question about these letters.
 _STOP = frozenset(
-    """etc a an the of for to in on at by with from and or but not no nor is are was were be been
+    """etc else hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
     being do does did done have has had having what which who whom whose why how when where
     whether if than then that this these those there their them they it its i me my we our you
     your he she his her any all each every some much many more most other such only own same so
@@ -717,6 +820,9 @@ class QueryPlan:
     excluded: QueryFilters | None = None  # treatments left out ("other than PT")
     # regions the requests must not name ("MRIs not for the spine")
     regions_excluded: tuple[str, ...] = ()
+    # words naming requests left out ("not counting the pre-op chest film"), as asked
+    excluded_words: tuple[str, ...] = ()
+    excluded_said: str = ""
     extreme: str | None = None  # "min" or "max" of ``fact`` over the letters ("youngest")
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
     all_decided: str | None = None  # letters whose every decision went this way
@@ -729,6 +835,7 @@ class QueryPlan:
     age_max: int | None = None
     licensed_in: str | None = None
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
+    group_state: str | None = None  # by licensure: licensed in this state or not
     sex: str | None = None
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
@@ -746,6 +853,9 @@ class QueryPlan:
     discusses: bool = False
     # A fact question that also asks what was decided: the decisions beside the facts.
     fact_decisions: bool = False
+    # "what all was requested in the Celebrex letter?": the treatment names the letter;
+    # the question is about every request it decided
+    letter_of_request: bool = False
     # The topic is a name ("urine drug screens"): every word of it must be in a passage.
     topic_phrase: bool = False
     phrases: tuple[str, ...] = ()  # with topic_phrase: any one of these names, whole
@@ -764,6 +874,7 @@ class QueryPlan:
         return bool(
             self.regions
             or self.regions_excluded
+            or self.excluded_words
             or self.specialty_groups
             or self.excluded is not None
             or self.letter_regions
@@ -791,6 +902,7 @@ class QueryPlan:
             "fact",
             "licensed_in",
             "licensed_only",
+            "group_state",
             "sex",
             "decided_in",
             "ur_denied_in",
@@ -801,6 +913,7 @@ class QueryPlan:
             "absent",
             "named_by",
             "extreme",
+            "letter_of_request",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -808,6 +921,8 @@ class QueryPlan:
             out["regions"] = list(self.regions)
         if self.regions_excluded:
             out["regions_excluded"] = list(self.regions_excluded)
+        if self.excluded_words:
+            out["excluded_words"] = list(self.excluded_words)
         if self.excluded is not None:
             out["excluded"] = self.excluded.as_dict()
         if self.letter_regions:
@@ -1061,7 +1176,11 @@ def read_question(question: str) -> QueryPlan:
     # left out of the answer, and blanked so it does not also select.
     excluded, q = _excluded(q)
     regions_excluded, q = _excluded_regions(q)
+    kept_decision, q = _excluded_decision(q)
+    excluded_words, excluded_said, q = _excluded_words(q)
     filters = _treatment_filters(q)
+    if kept_decision:  # "other than the one that got overturned, why were ... denied"
+        filters = replace(filters, decision=kept_decision)
     kind = question_kind(q)
     if filters.decision and _AND_DID_ANY.search(q):
         # "which drugs did PM&R reviewers review, and did any get approved?": all of them
@@ -1094,7 +1213,7 @@ def read_question(question: str) -> QueryPlan:
     letter_fact = fact_asked(q)
     if group_by is None and letter_fact and letter_fact != "reviewer_name":
         fact = letter_fact
-    if group_by in ("sex", "age") and _CASE_Q.search(q):
+    if group_by in ("sex", "age") and (_CASE_Q.search(q) or _one_worker(q)):
         group_by = None  # "age and sex of the worker in CM17-0021656": that letter's facts
     if group_by is None:
         # every fact asked: "Age and sex of the injured worker in ...", "what specialty,
@@ -1113,7 +1232,7 @@ def read_question(question: str) -> QueryPlan:
     unit = "decisions"
     if re.search(
         r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?|determinations?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
-        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
+        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
     ):
@@ -1128,6 +1247,17 @@ def read_question(question: str) -> QueryPlan:
                 continue  # "spinal cord stimulator", "spinal manipulation": a name
             if re.match(r"[\s-]+(?:cord|fusion|stenosis|surgery)\b", q[m.end() :], _I):
                 continue  # not a request's region
+        if word == "back" and (
+            re.search(
+                r"\b(?:cut|cutting|came|come|comes|go|goes|went|get|gets|got|sent|send|call\w*|"
+                r"bring\w*|brought|scale[sd]?|scaling|push\w*|pull\w*|hold|held|look\w*|"
+                r"write|wrote|turn\w*|pay|paid|step|stepped|set|sets)\s+$",
+                q[max(0, m.start() - 12) : m.start()],
+                _I,
+            )
+            or re.match(r"\s+to\s+(?:work|duty|modified|full|regular)\b", q[m.end() :], _I)
+        ):
+            continue  # "UR cut it back", "back to work": no body region
         region = _REGION_OF_WORD.get(word) or next(
             (r for r, rx in REGIONS.items() if rx.search(word)), None
         )
@@ -1139,6 +1269,10 @@ def read_question(question: str) -> QueryPlan:
             region = "spine"
         if not region:
             continue
+        if region in REGIONS and any(
+            a <= m.start() < b and not REGIONS[region].search(q[a:b]) for a, b in treatment_at
+        ):
+            continue  # "the knee scooter letter": a device named after the knee
         used.append((m.start(), m.end()))
         # Beside a treatment name ("MRI of the lumbar spine", "knee PT") the region is
         # the item's; elsewhere, with a treatment named ("Relafen for the man with the
@@ -1207,8 +1341,11 @@ def read_question(question: str) -> QueryPlan:
         age_min, age_max = lo, lo + 9
     licensed = None
     licensed_only = False
-    if group_by != "licensure" and (m := use(_LICENSED.search(q))):
-        licensed = m["state"].title()
+    group_state = None
+    if group_by == "licensure" and (m := use(_LICENSED.search(q))):
+        group_state = (m["state"] or m["state2"]).title()  # "licensed in Texas vs not"
+    elif m := use(_LICENSED.search(q)):
+        licensed = (m["state"] or m["state2"]).title()
         licensed_only = bool(m["only"] or m["only2"] or re.search(r"\bonly\s+in\b", m.group(0), _I))
     decided_in = None
     ur_denied_in = None
@@ -1333,6 +1470,7 @@ def read_question(question: str) -> QueryPlan:
         filters.restricted
         or regions
         or regions_excluded
+        or excluded_words
         or letter_regions
         or partial
         or sex
@@ -1347,12 +1485,26 @@ def read_question(question: str) -> QueryPlan:
         or decided_to
         or min_items is not None
     )
-    if fact_without_letter and kind in ("fact", "general"):
+    if fact_without_letter and kind in ("fact", "general", "list"):
         kind, fact = "fact", asked_fact  # "what specialty was the reviewer?": which letter?
         # "how many letters have a decision date in February 2017?" counts letters;
         # "what is the case number?" names no letter, and stays a fact no letter answers.
         if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
             kind = "count"
+        elif (
+            restricts
+            and (filters.has_treatment or regions or letter_regions)
+            and (fact != "case_number")
+        ):
+            # "the date of injury in the sit/stand workstation letter", "UR denial date
+            # on the L4/L5 ESI case": the letters the requests name, each with the fact
+            # and the decisions that picked it
+            fact_decisions = True
+            if fact in ("ur_denial_date", "decision_date"):  # "denial" names the date
+                blanked = q
+                for _name, rx in [*FACTS, *query.FACT_RULES]:
+                    blanked = rx.sub(lambda m: " " * len(m.group(0)), blanked)
+                filters = replace(filters, decision=decision_asked(blanked))
         elif restricts:
             kind = "list"
         if kind != "fact":
@@ -1425,6 +1577,8 @@ def read_question(question: str) -> QueryPlan:
         fact=fact,
         regions=tuple(r for r in regions if r not in regions_excluded),
         regions_excluded=regions_excluded,
+        excluded_words=excluded_words,
+        excluded_said=excluded_said,
         excluded=excluded,
         extreme=extreme,
         letter_regions=tuple(letter_regions),
@@ -1435,6 +1589,7 @@ def read_question(question: str) -> QueryPlan:
         age_min=age_min,
         age_max=age_max,
         licensed_in=licensed,
+        group_state=group_state,
         licensed_only=licensed_only,
         sex=sex,
         measure=measure,
@@ -1452,6 +1607,12 @@ def read_question(question: str) -> QueryPlan:
         topic_or=topic_or,
         topic_negated=topic_negated,
         fact_decisions=fact_decisions,
+        letter_of_request=bool(
+            filters.has_treatment
+            and not (filters.case_number or filters.doc_ids)
+            and _names_only_the_letter(q)
+            and _EVERY_REQUEST.search(q)
+        ),
         in_rationale=bool(_IN_RATIONALE.search(q)),
     )
 
@@ -1514,7 +1675,8 @@ def _treatment_filters(q: str) -> QueryFilters:
 
 #: Words before a treatment that leave it out: "not physical therapy", "other than PT".
 _NEGATION_CUE = re.compile(
-    r"(?:\b(?:not|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|"
+    r"(?:\b(?:not\s+counting|leaving\s+out|setting\s+aside|not|other\s+than|apart\s+from|"
+    r"aside\s+from|except(?:\s+for)?|excluding|"
     r"besides|but\s+not|without|neither|weren'?t|wasn'?t|aren'?t|isn'?t)|\bnon)"
     r"(?:\s+|-)(?:(?:the|any|for|about|of|an?|including)\s+)?$",
     _I,
@@ -1660,6 +1822,8 @@ def _topic(
     words: list[tuple[str, int]] = []
     for m in _WORD.finditer(q):
         w = m.group(0).lower().strip("'")
+        if w.endswith("'s") and w not in _STOP:  # "McMurray's test": the letters' word
+            w = w[:-2]
         if w in _STOP or len(w) < 3 or w.isdigit():
             continue
         if any(a <= m.start() < b for a, b in spent):

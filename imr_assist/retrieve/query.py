@@ -244,8 +244,20 @@ _CONTRAST = re.compile(
 )
 
 
+# Both sides asked for: "which got approved and which didn't", "approved or not"
+_BOTH_SIDES = re.compile(
+    r"\b(?:approv\w*|upheld|uphold|overturn\w*|denied|certified|granted|reversed)\s+"
+    r"(?:and|or|vs\.?|versus)\s+(?:(?:which|what|those|the)\s+)?(?:ones?\s+)?"
+    r"(?:(?:that|which|were|got)\s+)?(?:didn'?t|did\s+not|weren'?t|were\s+not|wasn'?t|"
+    r"was\s+not|not)\b",
+    _I,
+)
+
+
 def decision_asked(q: str) -> str | None:
     """The decision a question restricts to, if it names exactly one side."""
+    if _BOTH_SIDES.search(q):
+        return None
     q = _CONTRAST.sub(" ", q)
     stood = bool(_DENIAL_STOOD.search(q))
     had_denial = bool(_DENIAL_NOUN.search(q))
