@@ -1136,3 +1136,29 @@ def test_chat_a_new_treatment_drops_the_last_ones_region_and_an_aside_is_context
         for c in ans.citations:
             letter = assistant.texts.letter(c.doc_id)
             assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote
+
+
+def test_regions_named_in_a_breakdown_are_its_groups(assistant: Assistant) -> None:
+    """'x-rays by body region — lumbar, shoulder, everything else': those regions are the
+    groups, the rest one group; nothing is left out."""
+    from imr_assist.retrieve.plan import REGIONS
+
+    ans = ask(assistant, "x-rays by body region please — lumbar, shoulder, everything else")
+    assert ans.plan and ans.plan["group_by"] == "region" and "regions" not in ans.plan
+    xrays = [it for _, it in all_items(assistant) if "x-ray" in it.treatment.lower()]
+    lumbar = [it for it in xrays if REGIONS["lumbar spine"].search(it.treatment)]
+    shoulder = [it for it in xrays if it not in lumbar and REGIONS["shoulder"].search(it.treatment)]
+    other = len(xrays) - len(lumbar) - len(shoulder)
+    assert lumbar and shoulder and other
+    assert f"{len(xrays)} decisions" in ans.answer
+    assert f"lumbar spine: {len(lumbar)} decisions" in ans.answer
+    assert f"other regions: {other} decisions" in ans.answer
+
+
+def test_what_the_reviewer_found_missing_is_why_it_was_denied(assistant: Assistant) -> None:
+    ans = ask(assistant, "What exactly did the reviewer say was missing for the Norco request?")
+    assert ans.plan and ans.plan["kind"] == "why"
+    norco = {
+        (lt.doc_id, it.treatment) for lt, it in all_items(assistant) if it.canonical == "Norco"
+    }
+    assert ans.answered and norco and cited_items(assistant, ans) == norco

@@ -318,3 +318,10 @@ def test_one_workers_age_is_a_fact_and_by_age_is_a_breakdown() -> None:
 def test_cut_back_names_no_region_and_a_certification_is_no_specialty(question: str) -> None:
     plan = read_question(question)
     assert not plan.regions and plan.fact is None and plan.partial
+
+
+def test_a_class_glossed_by_its_members_is_those_members() -> None:
+    """'advanced imaging (MRI + CT)': MRI and CT, not every imaging request."""
+    plan = read_question("For advanced imaging (MRI + CT), what's the overturn rate?")
+    assert set(plan.filters.canonicals) == {"MRI", "CT scan"} and not plan.filters.classes
+    assert read_question("What is the overturn rate for imaging?").filters.classes

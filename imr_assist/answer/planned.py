@@ -1678,6 +1678,9 @@ class PlanRunner:
         if by == "treatment":
             return r.canonical or r.treatment
         if by == "region":  # the request's own body region, as its name says it
+            if plan is not None and plan.group_regions:  # the regions the question names
+                hit = [rg for rg in plan.group_regions if REGIONS[rg].search(r.treatment)]
+                return hit[0] if hit else "other regions"
             named = [rg for rg, rx in REGIONS.items() if rx.search(r.treatment)]
             return " and ".join(named) if named else "no region named"
         if lt is None:

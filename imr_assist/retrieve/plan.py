@@ -291,6 +291,14 @@ def _reason_phrases() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     return tuple(out)
 
 
+# What a denial found lacking, asked for as such: the reasons of the denials
+_WHAT_MISSING = re.compile(
+    r"\bwhat\s+(?:exactly\s+|specifically\s+)?(?:(?:did|does)\s+(?:the\s+)?(?:IMR\s+|expert\s+)?"
+    r"(?:reviewers?|IMR|physician|doctor)\s+(?:say|find|think|note)\s+)?(?:was|is|were|are)\s+"
+    r"(?:missing|lacking|absent|not\s+(?:documented|there|provided))\b(?:\s+(?:from|in)\s+(?:the\s+)?"
+    r"(?:file|records?|chart|request|documentation)s?)?",
+    _I,
+)
 _REASON_CUE = re.compile(
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
@@ -743,7 +751,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
 
 # Words that carry no content of their own in a question about these letters.
 _STOP = frozenset(
-    """etc else hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
+    """etc else file hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
     being do does did done have has had having what which who whom whose why how when where
     whether if than then that this these those there their them they it its i me my we our you
     your he she his her any all each every some much many more most other such only own same so
@@ -836,6 +844,7 @@ class QueryPlan:
     licensed_in: str | None = None
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
     group_state: str | None = None  # by licensure: licensed in this state or not
+    group_regions: tuple[str, ...] = ()  # by region: these regions, the rest as "other"
     sex: str | None = None
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
@@ -921,6 +930,8 @@ class QueryPlan:
             out["regions"] = list(self.regions)
         if self.regions_excluded:
             out["regions_excluded"] = list(self.regions_excluded)
+        if self.group_regions:
+            out["group_regions"] = list(self.group_regions)
         if self.excluded_words:
             out["excluded_words"] = list(self.excluded_words)
         if self.excluded is not None:
@@ -1443,6 +1454,17 @@ def read_question(question: str) -> QueryPlan:
             names_without_generic=f2.names_without_generic,
             mentions=f2.mentions,
         )
+    if (
+        (wm := _WHAT_MISSING.search(q))
+        and filters.has_treatment
+        and not reasons
+        and kind not in ("count", "share", "group", "compare")
+    ):
+        # "what did the reviewer say was missing from the file?": why it was denied
+        kind = "why"
+        used.append((wm.start(), wm.end()))
+        if filters.decision is None:
+            filters = replace(filters, decision=UPHELD)
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
     if filters.canonicals == ["medication"]:
@@ -1566,6 +1588,11 @@ def read_question(question: str) -> QueryPlan:
         topic_or += (group,)
         topic, terms = tuple(w for w in topic if w not in qualifiers), terms + qualifiers
     topic_or += tuple((w, *alts) for w in topic if (alts := topic_alternates(w)))
+    # "MRIs by body region: cervical, lumbar, shoulder, everything else": the regions
+    # named are the groups, not a restriction
+    group_regions = (
+        tuple(dict.fromkeys([*regions, *letter_regions])) if group_by == "region" else ()
+    )
     return QueryPlan(
         question=question,
         corrected=corrected,
@@ -1575,13 +1602,14 @@ def read_question(question: str) -> QueryPlan:
         group_by=group_by,
         specialty_groups=compared,
         fact=fact,
-        regions=tuple(r for r in regions if r not in regions_excluded),
+        regions=() if group_regions else tuple(r for r in regions if r not in regions_excluded),
+        group_regions=group_regions,
         regions_excluded=regions_excluded,
         excluded_words=excluded_words,
         excluded_said=excluded_said,
         excluded=excluded,
         extreme=extreme,
-        letter_regions=tuple(letter_regions),
+        letter_regions=() if group_regions else tuple(letter_regions),
         all_decided=all_decided,
         reasons=tuple(reasons),
         about_case=bool(_ABOUT_CASE.search(q)),
@@ -1669,8 +1697,24 @@ _MEDS = re.compile(r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceutical
 def _treatment_filters(q: str) -> QueryFilters:
     """The filters a question names, with drug words, classes and combined services
     read as the lexicon means them."""
-    f = parse_question(q)
+    f = _glossed_class(q, parse_question(q))
     return _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
+
+
+def _glossed_class(q: str, f: QueryFilters) -> QueryFilters:
+    """A class glossed by the treatments in parentheses after it ("advanced imaging (MRI
+    + CT)"): those treatments, not the whole class."""
+    if not f.classes or not f.canonicals:
+        return f
+    lex = get_lexicon()
+    for _cls, _a, b in lex.classes_for_group_word(q):
+        m = re.match(r"\s*\(([^)]*)\)", q[b:])
+        if m is None:
+            continue
+        inside = [t for t in lex.find_all(q) if b + m.start(1) <= t.start and t.end <= b + m.end(1)]
+        if inside:
+            return replace(f, classes=[])
+    return f
 
 
 #: Words before a treatment that leave it out: "not physical therapy", "other than PT".
