@@ -325,3 +325,30 @@ def test_a_class_glossed_by_its_members_is_those_members() -> None:
     plan = read_question("For advanced imaging (MRI + CT), what's the overturn rate?")
     assert set(plan.filters.canonicals) == {"MRI", "CT scan"} and not plan.filters.classes
     assert read_question("What is the overturn rate for imaging?").filters.classes
+
+
+@pytest.mark.parametrize(
+    ("question", "canonical"),
+    [("pt denials", "Physical therapy"), ("ot requests upheld?", "Occupational therapy")],
+)
+def test_therapy_abbreviations_typed_in_lower_case(question: str, canonical: str) -> None:
+    assert canonical in read_question(question).filters.canonicals
+
+
+def test_the_pt_is_the_patient() -> None:
+    assert (
+        "Physical therapy" not in read_question("was the pt approved for norco?").filters.canonicals
+    )
+
+
+def test_percent_of_is_a_share() -> None:
+    assert read_question("% of PT overturned").kind == "share"
+
+
+def test_which_of_two_guidelines_restricts_to_neither() -> None:
+    assert read_question("acupuncture denials - mtus or odg?").filters.guideline is None
+    assert read_question("acupuncture denials under ODG").filters.guideline == "ODG"
+
+
+def test_how_many_reviewers_counts_letters() -> None:
+    assert read_question("how many reviewers were internists").unit == "letters"

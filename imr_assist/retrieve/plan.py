@@ -460,7 +460,7 @@ _LICENSED = re.compile(
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
     r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?"
     # "a Texas license", "a Texas medical license", "Texas-licensed"
-    r"|\b(?P<state2>" + "|".join(_STATES) + r")(?:\s+(?:medical\s+)?licen[cs]e\b|-licen[cs]ed\b)",
+    r"|\b(?P<state2>" + "|".join(_STATES) + r")(?:\s+(?:medical\s+)?licen[cs]e\b|[\s-]licen[cs]ed\b)",
     _I,
 )
 
@@ -1182,6 +1182,13 @@ def read_question(question: str) -> QueryPlan:
     # shorthand: "# of letters", "what % of"
     corrected = re.sub(r"(?<![\w#])#\s*of\b", "number of", corrected)
     corrected = re.sub(r"\bwhat\s*%(?=\s)", "what percent", corrected, flags=_I)
+    corrected = re.sub(r"(?<![\w.])%\s*of\b", "percent of", corrected, flags=_I)
+    # "pt denials", "ot requests": the therapy, typed in lower case ("the pt" is the patient)
+    corrected = re.sub(
+        r"(?<![\w'])(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bthat\s)(?<!\beach\s)(pt|ot)\b(?!')",
+        lambda m: m.group(1).upper(),
+        corrected,
+    )
     q = corrected
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
@@ -1243,7 +1250,8 @@ def read_question(question: str) -> QueryPlan:
     unit = "decisions"
     if re.search(
         r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?|determinations?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
-        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
+        r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|"
+        r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
     ):

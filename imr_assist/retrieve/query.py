@@ -216,10 +216,10 @@ def parse_question(question: str) -> QueryFilters:
     if not YES_NO.search(q):
         # "Was Xanax approved?" asks for the decision; it does not restrict to one.
         f.decision = decision_asked(q)
-    for name, rx in _GUIDELINES.items():
-        if rx.search(q):
-            f.guideline = name
-            break
+    named = [name for name, rx in _GUIDELINES.items() if rx.search(q)]
+    # "MTUS or ODG?", "MTUS vs ODG": which one is asked, neither restricts
+    if len(named) == 1 or (named and not re.search(r"\b(?:or|vs\.?|versus)\b", q, _I)):
+        f.guideline = named[0]
     f.specialty = specialty_named(q)
     _patient_refs(q, f)
     return f
