@@ -1162,3 +1162,17 @@ def test_what_the_reviewer_found_missing_is_why_it_was_denied(assistant: Assista
         (lt.doc_id, it.treatment) for lt, it in all_items(assistant) if it.canonical == "Norco"
     }
     assert ans.answered and norco and cited_items(assistant, ans) == norco
+
+
+def test_the_guideline_each_decision_rested_on_is_quoted(assistant: Assistant) -> None:
+    """'what guidelines were cited for the x-rays?': each decision with its reviewer's
+    guideline line, quoted from the letter."""
+    ans = ask(assistant, "what guidelines were cited for the x-rays?")
+    xrays = [(lt, it) for lt, it in all_items(assistant) if "x-ray" in it.treatment.lower()]
+    assert ans.plan and ans.plan.get("guidelines_asked") and xrays
+    assert cited_items(assistant, ans) == {(lt.doc_id, it.treatment) for lt, it in xrays}
+    for lt, it in xrays:
+        span = it.spans["reviewer_guideline"]
+        said = " ".join(lt.text[span.start : span.end].split())
+        assert f'"{said}"' in ans.answer
+    assert not any("guidelines" in n for n in ans.notices)

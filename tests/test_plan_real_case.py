@@ -248,3 +248,17 @@ def test_a_name_no_letter_holds_is_not_answered_with_the_rest(assistant: Assista
     ans = ask(assistant, "Which workers had a positive Hoffmann's sign?")
     assert not ans.answered
     assert any("hoffmann" in n for n in ans.notices), ans.notices
+
+
+def test_what_a_letter_says_the_case_lacks_is_not_what_it_involves(assistant: Assistant) -> None:
+    """ "mild swelling without effusion" is no effusion: a sentence that only mentions the
+    topic negated is not quoted for a case that involves it; "swelling with effusion" is."""
+    ans = ask(assistant, "Which workers had a knee effusion?")
+    assert ans.answered, ans.notices
+    quoted = [c.quote for c in ans.citations if "effusion" in c.quote.lower()]
+    only_negated = re.compile(
+        r"^(?:(?!effusion).)*\b(?:without|no)\s+(?:\w+\s+){0,1}effusion", re.I
+    )
+    assert quoted and not any(
+        only_negated.search(q) and len(re.findall("effusion", q, re.I)) == 1 for q in quoted
+    )

@@ -352,3 +352,15 @@ def test_which_of_two_guidelines_restricts_to_neither() -> None:
 
 def test_how_many_reviewers_counts_letters() -> None:
     assert read_question("how many reviewers were internists").unit == "letters"
+
+
+@pytest.mark.parametrize(
+    ("question", "ages"),
+    [
+        ("my client is 47 and her MRI got denied", [47]),
+        ("a worker aged 52 with knee pain", [52]),
+        ("letters where the injured worker was 60 or older", []),
+    ],
+)
+def test_an_age_said_as_a_sentence(question: str, ages: list[int]) -> None:
+    assert read_question(question).filters.patient_ages == ages

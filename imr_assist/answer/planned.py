@@ -366,6 +366,27 @@ def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
     return False
 
 
+def _only_negated(low: str, groups: list[list[str]]) -> bool:
+    """Whether every mention of the topic in a sentence is negated just before it ("no
+    evidence of disc herniation", "negative for fracture"), so the sentence says the case
+    lacks it; "not too much displaced fracture" still has one."""
+    words = re.findall(r"[a-z']+|[;,.:()]", low)  # a negation stops at punctuation
+    stems = [st for g in groups for st in g]
+    held = [any(w.startswith(st) for st in stems) for w in words]
+    # a run of topic words ("disc herniation") is one mention, negated before its start
+    said = [i for i, h in enumerate(held) if h and not (i and held[i - 1])]
+
+    def negated(i: int) -> bool:
+        before = words[max(0, i - 3) : i]
+        while before and any(p in before for p in ";,.:()"):
+            before = before[next(k for k, x in enumerate(before) if x in ";,.:()") + 1 :]
+        return any(
+            x in _NEGATORS or x.endswith("n't") or x in ("negative", "denies") for x in before
+        )
+
+    return bool(said) and all(negated(i) for i in said)
+
+
 _CLAUSE_BREAK = frozenset("but however although though whereas while yet unless if".split())
 
 
@@ -806,6 +827,9 @@ class PlanRunner:
             )
             and (need < 2 or _close_together(present, seq, need))
             and (not plan.topic_negated or _negated_near(low, present))
+            # what the case involves is not what its letter says it lacks ("no
+            # evidence of disc herniation")
+            and (plan.topic_negated or not plan.about_case or not _only_negated(low, present))
         ]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
         summarised = {key[0] for key, name, _ in matched if name == "summary"}
@@ -844,6 +868,8 @@ class PlanRunner:
         own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
         generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
         extra = [w for w in said if w not in own and w not in generic]
+        if all(any(rx.search(w) for rx in REGIONS.values()) for w in extra):
+            return None  # "knee arthroscopy": the region is read as the request's region
         if not own or not own < set(said) or not extra:
             return None
         kept = []
@@ -1291,6 +1317,8 @@ class PlanRunner:
         kind = plan.kind
         if kind == "general":
             kind = "list" if (result.filters.restricted or plan.letter_restricted) else "general"
+        if plan.guidelines_asked and kind in ("list", "general", "decision", "topic"):
+            return self._finish(result, plan, lead, self._guideline_lines, rows, notices)
         if kind == "fact":
             if by_request and rows:
                 # "the date of injury in the sit/stand workstation letter": the letters
@@ -1459,6 +1487,32 @@ class PlanRunner:
             lines.append(
                 f"- {r.treatment} ({name}): {r.decision} {self._cite_line(r, led)}".rstrip()
             )
+        if len(rows) > MAX_LISTED:
+            lines.append(f"- and {len(rows) - MAX_LISTED} more")
+        return lines
+
+    def _guideline_lines(
+        self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger
+    ) -> list[str]:
+        """Each decision with the guideline its reviewer based it on, quoted."""
+        lines = [
+            f"The guideline each of {len(rows)} decision{'s' if len(rows) != 1 else ''} rested on:"
+        ]
+        for r in rows[:MAX_LISTED]:
+            lt = self.texts.letter(r.doc_id)
+            if lt is None or r.item_index >= len(lt.items):
+                continue
+            it = lt.items[r.item_index]
+            name = lt.case_number or lt.doc_id
+            line = f"- {r.treatment} ({name}): {r.decision} {self._cite_line(r, led)}".rstrip()
+            span = it.spans.get("reviewer_guideline")
+            if span is not None:
+                quote = " ".join(lt.text[span.start : span.end].split())
+                mark = led.cite(Evidence(lt.doc_id, r.item_index, span.start, span.end, quote))
+                line += f'; "{quote}" {mark}'
+            else:
+                line += "; the letter names no guideline for it"
+            lines.append(line)
         if len(rows) > MAX_LISTED:
             lines.append(f"- and {len(rows) - MAX_LISTED} more")
         return lines

@@ -185,6 +185,13 @@ _NOT_NAMED = re.compile(
 _SIDE_WORDS = frozenset("right left bilateral one ones request requests item items".split())
 
 
+# Which guideline a decision rested on, asked for
+_GUIDELINES_ASKED = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?guidelines?\b|\bguidelines?\s+(?:\w+\s+)?(?:cited|used|"
+    r"relied\s+on|applied|quoted|referenced)\b|\b(?:under|by)\s+(?:what|which)\s+(?:\w+\s+)?"
+    r"(?:guidelines?|criteria)\b|\brel(?:y|ied|ies)\s+on\b[^?]{0,60}\b(?:MTUS|ODG|ACOEM|guidelines?)\b",
+    _I,
+)
 # A letter named by one of its requests: "in the Celebrex letter", "from the ESI case"
 _IN_THE_LETTER_OF = re.compile(
     r"\b(?:in|on|from|of|for)\s+(?:the|that|this)\s+[^?.,;]{2,60}?\s+(?:letter|case|file|"
@@ -460,7 +467,9 @@ _LICENSED = re.compile(
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
     r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?"
     # "a Texas license", "a Texas medical license", "Texas-licensed"
-    r"|\b(?P<state2>" + "|".join(_STATES) + r")(?:\s+(?:medical\s+)?licen[cs]e\b|[\s-]licen[cs]ed\b)",
+    r"|\b(?P<state2>"
+    + "|".join(_STATES)
+    + r")(?:\s+(?:medical\s+)?licen[cs]e\b|[\s-]licen[cs]ed\b)",
     _I,
 )
 
@@ -876,6 +885,8 @@ class QueryPlan:
     named_by: str | None = None
     # "What do reviewers say about X": the rationales, not the case histories.
     in_rationale: bool = False
+    # "what guidelines were cited for the TENS unit?": each decision with its guideline
+    guidelines_asked: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -923,6 +934,7 @@ class QueryPlan:
             "named_by",
             "extreme",
             "letter_of_request",
+            "guidelines_asked",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -1601,6 +1613,12 @@ def read_question(question: str) -> QueryPlan:
     group_regions = (
         tuple(dict.fromkeys([*regions, *letter_regions])) if group_by == "region" else ()
     )
+    guidelines_asked = (
+        bool(_GUIDELINES_ASKED.search(q) and kind not in ("count", "share", "group", "compare"))
+        and not group_by
+    )
+    if guidelines_asked:  # the word names what is shown, it restricts nothing
+        terms = tuple(t for t in terms if t not in ("guideline", "guidelines", "rely", "relied"))
     return QueryPlan(
         question=question,
         corrected=corrected,
@@ -1643,6 +1661,7 @@ def read_question(question: str) -> QueryPlan:
         topic_or=topic_or,
         topic_negated=topic_negated,
         fact_decisions=fact_decisions,
+        guidelines_asked=guidelines_asked,
         letter_of_request=bool(
             filters.has_treatment
             and not (filters.case_number or filters.doc_ids)

@@ -71,6 +71,14 @@ _TREATMENT_AFTER = re.compile(
     _I,
 )
 _AGE = re.compile(r"\b(?P<age>[1-9]\d)[- ]?(?:year|yr)s?[- ]?old\b", _I)
+# "my client is 47", "a worker aged 52", "she was 61 at the time"
+_AGE_IS = re.compile(
+    r"\b(?:client|worker|patient|claimant|employee|applicant|he|she|man|woman|guy|lady)\s+"
+    r"(?:is|was|who\s+is|who\s+was|aged|age)\s+(?P<age>[1-9]\d)\b(?![-\s]*(?:%|percent|items?|"
+    r"requests?|mg|days?|weeks?|months?|sessions?|visits?|times?|tabs?|tablets?|pills?)|\s*\+|"
+    r"\s+(?:or|and)\s+(?:older|over|above|up|more|younger|under|below|less)\b|\s*(?:-|to)\s*\d)",
+    _I,
+)
 _SEX = {
     "female": re.compile(r"\b(?:woman|women|female|lady|she|her)\b", _I),
     "male": re.compile(r"\b(?:man|men|male|gentleman|he|his)\b", _I),
@@ -367,7 +375,7 @@ def specialty_matches(name: str, specialties: list[str]) -> bool:
 
 
 def _patient_refs(q: str, f: QueryFilters) -> None:
-    f.patient_ages = sorted({int(m["age"]) for m in _AGE.finditer(q)})
+    f.patient_ages = sorted({int(m["age"]) for rx in (_AGE, _AGE_IS) for m in rx.finditer(q)})
     if f.patient_ages:
         # A sex word describes the patient only beside an age ("the 64-year-old woman");
         # with both sexes named, each age keeps its own and neither filters.
