@@ -38,6 +38,7 @@ SOURCES = {
     "data/eval/real/questions-sealed.jsonl": "evals/real/questions-sealed.jsonl",
     "data/eval/real/questions-novel.jsonl": "evals/real/questions-novel.jsonl",
     "data/eval/real/questions-wild.jsonl": "evals/real/questions-wild.jsonl",
+    "data/eval/real/questions-blind.jsonl": "evals/real/questions-blind.jsonl",
     "data/eval/real": "evals/real",
 }
 

@@ -1176,3 +1176,43 @@ def test_the_guideline_each_decision_rested_on_is_quoted(assistant: Assistant) -
         said = " ".join(lt.text[span.start : span.end].split())
         assert f'"{said}"' in ans.answer
     assert not any("guidelines" in n for n in ans.notices)
+
+
+def test_a_letter_named_by_a_request_the_catalog_files_under_another_name(
+    assistant: Assistant,
+) -> None:
+    """'the Bankart repair letter': the request is filed under another name, but its own
+    name says Bankart repair; that letter's fact, without saying none was decided."""
+    ans = ask(assistant, "What was the date of injury in the Bankart repair letter?")
+    (lt,) = _letters_with(assistant, "bankart")
+    assert lt.date_of_injury and lt.date_of_injury in ans.answer
+    assert {c.doc_id for c in ans.citations} == {lt.doc_id}
+    assert "was decided in the indexed letters" not in ans.answer
+
+
+def test_a_letter_named_by_its_case_history(assistant: Assistant) -> None:
+    """'the worker with the crush injury': no request named, the case summary picks it."""
+    ans = ask(assistant, "How old was the worker with the crush injury?")
+    holding = []
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        if lt.summary and re.search(r"\bcrush", lt.summary, re.I):
+            holding.append(lt)
+    (lt,) = holding
+    assert lt.patient.age and f"age {lt.patient.age}" in ans.answer
+    assert {c.doc_id for c in ans.citations} == {lt.doc_id}
+
+
+def test_chat_their_dates_are_the_dates_of_the_letters_just_shown(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("Which letters had an overturned decision?")
+    shown = {c.doc_id for c in first.citations}
+    assert len(shown) >= 2
+    dates = chat.ask("what were their decision dates?")
+    assert {c.doc_id for c in dates.citations} == shown
+    for d in shown:
+        lt = assistant.texts.letter(d)
+        assert lt is not None and lt.decision_date and lt.decision_date in dates.answer

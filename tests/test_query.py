@@ -364,3 +364,65 @@ def test_how_many_reviewers_counts_letters() -> None:
 )
 def test_an_age_said_as_a_sentence(question: str, ages: list[int]) -> None:
     assert read_question(question).filters.patient_ages == ages
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("EMG testing: what do the reviewers require before approving it?", None),
+        ("what does it take to get PT approved?", None),
+        ("which requests did reviewers fail to approve?", "upheld"),
+        ("Which MRIs were approved?", "overturned"),
+    ],
+)
+def test_an_approval_spoken_of_as_a_condition_is_no_decision(
+    question: str, decision: str | None
+) -> None:
+    from imr_assist.retrieve.query import decision_asked
+
+    assert decision_asked(question) == decision
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which overturned decisions came from reviewers licensed in Texas?",
+        "Show me everything that was overturned in letters with a decision date in January 2017.",
+        "which denials blamed an incomplete request - missing quantity, body part or procedure?",
+    ],
+)
+def test_a_facts_words_inside_a_filter_ask_for_no_fact(question: str) -> None:
+    plan = read_question(question)
+    assert plan.kind != "fact" and plan.fact is None
+
+
+def test_a_treatment_in_the_case_history_is_not_the_request() -> None:
+    plan = read_question(
+        "hydrocodone #60 cut to #25 by UR after wrist surgery; IMR result on the leftover?"
+    )
+    assert plan.filters.canonicals == [] or "Surgery" not in plan.filters.canonicals
+    assert "hydrocodone/acetaminophen" in plan.filters.generics
+    assert not plan.regions and plan.partial
+
+
+def test_abbreviated_months_bound_a_date_range() -> None:
+    plan = read_question("letters decided between Jan 15 and Feb 5 2017")
+    assert (plan.decided_from, plan.decided_to) == ("2017-01-15", "2017-02-05")
+    assert not plan.topic
+
+
+def test_what_reviewers_say_about_them_is_why() -> None:
+    assert read_question("tens unit denials - what do the reviewers say about them").kind == "why"
+    assert read_question("What do reviewers say about urine drug screens?").kind != "why"
+
+
+def test_on_what_date_asks_the_decision_date() -> None:
+    plan = read_question(
+        "There's one letter reviewed by an emergency medicine doctor. What did it decide, and on what date?"
+    )
+    assert plan.kind == "fact" and plan.fact == "decision_date" and plan.fact_decisions
+
+
+def test_for_letters_where_counts_letters() -> None:
+    q = "For letters where the reviewer was a family practice physician, what fraction had anything overturned?"
+    assert read_question(q).unit == "letters"

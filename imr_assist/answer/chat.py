@@ -125,11 +125,11 @@ class ChatSession:
             # "in that case ...", "who reviewed that one?"
             (that_letter or (new.kind == "fact" and pointed))
             and not (nf.doc_ids or nf.case_number or f.doc_ids or f.case_number)
-            and len(set(self._last_letters)) == 1
+            and (len(set(self._last_letters)) == 1 or (new.kind == "fact" and self._last_letters))
         ):
             # "what happened to the post-op stuff in that case?" after an answer about one
             # letter: that letter, whatever narrowed the last question to it
-            f = replace(f, doc_ids=[self._last_letters[0]])
+            f = replace(f, doc_ids=list(dict.fromkeys(self._last_letters)))
             pinned = {"regions": (), "letter_regions": (), "reasons": (), "topic": ()}
         if nf.has_treatment:
             # "and the post-op meds in that one?" after the shoulder surgery: the region
@@ -203,6 +203,8 @@ class ChatSession:
                 edits[name] = getattr(new, name)
         if new.partial:
             edits["partial"] = True
+        if new.fact:  # "what were their decision dates?": the fact of the letters picked
+            edits["fact_decisions"] = True
         if new.unit == "letters":
             edits["unit"] = "letters"
         elif _DECISIONS_WORD.search(question):

@@ -92,7 +92,8 @@ _LETTER_FIELDS = {
 _CASE_WORDS = re.compile(
     r"\b(?:diagnos(?:is|es|ed|ing)|injur\w*|sustain\w*|fell|fall|accident|trauma|history\s+of|"
     r"impression|(?:being\s+)?treated\s+for|undergoing\s+treatment\s+for|suffer\w*|"
-    r"status\s+post)\b",
+    r"status\s+post|underw(?:ent|ent\s+an?)|(?:patient|worker|claimant|he|she)\s+"
+    r"(?:subsequently\s+|also\s+|later\s+)?(?:had|has\s+had)\s+an?)\b",
     re.IGNORECASE,
 )
 # Abbreviations the letters use for what a question may spell out, and the reverse: a
@@ -257,7 +258,9 @@ def _names_any(treatment: str, words: tuple[str, ...]) -> bool:
 def _letters_by_request(plan: QueryPlan, f: QueryFilters) -> bool:
     """A letter fact asked of the letters a request picks ("the UR denial date on the
     L4/L5 ESI case"), not of a letter named by its case number."""
-    return plan.fact_decisions and bool(f.has_treatment or plan.regions or plan.letter_regions)
+    if f.case_number or f.doc_ids:
+        return False
+    return plan.fact_decisions and bool(plan.letter_restricted or f.restricted or plan.topic)
 
 
 def _topic_names(plan: QueryPlan) -> set[str]:
@@ -1216,7 +1219,10 @@ class PlanRunner:
             notices.append(
                 f"no {' / '.join(undecided)} request was decided; searched as part of the topic"
             )
-        if plan.topic and plan.kind not in ("fact",):
+        if plan.topic and (
+            plan.kind != "fact"
+            or (by_request and (plan.topic_phrase or not result.filters.has_treatment))
+        ):
             other = None if plan.phrases else _other_names(plan.topic)
             hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
             if other is not None and any(  # "motor vehicle accident" or "MVA", if used
@@ -1303,6 +1309,18 @@ class PlanRunner:
                 else ""
             )
             if hits.named:
+                # the requests' own names hold it ("SLAP repair" in "Operative arthroscopy,
+                # superior labral anterior posterior repair"): it was decided after all
+                lead = [
+                    x
+                    for x in lead
+                    if not (
+                        x.startswith("No ") and x.endswith(" was decided in the indexed letters.")
+                    )
+                ]
+                notices = [
+                    n for n in notices if not n.endswith("its words are searched as a topic")
+                ]
                 topic_line = (
                     f"Read '{topic_words}' as part of the request{unused}: {len(rows)} of "
                     f"{before} matching requests, in {len({r.doc_id for r in rows})} letters, "
@@ -1325,9 +1343,13 @@ class PlanRunner:
                 # with such requests, each with the fact
                 n = len({r.doc_id for r in rows})
                 what = _FACT_LABELS.get(plan.fact or "") or _LETTER_FIELDS.get(plan.fact or "")
+                picked = (
+                    f"decided {'this request' if len(rows) == 1 else 'these requests'}"
+                    if result.filters.has_treatment
+                    else ("matches" if n == 1 else "match")
+                )
                 lead.append(
-                    f"{n} letter{'s' if n != 1 else ''} decided "
-                    f"{'this request' if len(rows) == 1 else 'these requests'}"
+                    f"{n} letter{'s' if n != 1 else ''} {picked}"
                     + (f"; the {what} of each:" if n > 1 and what else ":")
                 )
             return self._finish(result, plan, lead, self._fact, rows, notices)
@@ -1390,7 +1412,15 @@ class PlanRunner:
         """No request of the plan's treatment was decided in the letters it asks about."""
         if plan.discusses:
             return True
-        if plan.kind not in ("list", "general", "why", "topic", "decision", "filter"):
+        by_request = plan.kind == "fact" and plan.fact_decisions
+        if not by_request and plan.kind not in (
+            "list",
+            "general",
+            "why",
+            "topic",
+            "decision",
+            "filter",
+        ):
             return False  # "how many X requests": none is the answer
         f = replace(result.filters, decision=None)
         return not self._narrow(replace(plan, all_decided=None), matching_items(self.index, f))

@@ -45,7 +45,18 @@ from imr_assist.parse import parse_file
 from imr_assist.parse.fields import iso_date
 from imr_assist.settings import Settings
 
-SPLITS = ("dev", "heldout", "fresh", "unseen", "final", "outside", "sealed", "novel", "wild")
+SPLITS = (
+    "dev",
+    "heldout",
+    "fresh",
+    "unseen",
+    "final",
+    "outside",
+    "sealed",
+    "novel",
+    "wild",
+    "blind",
+)
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
 )

@@ -217,12 +217,45 @@ def _names_only_the_letter(q: str) -> bool:
     return bool(spans) and all(m.start() <= a and b <= m.end() for a, b in spans)
 
 
+def _said_as_a_filter(q: str, fact: str) -> bool:
+    """Whether every place the question names ``fact`` is inside a filter's words:
+    "licensed" in "reviewers licensed in Texas", "decision date" in "a decision date in
+    January 2017"."""
+    rules = [rx for name, rx in [*FACTS, *query.FACT_RULES] if name == fact]
+    said = [(m.start(), m.end()) for rx in rules for m in rx.finditer(q)]
+    if not said:
+        return False
+    spans = [(m.start(), m.end()) for m in _LICENSED.finditer(q)]  # filters' own words
+    for rx in (_DECIDED_IN, _DATE_RANGE, _DATE_BOUND):
+        for m in rx.finditer(q):
+            # the date words just before a date filter: "a decision date in January"
+            spans.append((max(0, m.start() - 25), m.end()))
+    # "missing quantity, body part or procedure": what a request lacked, not a fact asked
+    lacked = re.compile(
+        r"\b(?:missing|no|without|lack(?:ing|ed|s)?(?:\s+of)?|fail\w*\s+to\s+(?:specify|name|state|"
+        r"identify)|not\s+(?:naming|specifying|stating|identifying))\b[^?.;]{0,25}$",
+        _I,
+    )
+    return all(
+        any(a <= s and e <= b for a, b in spans) or lacked.search(q[max(0, s - 40) : s])
+        for s, e in said
+    )
+
+
 def _one_worker(q: str) -> bool:
     """One worker's age or sex asked for, not outcomes by age or sex."""
     m = _OF_ONE_WORKER.search(q)
     return m is not None and not re.search(
         r"\b(?:by|per)\s+(?:(?:age|sex|gender)\s+(?:and|&|/)\s+)?$", q[: m.start()], _I
     )
+
+
+# A treatment the case had before, named as its history: "after wrist surgery"
+_AFTER_TREATMENT = re.compile(
+    r"\b(?:after|following|post|since|status\s+post)\s+(?:(?:the|a|an|his|her|their)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:surgery|surgeries|operation|procedure|repair|fusion|arthroscopy)\b",
+    _I,
+)
 
 
 def _excluded_decision(q: str) -> tuple[str | None, str]:
@@ -259,6 +292,18 @@ def _excluded_words(q: str) -> tuple[tuple[str, ...], str, str]:
     return words, m.group(0).strip(), q[: m.start()] + " " * (m.end() - m.start()) + q[m.end() :]
 
 
+# "what do the reviewers say about them": the requests named before, not a topic
+_ABOUT_THEM = re.compile(
+    r"\b(?:say|says|said|write|wrote|think|conclude)\s+(?:about|regarding|of|on)\s+"
+    r"(?:them|it|those|these|this|that)\b",
+    _I,
+)
+# What reviewers look for in a request: the reasons their decisions give
+_CRITERIA = re.compile(
+    r"\bwhat\s+(?:do|does|did)\s+(?:the\s+)?(?:reviewers?|IMR|experts?|physicians?)\s+"
+    r"(?:require|want|look\s+for|expect|need)\b",
+    _I,
+)
 _DISCUSS = re.compile(
     r"\b(?:say|says|said|discuss\w*|mention\w*|talk\w*\s+about|comment\w*|write|wrote|"
     r"address\w*|refer\w*\s+to|cite[sd]?)\b",
@@ -332,7 +377,7 @@ _QUANTITY = re.compile(
 )
 _ALSO_DECIDED = re.compile(
     r"\bwhat\s+(?:was|were|got)\s+(?:requested|decided|asked\s+for)\b|\boutcomes?\b|"
-    r"\bwhat\s+did\s+(?:IMR|the\s+reviewer)\s+decide\b|\bwhat\s+happened\b|"
+    r"\bwhat\s+did\s+(?:IMR|it|they|the\s+(?:reviewer|letter|expert))\s+decide\b|\bwhat\s+happened\b|"
     r"\bhow\s+(?:was|were)\s+(?:it|they)\s+decided\b|\bwhat\s+(?:was|were)\s+the\s+decisions?\b",
     _I,
 )
@@ -582,7 +627,8 @@ _ONE_ITEM = re.compile(
 )
 # Decision dates as a range: "between February 1 and February 10, 2017", "from 1/1/2017 to 1/15/2017".
 _DATE = (
-    r"(?:(?:" + "|".join(_MONTH_NAMES) + r")\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
+    r"(?:(?:" + "|".join(_MONTH_NAMES) + r"|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
+    r"\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
     r"\d{1,2}/\d{1,2}/(?:20)?\d{2}|20\d{2}-\d{2}-\d{2})"
 )
 _DATE_RANGE = re.compile(
@@ -728,7 +774,12 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "licensure",
-        re.compile(r"\blicen[cs]\w*\b|\bwhich\s+states?\b|\bwhere\s+is\s+the\s+reviewer\b", _I),
+        re.compile(
+            r"\blicen[cs]\w*\b|\b(?:which|what)\s+states?\b|\bwhere\s+is\s+the\s+reviewer\b|"
+            r"\b(?:specialty|specialties|credentials?)\s+(?:and|&|/)\s+(?:the\s+)?states?\b|"
+            r"\bstates?\s+(?:and|&|/)\s+(?:the\s+)?specialt",
+            _I,
+        ),
     ),
     (
         "age",
@@ -760,7 +811,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
 
 # Words that carry no content of their own in a question about these letters.
 _STOP = frozenset(
-    """etc else file hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
+    """etc else everything file date dates hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
     being do does did done have has had having what which who whom whose why how when where
     whether if than then that this these those there their them they it its i me my we our you
     your he she his her any all each every some much many more most other such only own same so
@@ -1209,6 +1260,23 @@ def read_question(question: str) -> QueryPlan:
     kept_decision, q = _excluded_decision(q)
     excluded_words, excluded_said, q = _excluded_words(q)
     filters = _treatment_filters(q)
+    history: tuple[int, int] | None = None  # "after wrist surgery": the case's history
+    if (after := _AFTER_TREATMENT.search(q)) and len(filters.mentions) > 1:
+        # "hydrocodone #60 cut to #25 after wrist surgery": the surgery is the case's
+        # history, the hydrocodone is what is asked about
+        rest = _treatment_filters(
+            q[: after.start()] + " " * (after.end() - after.start()) + q[after.end() :]
+        )
+        if rest.has_treatment:
+            history = (after.start(), after.end())
+            filters = replace(
+                filters,
+                canonicals=rest.canonicals,
+                generics=rest.generics,
+                classes=rest.classes,
+                names_without_generic=rest.names_without_generic,
+                mentions=rest.mentions,
+            )
     if kept_decision:  # "other than the one that got overturned, why were ... denied"
         filters = replace(filters, decision=kept_decision)
     kind = question_kind(q)
@@ -1263,7 +1331,8 @@ def read_question(question: str) -> QueryPlan:
     if re.search(
         r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?|determinations?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
         r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|"
-        r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
+        r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors)\b|"
+        r"\b(?:for|among)\s+(?:the\s+)?(?:letters|cases)\s+(?:where|with|whose|that|in\s+which)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
     ):
@@ -1273,6 +1342,8 @@ def read_question(question: str) -> QueryPlan:
     treatment_at = [(m.start, m.end) for m in get_lexicon().find_all(q)]
     for m in _REGION_Q.finditer(q):
         word = m.group(0).lower()
+        if history and history[0] <= m.start() < history[1]:
+            continue  # "after wrist surgery": not the request's region
         if word in ("spine", "spinal"):
             if any(a <= m.start() < b for a, b in treatment_at):
                 continue  # "spinal cord stimulator", "spinal manipulation": a name
@@ -1490,6 +1561,18 @@ def read_question(question: str) -> QueryPlan:
     if filters.canonicals == ["medication"]:
         used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
     topic, terms, gloss = _topic(q, used, filters)
+    if (
+        filters.has_treatment
+        and not topic
+        and not group_by
+        and not reasons
+        and kind in ("general", "list", "topic", "decision")
+        and (_ABOUT_THEM.search(q) or _CRITERIA.search(q))
+    ):
+        # "tens unit denials - what do the reviewers say about them", "what do reviewers
+        # require before approving EMG?": the reasons the decisions give
+        kind = "why"
+        terms = tuple(t for t in terms if t not in ("require", "requires", "want", "expect"))
     topic_negated = bool(
         topic
         and re.search(
@@ -1527,30 +1610,43 @@ def read_question(question: str) -> QueryPlan:
         or decided_to
         or min_items is not None
     )
+    if fact_without_letter and asked_fact:
+        # "reviewers licensed in Texas", "a decision date in January 2017": the fact's
+        # words are a filter's, not a fact asked for
+        asked_fact = (
+            "+".join(name for name in asked_fact.split("+") if not _said_as_a_filter(q, name))
+            or None
+        )
+        fact_without_letter = asked_fact is not None
+        if not fact_without_letter and kind == "fact":
+            if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
+                kind = "count"
+            else:
+                kind = "list" if restricts else "general"
     if fact_without_letter and kind in ("fact", "general", "list"):
         kind, fact = "fact", asked_fact  # "what specialty was the reviewer?": which letter?
         # "how many letters have a decision date in February 2017?" counts letters;
         # "what is the case number?" names no letter, and stays a fact no letter answers.
         if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
             kind = "count"
-        elif (
-            restricts
-            and (filters.has_treatment or regions or letter_regions)
-            and (fact != "case_number")
-        ):
+        elif restricts and fact == "case_number":
+            kind = "list"  # "the case numbers where IMR reversed a denial": those letters
+        elif restricts:
             # "the date of injury in the sit/stand workstation letter", "UR denial date
             # on the L4/L5 ESI case": the letters the requests name, each with the fact
             # and the decisions that picked it
             fact_decisions = True
-            if fact in ("ur_denial_date", "decision_date"):  # "denial" names the date
+            if fact and ("ur_denial_date" in fact or "decision_date" in fact):  # "denial": a date
                 blanked = q
                 for _name, rx in [*FACTS, *query.FACT_RULES]:
                     blanked = rx.sub(lambda m: " " * len(m.group(0)), blanked)
                 filters = replace(filters, decision=decision_asked(blanked))
-        elif restricts:
-            kind = "list"
         if kind != "fact":
             fact = None
+        elif not fact_decisions and topic:
+            # "how old was the worker with the crush injury and colon resection?": the
+            # letters whose case is that, each with the fact
+            fact_decisions = True
     if (
         kind == "count"
         and (qm := _QUANTITY.search(q))
@@ -1702,12 +1798,12 @@ def _iso_day(said: str, year: str | None) -> str | None:
     from imr_assist.parse.fields import iso_date
 
     said = re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", said.strip())
-    m = re.match(r"(?P<month>[A-Za-z]+)\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>20\d{2}))?$", said)
+    m = re.match(r"(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>20\d{2}))?$", said)
     if m:
         y = m["year"] or year
         if y is None:
             return None
-        return f"{y}-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}-{int(m['day']):02d}"
+        return f"{y}-{_month_number(m['month']):02d}-{int(m['day']):02d}"
     return iso_date(said)
 
 

@@ -262,10 +262,24 @@ _BOTH_SIDES = re.compile(
 )
 
 
+# An approval spoken of as a condition, not a decision made: "what do reviewers require
+# before approving it", "criteria for approval", "to get it approved"
+_HYPOTHETICAL = re.compile(
+    r"\b(?:before|prior\s+to|criteria\s+for|conditions?\s+for|requirements?\s+for)\s+"
+    r"(?:(?:getting|being)\s+)?(?:approv\w*|certif\w*)\b|"
+    r"(?<!\bfail\s)(?<!\bfailed\s)(?<!\brefuse\s)(?<!\brefused\s)(?<!\bdecline\s)(?<!\bdeclined\s)"
+    r"\bto\s+(?:get\s+(?:[\w/-]+\s+){0,3}?)?(?:approv\w*|certif\w*)\b|"
+    r"\b(?:would|will|could|can)\s+(?:\w+\s+)?(?:approve|certify|be\s+approved)\b|"
+    r"\bapproval\s+criteria\b",
+    _I,
+)
+
+
 def decision_asked(q: str) -> str | None:
     """The decision a question restricts to, if it names exactly one side."""
     if _BOTH_SIDES.search(q):
         return None
+    q = _HYPOTHETICAL.sub(" ", q)
     q = _CONTRAST.sub(" ", q)
     stood = bool(_DENIAL_STOOD.search(q))
     had_denial = bool(_DENIAL_NOUN.search(q))
@@ -420,7 +434,8 @@ FACT_RULES: list[tuple[str, re.Pattern[str]]] = [
         "decision_date",
         re.compile(
             r"^\s*(?:when|on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
-            r"\b(?:decided|decision|determination|issued)\b|\bdecision\s+date\b",
+            r"\b(?:decided|decision|determination|issued)\b|\bdecision\s+dates?\b|"
+            r"\bon\s+what\s+date\b(?![^?]{0,30}\b(?:injur|UR\b|utilization|assign|receiv|applica))",
             _I,
         ),
     ),
