@@ -426,3 +426,13 @@ def test_on_what_date_asks_the_decision_date() -> None:
 def test_for_letters_where_counts_letters() -> None:
     q = "For letters where the reviewer was a family practice physician, what fraction had anything overturned?"
     assert read_question(q).unit == "letters"
+
+
+def test_the_side_set_apart_and_pointed_back_to() -> None:
+    """'Most PT requests get upheld, but a few got overturned. What made the difference
+    in those?': the overturned ones."""
+    from imr_assist.retrieve.query import decision_asked
+
+    q = "Most PT requests get upheld, but a few got overturned. What made the difference in those?"
+    assert decision_asked(q) == "overturned"
+    assert decision_asked("Most PT requests get upheld, but a few got overturned.") is None

@@ -275,8 +275,20 @@ _HYPOTHETICAL = re.compile(
 )
 
 
+# "Most PT requests get upheld, but a few got overturned. What made the difference in
+# those?": the side set apart, which the question then points back to
+_BUT_A_FEW = re.compile(
+    r"\bbut\s+(?:only\s+)?(?:a\s+few|some|several|one|two|three|a\s+couple|a\s+handful)\s+"
+    r"(?:of\s+them\s+)?(?:\w+\s+){0,2}?(?:got|were|was|get)\s+(?P<d>overturned|upheld|approved|"
+    r"denied|reversed)\b(?=.*\b(?:those|them|these|the\s+ones?)\b)",
+    _I | re.S,
+)
+
+
 def decision_asked(q: str) -> str | None:
     """The decision a question restricts to, if it names exactly one side."""
+    if m := _BUT_A_FEW.search(q):
+        return UPHELD if m["d"].lower() in ("upheld", "denied") else OVERTURNED
     if _BOTH_SIDES.search(q):
         return None
     q = _HYPOTHETICAL.sub(" ", q)
