@@ -339,3 +339,33 @@ def test_region_words_outside_a_negation_are_not_left_out() -> None:
     )
     p = read_question("MRIs of the shoulder but not the knee")
     assert p.regions == ("shoulder",) and p.regions_excluded == ("knee",)
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("which treatment was denied most often?", "upheld"),
+        ("what are the most commonly overturned requests?", "overturned"),
+    ],
+)
+def test_most_often_is_a_breakdown_by_treatment_led_by_the_most(
+    assistant: Assistant, question: str, measure: str
+) -> None:
+    """'which treatment was denied most often?': every treatment's count, the treatment
+    with the most decisions that went that way first."""
+    ans = ask(assistant, question)
+    assert ans.plan and ans.plan["group_by"] == "treatment" and ans.plan["measure"] == measure
+    counts: dict[str, int] = {}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        for it in lt.items:
+            if it.decision == measure:
+                counts[it.canonical or it.treatment] = (
+                    counts.get(it.canonical or it.treatment, 0) + 1
+                )
+    top = max(counts.values())
+    first = ans.answer.splitlines()[1]
+    assert f" {top} {measure}" in first and first.split(":")[0][2:] in {
+        k for k, v in counts.items() if v == top
+    }

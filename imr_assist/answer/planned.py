@@ -1728,7 +1728,12 @@ class PlanRunner:
                 if want not in held:
                     name = " / ".join(sorted(x.title() for x in want))
                     groups[name + " (no decisions)"] = []
-        for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
+
+        def size(k: str) -> int:  # "denied most often": by the decisions measured
+            g = groups[k]
+            return sum(1 for r in g if r.decision == plan.measure) if plan.measure else len(g)
+
+        for key in sorted(groups, key=lambda k: (-size(k), -len(groups[k]), k)):
             g = groups[key]
             if not g:
                 lines.append(f"- {key}")

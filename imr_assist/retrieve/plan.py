@@ -590,7 +590,13 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "treatment",
         re.compile(
-            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:treatment|drug|medication|service|request|modality|modalitie|procedure|test|study|type\s+of\s+(?:imaging|test|study|scan))s?\b",
+            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:treatment|drug|medication|service|request|modality|modalitie|procedure|test|study|type\s+of\s+(?:imaging|test|study|scan))s?\b|"
+            # "which treatment was denied most often", "the most commonly overturned requests"
+            r"\b(?:which|what)\s+(?:kinds?\s+of\s+|types?\s+of\s+)?(?:treatments?|drugs?|medications?|"
+            r"requests?|services?|procedures?|tests?|therap(?:y|ies))\s+(?:\w+\s+){0,3}?(?:the\s+)?most"
+            r"(?:\s+(?:often|frequently|commonly))?\b|\bmost\s+(?:often|frequently|commonly)\s+"
+            r"(?:denied|upheld|overturned|approved|requested|disputed)\s+(?:treatments?|drugs?|"
+            r"medications?|requests?|services?|procedures?)\b",
             _I,
         ),
     ),
