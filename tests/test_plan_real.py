@@ -1216,3 +1216,18 @@ def test_chat_their_dates_are_the_dates_of_the_letters_just_shown(assistant: Ass
     for d in shown:
         lt = assistant.texts.letter(d)
         assert lt is not None and lt.decision_date and lt.decision_date in dates.answer
+
+
+def test_the_average_age_over_the_letters_picked(assistant: Assistant) -> None:
+    """'the average age of the workers whose requests were denied': the mean over the
+    letters with an upheld decision that state an age, each age cited."""
+    ans = ask(assistant, "what is the average age of the workers whose requests were denied?")
+    ages = {
+        lt.doc_id: lt.patient.age
+        for lt, it in all_items(assistant)
+        if it.decision == UPHELD and lt.patient.age is not None
+    }
+    assert len(ages) >= 3
+    mean = sum(ages.values()) / len(ages)
+    assert f"is {mean:.1f} " in ans.answer
+    assert {c.doc_id for c in ans.citations} == set(ages)

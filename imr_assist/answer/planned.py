@@ -1602,6 +1602,8 @@ class PlanRunner:
                 stated.append((value, lt, spans))
         if not stated:
             return []
+        if plan.extreme == "mean":
+            return self._mean_age(plan, stated, unstated, led)
         best = (min if plan.extreme == "min" else max)(v for v, _, _ in stated)
         top = [(lt, spans) for v, lt, spans in stated if v == best]
         label = _FACT_LABELS.get(fact) or _LETTER_FIELDS.get(fact) or fact.replace("_", " ")
@@ -1624,6 +1626,37 @@ class PlanRunner:
                 quote = " ".join(lt.text[span.start : span.end].split())
                 marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
             lines.append(f"- {lt.case_number or lt.doc_id}: {label} {best} {marks}".rstrip())
+        if unstated:
+            lines.append(f"{unstated} matching letters do not state it.")
+        return lines
+
+    def _mean_age(
+        self,
+        plan: QueryPlan,
+        stated: list[tuple[Any, Letter, list[Span]]],
+        unstated: int,
+        led: CitationLedger,
+    ) -> list[str]:
+        """The average worker's age over the letters that state one, each age cited."""
+        ages = sorted(int(v) for v, _, _ in stated)
+        mid = len(ages) // 2
+        median = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
+        scope = _extra_scope(plan)
+        among = f"{len(ages)} letters" + (f" ({scope})" if scope else "")
+        lines = [
+            f"The average age of the workers, over the {among} that state one, is "
+            f"{sum(ages) / len(ages):.1f} (median {median:g}; youngest {ages[0]}, oldest "
+            f"{ages[-1]}). Each age:"
+        ]
+        by_age: dict[int, list[str]] = defaultdict(list)
+        for value, lt, spans in sorted(stated, key=lambda x: (int(x[0]), x[1].case_number or "")):
+            marks = ""
+            for span in spans:
+                quote = " ".join(lt.text[span.start : span.end].split())
+                marks += led.cite(Evidence(lt.doc_id, None, span.start, span.end, quote))
+            by_age[int(value)].append(f"{lt.case_number or lt.doc_id} {marks}".rstrip())
+        for age in sorted(by_age):
+            lines.append(f"- {age}: {', '.join(by_age[age])}")
         if unstated:
             lines.append(f"{unstated} matching letters do not state it.")
         return lines

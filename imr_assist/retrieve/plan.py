@@ -187,7 +187,7 @@ _SIDE_WORDS = frozenset("right left bilateral one ones request requests item ite
 
 # Which guideline a decision rested on, asked for
 _GUIDELINES_ASKED = re.compile(
-    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?guidelines?\b|\bguidelines?\s+(?:\w+\s+)?(?:cited|used|"
+    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?guidelines?\b|\b(?:guidelines?|sections?)\s+(?:\w+\s+)?(?:cited|used|"
     r"relied\s+on|applied|quoted|referenced)\b|\b(?:under|by)\s+(?:what|which)\s+(?:\w+\s+)?"
     r"(?:guidelines?|criteria)\b|\brel(?:y|ied|ies)\s+on\b[^?]{0,60}\b(?:MTUS|ODG|ACOEM|guidelines?)\b",
     _I,
@@ -1157,6 +1157,8 @@ _EXTREME = re.compile(
     _I,
 )
 
+_AVERAGE_AGE = re.compile(r"\b(?:average|mean|median|typical)\s+(?:\w+\s+)?ages?\b", _I)
+
 #: Words that bound an age, a count or a date, as the question reader knows them.
 _BOUND_WORDS = ("over", "under", "older", "younger", "than", "before", "after", "since")
 
@@ -1503,6 +1505,8 @@ def read_question(question: str) -> QueryPlan:
         word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"]).lower())
         fact = "age" if word in ("youngest", "oldest") else "decision_date"
         extreme = "min" if word in ("youngest", "earliest") else "max"
+    elif not (filters.case_number or filters.names_letter) and (m := use(_AVERAGE_AGE.search(q))):
+        fact, extreme = "age", "mean"  # "the average age of the workers"
     elif fact and not (filters.case_number or filters.names_letter):
         fact_without_letter = True
         asked_fact, fact = fact, None  # a letter fact needs a letter
@@ -1511,8 +1515,12 @@ def read_question(question: str) -> QueryPlan:
     fact_decisions = False
     if fact:
         kind = "fact"
-        # "when was the UR denial": a date, not a restriction to upheld decisions
-        filters = replace(filters, decision=None)
+        # "when was the UR denial": a date, not a restriction to upheld decisions; "the
+        # average age of women whose PT was denied" keeps it
+        blanked = q
+        for _name, rx in [*FACTS, *query.FACT_RULES]:
+            blanked = rx.sub(lambda m: " " * len(m.group(0)), blanked)
+        filters = replace(filters, decision=decision_asked(blanked) if extreme else None)
         # "how old is the patient and what got decided": the decisions beside the facts
         fact_decisions = bool(_ALSO_DECIDED.search(q))
     if group_by:
@@ -1720,7 +1728,9 @@ def read_question(question: str) -> QueryPlan:
         and not group_by
     )
     if guidelines_asked:  # the word names what is shown, it restricts nothing
-        terms = tuple(t for t in terms if t not in ("guideline", "guidelines", "rely", "relied"))
+        terms = tuple(
+            t for t in terms if t not in ("guideline", "guidelines", "rely", "relied", "sections")
+        )
     return QueryPlan(
         question=question,
         corrected=corrected,
