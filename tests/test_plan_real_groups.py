@@ -269,12 +269,11 @@ def test_counts_over_every_decision_come_from_sql_as_from_the_rows(
 
 
 def test_the_sql_count_keeps_to_what_it_can_count() -> None:
-    """Counts that need the rows (a treatment, a restriction, a topic, unused words)
+    """Counts that need the rows (a restriction, a topic, unused words, a reviewer)
     are not counted in SQL."""
     from imr_assist.answer.planned import PlanRunner
 
     for q in (
-        "How many Norco requests were upheld?",
         "How many decisions for patients over 50 were upheld?",
         "How many decisions were upheld by neurologists?",
         "How many decisions mention weaning?",
@@ -369,3 +368,39 @@ def test_most_often_is_a_breakdown_by_treatment_led_by_the_most(
     assert f" {top} {measure}" in first and first.split(":")[0][2:] in {
         k for k, v in counts.items() if v == top
     }
+
+
+SQL_COUNTED_TREATMENTS = [
+    "How many physical therapy requests were upheld?",
+    "How many MRI requests were decided?",
+    "Which x-ray requests were upheld?",
+    "What percentage of physical therapy requests were overturned?",
+    "How many letters had an MRI request?",
+]
+
+
+@pytest.mark.parametrize("q", SQL_COUNTED_TREATMENTS)
+def test_counts_of_a_treatment_come_from_sql_as_from_the_rows(
+    assistant: Assistant, q: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A treatment selects in SQL exactly as the rows do: its count, share or list is
+    counted there, with no passage ranked, and is the answer every matching row gives."""
+    from imr_assist.answer.planned import PlanRunner
+    from imr_assist.retrieve.hybrid import RankedHits
+
+    plan = read_question(q)
+    assert plan.filters.has_treatment and PlanRunner.counted_in_sql(plan), plan
+    fast, result = assistant.ask(q)
+    assert isinstance(result.hits, RankedHits) and not result.hits.ranked
+    monkeypatch.setattr(PlanRunner, "counted_in_sql", staticmethod(lambda p, f=None: False))
+    slow, _ = assistant.ask(q)
+    assert fast.answered and fast.answer == slow.answer and fast.citations == slow.citations
+
+
+@pytest.mark.parametrize(
+    "q", ["How many open MRI requests were there?", "How many SLAP repair requests were decided?"]
+)
+def test_a_name_that_picks_some_of_its_requests_is_not_counted_whole(q: str) -> None:
+    from imr_assist.answer.planned import PlanRunner
+
+    assert not PlanRunner.counted_in_sql(read_question(q))

@@ -1029,10 +1029,38 @@ class PlanRunner:
                 if plan.unit == "letters"
                 else plan.letter_restricted
             )
-            and not (plan.fact or plan.group_by or plan.extreme)
-            and not (f.has_treatment or f.guideline or f.specialty or f.narrowed)
+            and not (plan.fact or plan.group_by or plan.extreme or plan.letter_of_request)
+            # a treatment selects in SQL exactly as ``item_matches`` does, unless its
+            # name as asked adds a word that picks some of its requests ("open MRI")
+            and not (f.has_treatment and PlanRunner._may_name_some(f))
+            and not (f.guideline or f.specialty or f.narrowed)
             and not f.letter_refs_unmatched
         )
+
+    def _any_selected(self, f: QueryFilters) -> bool:
+        by, _ = self.index.catalog.item_tally(
+            generics=f.generics,
+            classes=f.classes,
+            canonicals=f.names_without_generic,
+            decision=f.decision,
+            doc_ids=f.doc_ids,
+        )
+        return sum(by.values()) > 0
+
+    @staticmethod
+    def _may_name_some(f: QueryFilters) -> bool:
+        """Whether a treatment asked with words its lexicon name lacks ("open MRI",
+        "SLAP repair" for Labral repair) may pick only some of its requests."""
+        generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
+        own = set()
+        for name in [*f.canonicals, *f.generics, *f.classes]:
+            own |= {_stem(w) for w in re.findall(r"[A-Za-z]+", name)}
+        for mention in f.mentions:
+            said = {_stem(w) for w in re.findall(r"[A-Za-z]+", mention)}
+            extra = said - own - generic
+            if any(not any(rx.search(w) for rx in REGIONS.values()) for w in extra):
+                return True
+        return False
 
     def _from_tally(self, plan: QueryPlan, result: SearchResult, notices: list[str]) -> Answer:
         """``counted_in_sql`` plans: counts in SQL, and only the rows shown are built."""
@@ -1041,23 +1069,50 @@ class PlanRunner:
         if plan.min_items is not None or plan.max_items is not None:
             decided = (plan.min_items or 0, plan.max_items)
 
+        g, c, k = f.generics, f.classes, f.names_without_generic  # the treatment, as in SQL
+
         def found(decision: str | None, n: int) -> list[Found]:
-            rows = cat.items(decision=decision, doc_ids=f.doc_ids, limit=n)
+            rows = cat.items(
+                generics=g, classes=c, canonicals=k, decision=decision, doc_ids=f.doc_ids, limit=n
+            )
             return [Found(r, self.texts) for r in rows]
 
         def write(p: QueryPlan, _rows: list[ItemRow], led: CitationLedger) -> list[str]:
-            by, letters = cat.item_tally(decision=f.decision, doc_ids=f.doc_ids, decided=decided)
+            by, letters = cat.item_tally(
+                generics=g,
+                classes=c,
+                canonicals=k,
+                decision=f.decision,
+                doc_ids=f.doc_ids,
+                decided=decided,
+            )
             n = by.get(f.decision, 0) if f.decision else sum(by.values())
             if p.unit == "letters":
                 first = cat.first_letters(
-                    MAX_LISTED, decision=f.decision, doc_ids=f.doc_ids, decided=decided
+                    MAX_LISTED,
+                    generics=g,
+                    classes=c,
+                    canonicals=k,
+                    decision=f.decision,
+                    doc_ids=f.doc_ids,
+                    decided=decided,
                 )
-                rows = cat.items(decision=f.decision, doc_ids=first) if first else []
+                rows = (
+                    cat.items(
+                        generics=g, classes=c, canonicals=k, decision=f.decision, doc_ids=first
+                    )
+                    if first
+                    else []
+                )
                 return self._letters(p, rows, led, totals=(letters, n)) if n else []
             if p.kind == "list":
                 return ex.list_lines(f, n, found(f.decision, MAX_LISTED), led) if n else []
             if f.decision:
-                total = sum(cat.item_tally(doc_ids=f.doc_ids)[0].values())
+                total = sum(
+                    cat.item_tally(generics=g, classes=c, canonicals=k, doc_ids=f.doc_ids)[
+                        0
+                    ].values()
+                )
                 listed = found(f.decision, MAX_LISTED)
                 examples = listed or found(None, EXAMPLES_PER_REASON)
                 return ex.decided_lines(f, n, total, examples, listed, led) if total else []
@@ -1094,7 +1149,9 @@ class PlanRunner:
         if result.filters.letter_refs_unmatched:
             return self._refuse(result, notices + ["no indexed letter matches the one named"])
         f0 = result.filters
-        if self.counted_in_sql(plan, f0):
+        if self.counted_in_sql(plan, f0) and (
+            not f0.has_treatment or self._any_selected(f0)
+        ):  # none of a treatment decided, or none that way: the answer says so, below
             return self._from_tally(plan, result, notices)
         if plan.kind == "fact" and plan.extreme and plan.fact:
             rows = self.rows(plan, result)
@@ -1195,8 +1252,12 @@ class PlanRunner:
             if others:
                 # a follow-up is about those decisions ("the partial one", "why not?")
                 self.follow_plan = replace(plan, filters=replace(plan.filters, decision=None))
-            if others and plan.kind in ("list", "general", "decision", "filter"):
-                # (a count says "0 of N" itself) rather than that the letters do not say
+            if others and (
+                plan.kind in ("list", "general", "decision", "filter")
+                or (plan.kind == "count" and plan.unit == "letters")
+            ):
+                # (a count of decisions says "0 of N" itself) rather than that the letters
+                # do not say
                 lead += [" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections)] * bool(
                     plan.corrections
                 )

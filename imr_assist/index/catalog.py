@@ -476,6 +476,32 @@ class Catalog:
     def doc_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT doc_id FROM letters ORDER BY doc_id")]
 
+    def doc_ids_like(self, exact: list[str], prefixes: list[str], suffixes: list[str]) -> set[str]:
+        """Doc ids equal to one of ``exact``, or starting or ending with one of the
+        others, by index lookups on the primary key (no scan of every letter)."""
+        out: set[str] = set()
+        for d in exact:
+            out |= {
+                r[0] for r in self.db.execute("SELECT doc_id FROM letters WHERE doc_id = ?", (d,))
+            }
+        for p in prefixes:  # a range over the key: "004_" up to "004`"
+            out |= {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT doc_id FROM letters WHERE doc_id >= ? AND doc_id < ?",
+                    (p, p[:-1] + chr(ord(p[-1]) + 1)),
+                )
+            }
+        for s in suffixes:  # rare: a case number written without its "CM" prefix
+            out |= {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT doc_id FROM letters WHERE doc_id LIKE ? ESCAPE '\\'",
+                    ("%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),),
+                )
+            }
+        return out
+
     def letter(self, doc_id: str) -> Letter | None:
         """The letter as the catalog holds it now (or in the current snapshot).
 
@@ -588,13 +614,16 @@ class Catalog:
     def item_tally(
         self,
         *,
+        generics: Iterable[str] = (),
+        classes: Iterable[str] = (),
+        canonicals: Iterable[str] = (),
         decision: str | None = None,
         doc_ids: Iterable[str] = (),
         decided: tuple[int, int | None] | None = None,
     ) -> tuple[dict[str, int], int]:
         """Decisions counted in SQL, without building a row each: (items per decision,
-        letters they are in)."""
-        where, args = self._item_where((), (), (), decision, doc_ids, decided)
+        letters they are in); treatments select as in ``items``."""
+        where, args = self._item_where(generics, classes, canonicals, decision, doc_ids, decided)
         by = dict(self.db.execute(f"SELECT decision, COUNT(*) FROM items{where} GROUP BY 1", args))
         (letters,) = self.db.execute(
             f"SELECT COUNT(DISTINCT doc_id) FROM items{where}", args
@@ -605,12 +634,15 @@ class Catalog:
         self,
         n: int,
         *,
+        generics: Iterable[str] = (),
+        classes: Iterable[str] = (),
+        canonicals: Iterable[str] = (),
         decision: str | None = None,
         doc_ids: Iterable[str] = (),
         decided: tuple[int, int | None] | None = None,
     ) -> list[str]:
         """The first ``n`` doc ids, in order, with an item as selected."""
-        where, args = self._item_where((), (), (), decision, doc_ids, decided)
+        where, args = self._item_where(generics, classes, canonicals, decision, doc_ids, decided)
         sql = f"SELECT DISTINCT doc_id FROM items{where} ORDER BY doc_id LIMIT {int(n)}"
         return [r[0] for r in self.db.execute(sql, args)]
 

@@ -91,19 +91,18 @@ def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None
         t for t in re.findall(r"\b[\w-]{3,}\b", question) if t.isdigit() or "_" in t or "-" in t
     ]
     if filters.case_number or tokens:
-        ids = index.catalog.doc_ids()
         named: set[str] = set()
+        cat = index.catalog
         if filters.case_number:
             # "15-0165674" names CM15-0165674 as well
             cn = filters.case_number
             named |= {
                 d
-                for d in ids
+                for d in cat.doc_ids_like([cn], [], [] if cn[:1].isalpha() else [cn])
                 if d.upper() == cn or (d.upper().endswith(cn) and d[: -len(cn)].isalpha())
             }
-        for tok in tokens:
-            # a doc id, or the sample-style prefix before its hash ("004" for 004_c3a8...)
-            named |= {d for d in ids if d == tok or d.startswith(tok + "_")}
+        # a doc id, or the sample-style prefix before its hash ("004" for 004_c3a8...)
+        named |= cat.doc_ids_like(tokens, [t + "_" for t in tokens], [])
         if named or filters.case_number:
             found = named
     if filters.names_letter:
@@ -189,6 +188,8 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     filter that keeps too many chunks to score exactly, the matches among them are the
     answer even when fewer than ``n``. Only when none of this applies does Chroma filter.
     """
+    if f.letter_refs_unmatched:
+        return []  # the question named a letter the index does not hold
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     allowed = _allowed_chunks(index, f, where)
     if allowed is not None:
