@@ -77,7 +77,16 @@ def test_the_samples_have_facts_to_narrow_by(catalog: Catalog) -> None:
             id="generic",
         ),
         pytest.param(
-            "SELECT id, meta FROM chunks WHERE doc_id IN (?)", ["x"], "chunks_doc", id="chunk-meta"
+            "SELECT id, meta FROM chunks WHERE doc_id IN (?)",
+            ["x"],
+            "chunks_doc_item",
+            id="chunk-meta",
+        ),
+        pytest.param(
+            "SELECT id, doc_id, item_index FROM chunks WHERE section = 'item' AND doc_id IN (?)",
+            ["x"],
+            "chunks_doc_item",
+            id="item-chunks",
         ),
     ],
 )

@@ -70,7 +70,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     end INTEGER NOT NULL,
     meta TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+-- a letter's chunks, and its item chunks read from the index alone (at 500,000 chunks,
+-- selecting the item chunks of 6,000 letters: 1 s reading rows, 0.1 s from this index)
+CREATE INDEX IF NOT EXISTS chunks_doc_item ON chunks(doc_id, section, item_index, id);
+DROP INDEX IF EXISTS chunks_doc;
 CREATE INDEX IF NOT EXISTS items_generic ON items(generic);
 CREATE INDEX IF NOT EXISTS items_class ON items(drug_class);
 CREATE INDEX IF NOT EXISTS items_canonical ON items(canonical);
