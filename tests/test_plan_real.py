@@ -1231,3 +1231,12 @@ def test_the_average_age_over_the_letters_picked(assistant: Assistant) -> None:
     mean = sum(ages.values()) / len(ages)
     assert f"is {mean:.1f} " in ans.answer
     assert {c.doc_id for c in ans.citations} == set(ages)
+
+
+def test_what_reviewers_say_about_a_request_none_decided_is_a_topic(assistant: Assistant) -> None:
+    """'What do reviewers say about urine drug screens?': no such request was decided, so
+    the passages that discuss them, not any decision's reasons."""
+    ans = ask(assistant, "What do reviewers say about urine drug screens?")
+    assert ans.answered and "as a topic" in ans.answer
+    said = [c.quote for c in ans.citations if not re.search(r"(?:Upheld|Overturned)$", c.quote)]
+    assert said and all(re.search(r"drug\s+(?:screen|misuse)|screening", q, re.I) for q in said)

@@ -404,3 +404,21 @@ def test_a_name_that_picks_some_of_its_requests_is_not_counted_whole(q: str) -> 
     from imr_assist.answer.planned import PlanRunner
 
     assert not PlanRunner.counted_in_sql(read_question(q))
+
+
+def test_two_guidelines_compared_are_a_breakdown_by_guideline(assistant: Assistant) -> None:
+    """'do ODG-based decisions get overturned more than MTUS-based ones?': each set of
+    guidelines a decision rested on is a group, none restricts."""
+    ans = ask(assistant, "do ODG-based decisions get overturned more than MTUS-based ones?")
+    assert (
+        ans.plan and ans.plan["group_by"] == "guideline" and "guideline" not in ans.plan["filters"]
+    )
+    counts: dict[str, int] = {}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        for it in lt.items:
+            key = " + ".join(sorted(it.guidelines)) or "no guideline named"
+            counts[key] = counts.get(key, 0) + 1
+    for key, n in counts.items():
+        assert f"- {key}: {n} decisions" in ans.answer

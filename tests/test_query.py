@@ -413,7 +413,6 @@ def test_abbreviated_months_bound_a_date_range() -> None:
 
 def test_what_reviewers_say_about_them_is_why() -> None:
     assert read_question("tens unit denials - what do the reviewers say about them").kind == "why"
-    assert read_question("What do reviewers say about urine drug screens?").kind != "why"
 
 
 def test_on_what_date_asks_the_decision_date() -> None:
@@ -436,3 +435,14 @@ def test_the_side_set_apart_and_pointed_back_to() -> None:
     q = "Most PT requests get upheld, but a few got overturned. What made the difference in those?"
     assert decision_asked(q) == "overturned"
     assert decision_asked("Most PT requests get upheld, but a few got overturned.") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what did the reviewer say about the knee scooter?",
+        "What do these IMR letters say about TENS units?",
+    ],
+)
+def test_what_reviewers_said_about_a_request_is_its_reasons(question: str) -> None:
+    assert read_question(question).kind == "why"

@@ -1202,6 +1202,8 @@ class PlanRunner:
                 # "were there any X requests?": X in what the case was about, not in a
                 # guideline quoted by a rationale; "what do reviewers say about X": anywhere
                 about_case=plan.about_case or not (plan.discusses or plan.in_rationale),
+                # "what do reviewers say about X": the passages, as X's own reasons are none
+                kind="topic" if plan.kind == "why" and plan.discusses else plan.kind,
                 topic=tuple(dict.fromkeys(said)),
                 terms=plan.terms + plan.topic,
                 filters=f,
@@ -1860,6 +1862,8 @@ class PlanRunner:
             return r.drug_class or "other"
         if by == "treatment":
             return r.canonical or r.treatment
+        if by == "guideline":  # the guidelines the reviewer based the decision on
+            return " + ".join(sorted(r.guidelines)) or "no guideline named"
         if by == "region":  # the request's own body region, as its name says it
             if plan is not None and plan.group_regions:  # the regions the question names
                 hit = [rg for rg in plan.group_regions if REGIONS[rg].search(r.treatment)]

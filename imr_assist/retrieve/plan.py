@@ -298,6 +298,22 @@ _ABOUT_THEM = re.compile(
     r"(?:them|it|those|these|this|that)\b",
     _I,
 )
+
+
+def _said_of_the_request(q: str) -> bool:
+    """ "what did the reviewer say about the knee scooter?": a treatment right after "say
+    about", with nothing else asked of it; what its decisions' rationales give."""
+    m = re.search(
+        r"\b(?:say|says|said|write|wrote|think|thought|conclude\w*)\s+(?:about|regarding|on)\s+"
+        r"(?:the\s+|these\s+|those\s+)?",
+        q,
+        _I,
+    )
+    if m is None:
+        return False
+    return any(t.start == m.end() for t in get_lexicon().find_all(q))
+
+
 # What reviewers look for in a request: the reasons their decisions give
 _CRITERIA = re.compile(
     r"\bwhat\s+(?:do|does|did)\s+(?:the\s+)?(?:reviewers?|IMR|experts?|physicians?)\s+"
@@ -616,6 +632,15 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     (
         "partial",
         re.compile(r"\bpartial\w*\b.*\b(?:vs\.?|versus)\b.*\b(?:full|whole|denials?)\b", _I),
+    ),
+    (
+        # "do ODG-based decisions get overturned more than MTUS-based ones?", "by guideline"
+        "guideline",
+        re.compile(
+            r"\b(?:by|per)\s+(?:the\s+)?guidelines?\b|\b(?:MTUS|ODG|ACOEM)\b.*\b(?:vs\.?|versus|"
+            r"more\s+than|less\s+than|compared?\s+(?:to|with)|differ\w*|than)\b.*\b(?:MTUS|ODG|ACOEM)\b",
+            _I,
+        ),
     ),
 ]
 # Letters by how many items they decided: "more than one item", "a single request".
@@ -1308,6 +1333,8 @@ def read_question(question: str) -> QueryPlan:
         if use(rx.search(q)):
             group_by = name
             break
+    if group_by == "guideline":
+        filters = replace(filters, guideline=None)  # each guideline is a group
     # "Compare Family Practice, PM&R and Internal Medicine reviewers": by specialty,
     # each group the reviewers certified in exactly what it names
     compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
@@ -1581,7 +1608,7 @@ def read_question(question: str) -> QueryPlan:
         and not group_by
         and not reasons
         and kind in ("general", "list", "topic", "decision")
-        and (_ABOUT_THEM.search(q) or _CRITERIA.search(q))
+        and (_ABOUT_THEM.search(q) or _CRITERIA.search(q) or _said_of_the_request(q))
     ):
         # "tens unit denials - what do the reviewers say about them", "what do reviewers
         # require before approving EMG?": the reasons the decisions give
