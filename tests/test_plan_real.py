@@ -1240,3 +1240,20 @@ def test_what_reviewers_say_about_a_request_none_decided_is_a_topic(assistant: A
     assert ans.answered and "as a topic" in ans.answer
     said = [c.quote for c in ans.citations if not re.search(r"(?:Upheld|Overturned)$", c.quote)]
     assert said and all(re.search(r"drug\s+(?:screen|misuse)|screening", q, re.I) for q in said)
+
+
+def test_a_reason_without_a_label_is_quoted_where_the_rationale_gives_it(
+    assistant: Assistant,
+) -> None:
+    """'Why was the EMG overturned?': its rationale's reasons carry no label; what is
+    quoted is the rationale's conclusion, or, when that only restates the decision
+    ("... are medically necessary."), the sentence before it."""
+    ans = ask(assistant, "Why was the EMG overturned?")
+    (lt,) = _letters_with(assistant, r"\bEMG\b")
+    (it,) = [i for i in lt.items if re.search(r"\bEMG\b", i.treatment)]
+    span = it.spans["rationale"]
+    quoted = [c for c in ans.citations if c.treatment == it.treatment]
+    assert quoted
+    for c in quoted:
+        assert span.start <= c.start and c.end <= span.end
+        assert not re.fullmatch(r"[^.]{0,100}\bmedically\s+necessary\.", c.quote.strip(), re.I)

@@ -8,6 +8,7 @@ reason backed by the reviewer's own sentence. Same index and question, same answ
 from __future__ import annotations
 
 import bisect
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
@@ -96,9 +97,28 @@ def rationale_evidence(letter: Letter, item: Item) -> Evidence | None:
     sents = list(sentences(nt, a, b))
     if not sents:
         return None
-    sa, sb = sents[-1]  # the conclusion: "the request ... is not medically necessary"
+    # the conclusion ("the request ... is not medically necessary"), or when it only says
+    # the decision again ("Therefore, this request for right knee MRI is medically
+    # necessary."), the sentence before it, which gives the reason
+    at = len(sents) - 1
+    while at > 0 and _ONLY_DECIDED.match(nt.flat[sents[at][0] : sents[at][1]]):
+        at -= 1
+    sa, sb = sents[at]
     value, s = nt.field(sa, sb)
     return Evidence(letter.doc_id, item.index, s.start, s.end, value)
+
+
+#: A sentence that only states the decision, with no reason in it.
+_ONLY_DECIDED = re.compile(
+    r"^\s*(?:(?:therefore|thus|hence|consequently|accordingly|as\s+such|in\s+summary|"
+    r"for\s+(?:these|those|this|the\s+above|all\s+of\s+these)\s+reasons?|given\s+the\s+above|"
+    r"in\s+light\s+of\s+(?:the|this)[^,]{0,40}|"
+    r"based\s+on\s+(?:the|this)[^,]{0,60}),?\s+)?(?:(?:the|this)\s+)?(?:request|requested|"
+    r"treatment|retrospective)?[^,;:]{0,90}?\b(?:is|are|was|were)\s+(?:not\s+)?(?:medically\s+"
+    r"necessary|certified|supported|warranted|appropriate)(?:\s+(?:and|or)\s+(?:medically\s+)?"
+    r"(?:necessary|appropriate|warranted))?\s*\.?\s*$",
+    re.IGNORECASE,
+)
 
 
 def subject(filters: QueryFilters) -> str:
