@@ -1257,3 +1257,18 @@ def test_a_reason_without_a_label_is_quoted_where_the_rationale_gives_it(
     for c in quoted:
         assert span.start <= c.start and c.end <= span.end
         assert not re.fullmatch(r"[^.]{0,100}\bmedically\s+necessary\.", c.quote.strip(), re.I)
+
+
+def test_two_regions_compared_show_those_regions_only(assistant: Assistant) -> None:
+    from imr_assist.retrieve.plan import REGIONS
+
+    ans = ask(assistant, "lumbar vs shoulder x-ray outcomes")
+    xrays = [(lt, it) for lt, it in all_items(assistant) if "x-ray" in it.treatment.lower()]
+    named = {
+        (lt.doc_id, it.treatment)
+        for lt, it in xrays
+        if REGIONS["lumbar spine"].search(it.treatment) or REGIONS["shoulder"].search(it.treatment)
+    }
+    assert named and len(named) < len(xrays)
+    assert "other regions" not in ans.answer
+    assert cited_items(assistant, ans) <= named

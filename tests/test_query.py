@@ -446,3 +446,24 @@ def test_the_side_set_apart_and_pointed_back_to() -> None:
 )
 def test_what_reviewers_said_about_a_request_is_its_reasons(question: str) -> None:
     assert read_question(question).kind == "why"
+
+
+def test_denied_for_a_reason_names_the_reason() -> None:
+    plan = read_question("Which requests were denied for exceeding guideline limits on visits?")
+    assert plan.reasons == ("exceeds_guideline_quantity",) and plan.filters.decision == "upheld"
+
+
+def test_a_reason_phrase_takes_its_finding_words_with_it() -> None:
+    plan = read_question(
+        "list decisions where the reviewer said no functional improvement was documented"
+    )
+    assert plan.reasons == ("no_functional_improvement",) and not plan.topic
+
+
+def test_two_regions_compared_are_the_groups() -> None:
+    plan = read_question("cervical vs lumbar MRI overturn rates")
+    assert plan.group_by == "region" and set(plan.group_regions) == {
+        "cervical spine",
+        "lumbar spine",
+    }
+    assert not plan.regions

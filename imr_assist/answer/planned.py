@@ -1807,6 +1807,10 @@ class PlanRunner:
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         groups: dict[str, list[ItemRow]] = defaultdict(list)
+        if plan.group_regions and not re.search(
+            r"\b(?:else|other|others|rest|remaining)\b", plan.question, re.IGNORECASE
+        ):  # "cervical vs lumbar": those regions only
+            rows = [r for r in rows if self._group_key("region", r, plan) != "other regions"]
         for r in rows:
             groups[self._group_key(plan.group_by or "", r, plan)].append(r)
         unit = plan.unit

@@ -367,10 +367,19 @@ _WHAT_MISSING = re.compile(
     r"(?:file|records?|chart|request|documentation)s?)?",
     _I,
 )
+# What a reason phrase's finding is said to be: "... was documented", "... were shown"
+_REASON_TAIL = re.compile(
+    r"\s+(?:was|were|is|are|had\s+been|has\s+been|being)\s+(?:not\s+)?(?:documented|noted|"
+    r"shown|demonstrated|provided|established|given|found|reported|recorded)\b",
+    _I,
+)
 _REASON_CUE = re.compile(
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)\b)|"
+    # "denied for exceeding guideline limits", "upheld for being experimental"
+    r"\b(?:denied|upheld|rejected|refused|non-?certified|overturned|approved|down)\s+for\s+"
+    r"(?=\w+ing\b)|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:no|not|failing)|"
     r"lack\s+of|absence\s+of|cit(?:e|es|ed|ing)|missing|"
     r"without|lacking|reasons?|grounds|citing|said|stated|found|saying|stating|finding)\b",
@@ -571,7 +580,12 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:by|per|for\s+each|across|differ\w*\s+(?:by|across|between))\s+(?:the\s+)?"
             r"(?:body\s+(?:part|region|area)|region|anatomic\w*\s+(?:site|region|area)|part\s+of\s+"
-            r"the\s+body|site)s?\b|\bfor\s+each\s+body\s+part\b",
+            r"the\s+body|site)s?\b|\bfor\s+each\s+body\s+part\b|"
+            # "cervical vs lumbar MRI overturn rates": the regions compared are the groups
+            r"\b(?:cervical|lumbar|thoracic|neck|low\s+back|shoulder|knee|hip|wrist|elbow|ankle|"
+            r"foot|hand)\b(?:\s+\w+){0,2}?\s+(?:vs\.?|versus|compared\s+(?:to|with)|against)\s+"
+            r"(?:the\s+)?(?:cervical|lumbar|thoracic|neck|low\s+back|shoulder|knee|hip|wrist|elbow|"
+            r"ankle|foot|hand)\b",
             _I,
         ),
     ),
@@ -1568,9 +1582,13 @@ def read_question(question: str) -> QueryPlan:
         for category, explains, rx in _reason_phrases():
             if explains == wanted and category not in reasons and (m := rx.search(q, cue.start())):
                 reasons.append(category)
-                # the words of the reason phrase and its usual company
-                used.append((cue.start(), m.end()))
-                said_in_reason.append((cue.start(), m.end()))
+                # the words of the reason phrase and its usual company ("no functional
+                # improvement was documented")
+                end = m.end()
+                if tail := _REASON_TAIL.match(q, end):
+                    end = tail.end()
+                used.append((cue.start(), end))
+                said_in_reason.append((cue.start(), end))
     if said_in_reason and filters.has_treatment:
         # "denied only because the surgery they went with was denied": a treatment
         # named inside the reason is the reason's, not the requests asked about
