@@ -467,3 +467,10 @@ def test_two_regions_compared_are_the_groups() -> None:
         "lumbar spine",
     }
     assert not plan.regions
+
+
+def test_a_reviewer_named_by_profession_is_no_treatment() -> None:
+    plan = read_question("which cases did a chiropractor review?")
+    assert plan.filters.specialty and not plan.filters.has_treatment
+    both = read_question("chiropractic requests reviewed by chiropractors")
+    assert both.filters.specialty and both.filters.canonicals == ["Chiropractic manipulation"]

@@ -1324,6 +1324,21 @@ def read_question(question: str) -> QueryPlan:
                 names_without_generic=rest.names_without_generic,
                 mentions=rest.mentions,
             )
+    if filters.specialty and filters.has_treatment:
+        # "which cases did a chiropractor review?": the reviewer, not chiropractic requests
+        at = q.lower().find(filters.specialty.lower())
+        if at >= 0:
+            cut = len(filters.specialty)
+            rest = _treatment_filters(q[:at] + " " * cut + q[at + cut :])
+            if rest.mentions != filters.mentions:
+                filters = replace(
+                    filters,
+                    canonicals=rest.canonicals,
+                    generics=rest.generics,
+                    classes=rest.classes,
+                    names_without_generic=rest.names_without_generic,
+                    mentions=rest.mentions,
+                )
     if kept_decision:  # "other than the one that got overturned, why were ... denied"
         filters = replace(filters, decision=kept_decision)
     kind = question_kind(q)
