@@ -1148,12 +1148,12 @@ class PlanRunner:
             )
         if result.filters.letter_refs_unmatched:
             f = result.filters
-            said = (
+            unmatched = (
                 f"no indexed letter was reviewed by a reviewer certified as '{f.specialty}'"
                 if f.specialty and not (f.case_number or f.patient_ages or f.injury_date)
                 else "no indexed letter matches the one named"
             )
-            return self._refuse(result, [*notices, said])
+            return self._refuse(result, [*notices, unmatched])
         f0 = result.filters
         if self.counted_in_sql(plan, f0) and (
             not f0.has_treatment or self._any_selected(f0)
