@@ -474,3 +474,7 @@ def test_a_reviewer_named_by_profession_is_no_treatment() -> None:
     assert plan.filters.specialty and not plan.filters.has_treatment
     both = read_question("chiropractic requests reviewed by chiropractors")
     assert both.filters.specialty and both.filters.canonicals == ["Chiropractic manipulation"]
+
+
+def test_how_many_workers_counts_letters() -> None:
+    assert read_question("how many workers had depression?").unit == "letters"

@@ -1395,7 +1395,8 @@ def read_question(question: str) -> QueryPlan:
     if re.search(
         r"\b(?:how\s+many|which|what|list|count|number\s+of)\s+(?:\w+\s+){0,3}?(?:letters?|cases?|leters?|claims?|determinations?)\b(?!\s+administrator)|\bletters\s+(?:per|by)\b|\bcases?\s+(?:per|by)\b|"
         r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|"
-        r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors)\b|"
+        r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors|workers|patients|"
+        r"claimants|employees|applicants|people|individuals)\b|"
         r"\b(?:for|among)\s+(?:the\s+)?(?:letters|cases)\s+(?:where|with|whose|that|in\s+which)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
