@@ -478,3 +478,19 @@ def test_a_reviewer_named_by_profession_is_no_treatment() -> None:
 
 def test_how_many_workers_counts_letters() -> None:
     assert read_question("how many workers had depression?").unit == "letters"
+
+
+@pytest.mark.parametrize(
+    ("question", "decision", "kind"),
+    [
+        ("what proportion of IMR decisions favor the injured worker?", "overturned", "share"),
+        ("what's the success rate for appeals of MRI denials?", "overturned", "share"),
+        ("odds of winning an acupuncture appeal", "overturned", "share"),
+        ("how often does IMR side with the carrier?", "upheld", "share"),
+    ],
+)
+def test_whose_side_a_decision_took(question: str, decision: str, kind: str) -> None:
+    """The worker's side is an overturned denial, the carrier's an upheld one; 'the
+    success rate for appeals of denials' is the overturned share."""
+    plan = read_question(question)
+    assert (plan.filters.decision, plan.kind) == (decision, kind)

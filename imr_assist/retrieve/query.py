@@ -23,11 +23,20 @@ _I = re.IGNORECASE
 # "wasn't approved", "won't approve") counts for the other side.
 _DECISION_WORD = re.compile(
     r"(?P<up>\bnot\s+medically\s+necessary\b|\bnon-?certif\w*|\bupheld\b|\buphold\w*|"
-    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b)"
+    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b|"
+    # who the decision went for: "sides with the carrier", "favors UR"
+    r"\b(?:favou?r(?:s|ed|ing)?|side[sd]?\s+with|siding\s+with)\s+(?:the\s+)?(?:employer|carrier|"
+    r"insurer|insurance\s+company|claims\s+administrator|defen[cs]e|UR|utilization\s+review)\b)"
     # "FDA-approved", "approved as the Lidoderm patch": what a guideline says, not a decision
     r"|(?P<over>\boverturn\w*|(?<!FDA\s)(?<!FDA-)\bapprov\w*\b(?!\s+as\s+(?:the|a|an)\b)|"
     r"\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
-    r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*)",
+    r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*|"
+    # the worker's side: "favor the injured worker", "side with the worker", "winning
+    # an appeal", "the success rate"
+    r"\bsuccess\w*|\bwin(?:s|ning)?\s+(?:an?\s+|the\s+|their\s+)?(?:[\w-]+\s+){0,2}?(?:appeal|IMR|"
+    r"case|review)s?\b|"
+    r"\b(?:favou?r(?:s|ed|ing)?|side[sd]?\s+with|siding\s+with)\s+(?:the\s+)?(?:injured\s+)?"
+    r"(?:workers?|patients?|applicants?|claimants?|employees?)\b)",
     _I,
 )
 _NEGATED = re.compile(
@@ -475,6 +484,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "share",
         re.compile(
             r"\b(?:what\s+(?:share|percent\w*|proportion|fraction|rate)|how\s+often|"
+            r"(?:odds|chances?|likelihood)\s+(?:of|that)|how\s+likely|"
             r"rate\s+of|percent\w*|share\s+of|(?:overturn|uphold|approval|denial|"
             r"success|reversal)\s+rate)\b",
             _I,
