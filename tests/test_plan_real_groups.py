@@ -422,3 +422,19 @@ def test_two_guidelines_compared_are_a_breakdown_by_guideline(assistant: Assista
             counts[key] = counts.get(key, 0) + 1
     for key, n in counts.items():
         assert f"- {key}: {n} decisions" in ans.answer
+
+
+def test_decisions_by_the_reviewers_state(assistant: Assistant) -> None:
+    """'break down decisions by reviewer state': a group per state of licensure, each
+    decision counted in every state its reviewer is licensed in."""
+    ans = ask(assistant, "break down decisions by reviewer state")
+    assert ans.plan and ans.plan["group_by"] == "state" and not ans.notices
+    counts: dict[str, int] = {}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        for st in lt.reviewer.licensure:
+            counts[st] = counts.get(st, 0) + len(lt.items)
+    assert counts
+    for st, n in counts.items():
+        assert f"- {st}: {n} decisions" in ans.answer

@@ -1818,11 +1818,20 @@ class PlanRunner:
         ):  # "cervical vs lumbar": those regions only
             rows = [r for r in rows if self._group_key("region", r, plan) != "other regions"]
         for r in rows:
+            if plan.group_by == "state":  # every state the reviewer is licensed in
+                lt = self.texts.letter(r.doc_id)
+                for st in (lt.reviewer.licensure if lt else []) or ["no state stated"]:
+                    groups[st].append(r)
+                continue
             groups[self._group_key(plan.group_by or "", r, plan)].append(r)
         unit = plan.unit
         lines = [
             f"{len(rows)} decisions in {len({r.doc_id for r in rows})} letters, by {plan.group_by}:"
         ]
+        if plan.group_by == "state":
+            lines[0] = lines[0][:-1] + (
+                " of the reviewer's licensure (a reviewer licensed in several states counts in each):"
+            )
         if plan.specialty_groups:
             # each group is the reviewers certified in exactly what it names
             lines[0] = lines[0][:-1] + (

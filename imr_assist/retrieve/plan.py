@@ -632,7 +632,19 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "decision",
-        re.compile(r"\b(?:by|per)\s+(?:the\s+)?(?:decision|outcome)\b|\bbreak\s*down\b", _I),
+        re.compile(
+            r"\b(?:by|per)\s+(?:the\s+)?(?:decision|outcome)\b|\bbreak\s*down\b(?![^?]*\bby\s+\w)",
+            _I,
+        ),
+    ),
+    (
+        # "break down decisions by reviewer state", "overturn rate by state of licensure"
+        "state",
+        re.compile(
+            r"\b(?:by|per|for\s+each|across)\s+(?:the\s+)?(?:reviewer'?s?\s+)?(?:states?|"
+            r"state\s+of\s+licen[cs]ure|licen[cs](?:ing|ure)\s+states?)\b",
+            _I,
+        ),
     ),
     (
         "licensure",
@@ -915,6 +927,7 @@ _USED_ELSEWHERE: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(r"\b(?:woman|women|female|lady|man|men|male|gentleman)\b", _I),
     re.compile(r"\b\d+[- ]?(?:year|yr)s?[- ]?old\b", _I),
+    re.compile(r"\bbreak\s*(?:it\s+|them\s+)?down\b|\bbreakdown\b", _I),
 )
 
 
