@@ -494,3 +494,11 @@ def test_whose_side_a_decision_took(question: str, decision: str, kind: str) -> 
     success rate for appeals of denials' is the overturned share."""
     plan = read_question(question)
     assert (plan.filters.decision, plan.kind) == (decision, kind)
+
+
+def test_who_decided_and_when() -> None:
+    plan = read_question("who decided the Trezix case and when?")
+    assert plan.kind == "fact" and set((plan.fact or "").split("+")) == {
+        "decision_date",
+        "specialty",
+    }

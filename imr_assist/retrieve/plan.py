@@ -782,7 +782,9 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
         "decision_date",
         re.compile(
             r"\bwhen\s+(?:was|were)\s+(?:it|this|that|the\s+(?:case|letter|decision|review))\s+"
-            r"(?:decided|issued|determined)\b|\bdate\s+of\s+(?:the\s+)?decision\b",
+            r"(?:decided|issued|determined)\b|\bdate\s+of\s+(?:the\s+)?decision\b|"
+            # "who decided the Trezix case and when?"
+            r"\b(?:decided|reviewed|ruled)\b[^?]{0,60}\band\s+when\s*\??\s*$",
             _I,
         ),
     ),
