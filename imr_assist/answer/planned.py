@@ -1320,7 +1320,9 @@ class PlanRunner:
             for g in plan.topic_or:  # "weaning or tapering", as asked
                 both = [x for x in g if x in used_words]
                 if len(both) >= 2:
-                    used_words[used_words.index(both[0])] = " or ".join(both)
+                    # one word per stem: "fall or slips or trips", not "... or falls"
+                    shown = [x for n, x in enumerate(both) if _stem(x) not in map(_stem, both[:n])]
+                    used_words[used_words.index(both[0])] = " or ".join(shown)
                     for x in both[1:]:
                         used_words.remove(x)
             topic_words = " ".join(used_words)
@@ -1971,6 +1973,7 @@ class PlanRunner:
             " / ".join(dict.fromkeys(f.canonicals or f.mentions)),
             f"{f.decision} decisions" if f.decision else "",
             f"reviewer specialty {f.specialty}" if f.specialty else "",
+            f"citing {f.guideline}" if f.guideline else "",
             _extra_scope(plan),
         ]
         scope = "; ".join(x for x in said if x)
