@@ -135,7 +135,7 @@ class ItemRow:
             self.decision,
         ) = row[:7]  # type: ignore[assignment]
         self._raw = row[7:10]
-        self._lists: tuple[list[str], list[str], list[str]] | None = None
+        self._lists: list[list[str] | None] | None = None
 
     doc_id: str
     item_index: int
@@ -145,25 +145,29 @@ class ItemRow:
     drug_class: str | None
     decision: str
 
-    def _decoded(self) -> tuple[list[str], list[str], list[str]]:
+    def _decoded(self, n: int) -> list[str]:
+        """The ``n``th list column, decoded once, when first read (a "why" over 6,000
+        decisions reads their reasons only)."""
         if self._lists is None:
-            a, b, c = (json.loads(str(x)) for x in self._raw)
-            self._lists = (a, b, c)
-        return self._lists
+            self._lists = [None, None, None]
+        got = self._lists[n]
+        if got is None:
+            got = self._lists[n] = json.loads(str(self._raw[n]))
+        return got
 
     @property
     def reasons(self) -> list[str]:
         """Reason categories of the item."""
-        return self._decoded()[0]
+        return self._decoded(0)
 
     @property
     def specialties(self) -> list[str]:
         """The reviewer's specialties (the letter's)."""
-        return self._decoded()[1]
+        return self._decoded(1)
 
     @property
     def guidelines(self) -> list[str]:
-        return self._decoded()[2]
+        return self._decoded(2)
 
     def __repr__(self) -> str:
         return f"ItemRow({self.doc_id!r}, {self.item_index}, {self.treatment!r}, {self.decision!r})"
