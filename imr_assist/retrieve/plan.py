@@ -1331,14 +1331,7 @@ def read_question(question: str) -> QueryPlan:
         )
         if rest.has_treatment:
             history = (after.start(), after.end())
-            filters = replace(
-                filters,
-                canonicals=rest.canonicals,
-                generics=rest.generics,
-                classes=rest.classes,
-                names_without_generic=rest.names_without_generic,
-                mentions=rest.mentions,
-            )
+            filters = _treatment_of(filters, rest)
     if filters.specialty and filters.has_treatment:
         # "which cases did a chiropractor review?": the reviewer, not chiropractic requests
         at = q.lower().find(filters.specialty.lower())
@@ -1346,14 +1339,7 @@ def read_question(question: str) -> QueryPlan:
             cut = len(filters.specialty)
             rest = _treatment_filters(q[:at] + " " * cut + q[at + cut :])
             if rest.mentions != filters.mentions:
-                filters = replace(
-                    filters,
-                    canonicals=rest.canonicals,
-                    generics=rest.generics,
-                    classes=rest.classes,
-                    names_without_generic=rest.names_without_generic,
-                    mentions=rest.mentions,
-                )
+                filters = _treatment_of(filters, rest)
     if kept_decision:  # "other than the one that got overturned, why were ... denied"
         filters = replace(filters, decision=kept_decision)
     kind = question_kind(q)
@@ -1626,15 +1612,7 @@ def read_question(question: str) -> QueryPlan:
         blanked = q
         for a, b in said_in_reason:
             blanked = blanked[:a] + " " * (b - a) + blanked[b:]
-        f2 = _treatment_filters(blanked)
-        filters = replace(
-            filters,
-            canonicals=f2.canonicals,
-            generics=f2.generics,
-            classes=f2.classes,
-            names_without_generic=f2.names_without_generic,
-            mentions=f2.mentions,
-        )
+        filters = _treatment_of(filters, _treatment_filters(blanked))
     if (
         (wm := _WHAT_MISSING.search(q))
         and filters.has_treatment
@@ -1914,6 +1892,18 @@ def _treatment_filters(q: str) -> QueryFilters:
     read as the lexicon means them."""
     f = _glossed_class(q, parse_question(q))
     return _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
+
+
+def _treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
+    """``f`` with the treatment ``other`` names (its other filters kept)."""
+    return replace(
+        f,
+        canonicals=other.canonicals,
+        generics=other.generics,
+        classes=other.classes,
+        names_without_generic=other.names_without_generic,
+        mentions=other.mentions,
+    )
 
 
 def _glossed_class(q: str, f: QueryFilters) -> QueryFilters:
