@@ -1272,3 +1272,28 @@ def test_two_regions_compared_show_those_regions_only(assistant: Assistant) -> N
     assert named and len(named) < len(xrays)
     assert "other regions" not in ans.answer
     assert cited_items(assistant, ans) <= named
+
+
+@pytest.mark.parametrize(
+    ("question", "how"),
+    [
+        ("which letters had mixed results?", "mixed"),
+        ("how many letters had some items upheld and some overturned?", "mixed"),
+        ("show me letters where everything was denied", "upheld"),
+    ],
+)
+def test_letters_by_how_all_their_decisions_went(
+    assistant: Assistant, question: str, how: str
+) -> None:
+    """'mixed results': the letters whose decisions went both ways; 'everything was
+    denied': those whose every decision was upheld."""
+    ans = ask(assistant, question)
+    by_doc: dict[str, set[str]] = {}
+    for lt, it in all_items(assistant):
+        by_doc.setdefault(lt.doc_id, set()).add(it.decision)
+    want = {
+        d for d, ways in by_doc.items() if (len(ways) == 2 if how == "mixed" else ways == {how})
+    }
+    assert want and want != set(by_doc)
+    assert {c.doc_id for c in ans.citations} == want
+    assert f"{len(want)} letters" in ans.answer

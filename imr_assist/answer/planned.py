@@ -592,7 +592,10 @@ class PlanRunner:
             return False
         if plan.max_items is not None and len(lt.items) > plan.max_items:
             return False
-        if plan.all_decided and any(it.decision != plan.all_decided for it in lt.items):
+        if plan.all_decided == "mixed":
+            if len({it.decision for it in lt.items}) < 2:
+                return False
+        elif plan.all_decided and any(it.decision != plan.all_decided for it in lt.items):
             return False
         if plan.letter_regions:
             case = " ".join(_case_sentences(lt))
@@ -2103,7 +2106,9 @@ def _extra_scope(plan: QueryPlan) -> str:
         )
     if plan.reasons:
         parts.append("reason: " + ", ".join(REASON_LABELS[r].lower() for r in plan.reasons))
-    if plan.all_decided:
+    if plan.all_decided == "mixed":
+        parts.append("letters with decisions both upheld and overturned")
+    elif plan.all_decided:
         parts.append(f"letters with every decision {plan.all_decided}")
     if plan.topic:
         parts.append(f"discussing '{' '.join(plan.topic)}'")

@@ -97,7 +97,7 @@ def plan_schema() -> dict[str, Any]:
             "extreme": {"enum": ["min", "max", None]},
             "decided_from": {**_DATE, "type": ["string", "null"]},
             "decided_to": {**_DATE, "type": ["string", "null"]},
-            "every_decision": {"enum": [UPHELD, OVERTURNED, None]},
+            "every_decision": {"enum": [UPHELD, OVERTURNED, "mixed", None]},
             "group_by": {"enum": [*GROUPS, None]},
             "fact": {"enum": [*FACTS, None]},
             "topic": {"type": "array", "items": {"type": "string"}},

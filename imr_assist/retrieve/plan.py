@@ -331,7 +331,17 @@ _EVERY = re.compile(
     r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b|"
     r"\b(?P<e>upheld|denied|overturned|approved)\s+(?:entirely|in\s+full|completely|fully|"
     r"in\s+(?:their|its)\s+entirety|across\s+the\s+board)\b|"
-    r"\b(?:entirely|fully|completely|wholly)\s+(?P<f>upheld|denied|overturned|approved)\b",
+    r"\b(?:entirely|fully|completely|wholly)\s+(?P<f>upheld|denied|overturned|approved)\b|"
+    r"\b(?:everything|all\s+of\s+it|nothing\s+but)\s+(?:was\s+|got\s+|being\s+)?"
+    r"(?P<g>upheld|denied|overturned|approved)\b",
+    _I,
+)
+# Letters whose decisions went both ways: "mixed results", "split decisions"
+_MIXED = re.compile(
+    r"\b(?:mixed|split)\s+(?:results?|outcomes?|decisions?|bag)\b|\bsome\s+(?:items?\s+|requests?\s+)?"
+    r"(?:upheld|denied|approved|overturned)\s+and\s+(?:some\s+)?(?:others?\s+)?(?:upheld|denied|"
+    r"approved|overturned)\b|\bboth\s+(?:upheld|denied|approved|overturned)\s+and\s+"
+    r"(?:upheld|denied|approved|overturned)\s+(?:items|requests|decisions)\b",
     _I,
 )
 _ELLIPSIS = re.compile(
@@ -953,7 +963,8 @@ class QueryPlan:
     excluded_said: str = ""
     extreme: str | None = None  # "min" or "max" of ``fact`` over the letters ("youngest")
     letter_regions: tuple[str, ...] = ()  # the case's region (diagnoses, injury)
-    all_decided: str | None = None  # letters whose every decision went this way
+    # letters whose every decision went this way ("mixed": both ways)
+    all_decided: str | None = None
     reasons: tuple[str, ...] = ()  # reason categories the decisions must carry
     # the reviewer specialties compared: each a set of certifications a reviewer holds
     specialty_groups: tuple[frozenset[str], ...] = ()
@@ -1460,8 +1471,12 @@ def read_question(question: str) -> QueryPlan:
             if rg not in target:
                 target.append(rg)
     all_decided = None
-    if m := use(_EVERY.search(q)):
-        said = (m["d"] or m["e"] or m["f"]).lower()
+    if m := use(_MIXED.search(q)):
+        all_decided = "mixed"  # letters whose decisions went both ways
+        filters = replace(filters, decision=None)
+        unit = "letters"
+    elif m := use(_EVERY.search(q)):
+        said = (m["d"] or m["e"] or m["f"] or m["g"]).lower()
         all_decided = "overturned" if said.startswith(("overt", "appro")) else "upheld"
         filters = replace(filters, decision=None)
         unit = "letters"
