@@ -502,3 +502,8 @@ def test_who_decided_and_when() -> None:
         "decision_date",
         "specialty",
     }
+
+
+def test_what_portion_is_a_share() -> None:
+    plan = read_question("what portion of partially certified requests were overturned?")
+    assert plan.kind == "share" and plan.partial

@@ -880,7 +880,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
 
 # Words that carry no content of their own in a question about these letters.
 _STOP = frozenset(
-    """etc else everything file date dates hold holds carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
+    """etc else everything file date dates hold holds whole while carrier carriers tabs a an the of for to in on at by with from and or but not no nor is are was were be been
     being do does did done have has had having what which who whom whose why how when where
     whether if than then that this these those there their them they it its i me my we our you
     your he she his her any all each every some much many more most other such only own same so

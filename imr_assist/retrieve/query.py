@@ -483,7 +483,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "share",
         re.compile(
-            r"\b(?:what\s+(?:share|percent\w*|proportion|fraction|rate)|how\s+often|"
+            r"\b(?:what\s+(?:share|percent\w*|proportion|portion|fraction|rate)|how\s+often|"
             r"(?:odds|chances?|likelihood)\s+(?:of|that)|how\s+likely|"
             r"rate\s+of|percent\w*|share\s+of|(?:overturn|uphold|approval|denial|"
             r"success|reversal)\s+rate)\b",
