@@ -507,3 +507,14 @@ def test_who_decided_and_when() -> None:
 def test_what_portion_is_a_share() -> None:
     plan = read_question("what portion of partially certified requests were overturned?")
     assert plan.kind == "share" and plan.partial
+
+
+@pytest.mark.parametrize(
+    "question", ["cm17 0009282 outcome", "CM170009282?", "what happened in CM17-0009282"]
+)
+def test_a_case_number_however_typed(question: str) -> None:
+    assert parse_question(question).case_number == "CM17-0009282"
+
+
+def test_counts_are_no_case_number() -> None:
+    assert parse_question("Physical exam 2 times 8, 12 sessions").case_number is None

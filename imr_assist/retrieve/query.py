@@ -43,7 +43,8 @@ _NEGATED = re.compile(
     r"(?:\bnot|\bnever|n't|\bno\s+longer|\b(?:refus|fail|declin)\w*\s+to)\s+(?:[\w/-]+\s+){0,2}$",
     _I,
 )
-_CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b", _I)
+# "CM17-0009282", "17-0009282", and as typed: "cm17 0009282", "CM170009282"
+_CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b|\b(?:CM|MR|IMR)\s?\d{2}\s?\d{7}\b", _I)
 # Guideline names and reviewer specialties are data: imr_assist/data/specialties.toml.
 _GUIDELINES = PatternTable("specialties.toml", "guidelines")
 # "denial" is a noun the decision verbs act on: "the denial was reversed" is an
@@ -227,7 +228,8 @@ def parse_question(question: str) -> QueryFilters:
         if cls not in f.classes:
             f.classes.append(cls)
     if case := _CASE.search(q):
-        f.case_number = case.group(0).upper()
+        said = re.sub(r"\s+", "", case.group(0).upper())
+        f.case_number = said if "-" in said else re.sub(r"^([A-Z]*\d{2})", r"\1-", said)
     # Negated phrases first, then remove them so "medically necessary" inside
     # "not medically necessary" does not also count as overturned.
     if not YES_NO.search(q):
