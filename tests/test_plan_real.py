@@ -1297,3 +1297,13 @@ def test_letters_by_how_all_their_decisions_went(
     assert want and want != set(by_doc)
     assert {c.doc_id for c in ans.citations} == want
     assert f"{len(want)} letters" in ans.answer
+
+
+def test_an_identifier_that_names_no_letter_is_said_not_answered_for_all(
+    assistant: Assistant,
+) -> None:
+    """'outcome of case 0009282': no letter has that number; the answer says so rather
+    than giving every decision."""
+    ans = ask(assistant, "outcome of case 0009282")
+    assert not ans.answered and ans.citations == []
+    assert any("no indexed letter matches" in n for n in ans.notices)

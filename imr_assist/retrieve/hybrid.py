@@ -103,7 +103,10 @@ def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None
             }
         # a doc id, or the sample-style prefix before its hash ("004" for 004_c3a8...)
         named |= cat.doc_ids_like(tokens, [t + "_" for t in tokens], [])
-        if named or filters.case_number:
+        # an identifier of five digits or more that names no letter ("case 0009282")
+        # still names one: the answer says no letter matches, not every letter's
+        said_id = any(sum(ch.isdigit() for ch in t) >= 5 for t in tokens)
+        if named or filters.case_number or said_id:
             found = named
     if filters.names_letter:
         facts = index.catalog.letter_facts(  # narrowed in SQL, then matched exactly here
