@@ -1307,3 +1307,9 @@ def test_an_identifier_that_names_no_letter_is_said_not_answered_for_all(
     ans = ask(assistant, "outcome of case 0009282")
     assert not ans.answered and ans.citations == []
     assert any("no indexed letter matches" in n for n in ans.notices)
+
+
+def test_a_count_of_a_treatment_none_decided_says_so(assistant: Assistant) -> None:
+    ans = ask(assistant, "How many Soma requests were overturned?")
+    assert not any(it.canonical == "Soma" for _, it in all_items(assistant))
+    assert not ans.answered and "no Soma request was decided in the indexed letters" in ans.notices

@@ -1227,6 +1227,14 @@ class PlanRunner:
             # the rest of the filters still hold ("in the overturned decisions")
             result = replace(result, filters=f, items=matching_items(self.index, f))
             rows = self.rows(plan, result)
+        if (
+            not rows
+            and plan.kind in ("count", "share")
+            and result.filters.has_treatment
+            and not self._decided_at_all(plan, result)
+        ):  # "How many Soma requests were overturned?" when none was decided at all
+            named = " / ".join(dict.fromkeys(result.filters.canonicals or result.filters.mentions))
+            notices.append(f"no {named} request was decided in the indexed letters")
         qualified = self._qualified_name(result.filters, rows) if rows else None
         if qualified is not None:
             # "open MRI": the lexicon reads it as MRI; the word it adds picks requests
