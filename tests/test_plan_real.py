@@ -1313,3 +1313,9 @@ def test_a_count_of_a_treatment_none_decided_says_so(assistant: Assistant) -> No
     ans = ask(assistant, "How many Soma requests were overturned?")
     assert not any(it.canonical == "Soma" for _, it in all_items(assistant))
     assert not ans.answered and "no Soma request was decided in the indexed letters" in ans.notices
+
+
+def test_a_date_is_no_letter_identifier(assistant: Assistant) -> None:
+    """'between 2017-01-15 and 2017-02-05': dates, not an identifier naming no letter."""
+    ans = ask(assistant, "letters decided between 2016-12-01 and 2017-03-31")
+    assert ans.answered and not any("no indexed letter" in n for n in ans.notices)

@@ -518,3 +518,9 @@ def test_a_case_number_however_typed(question: str) -> None:
 
 def test_counts_are_no_case_number() -> None:
     assert parse_question("Physical exam 2 times 8, 12 sessions").case_number is None
+
+
+def test_an_injury_date_written_with_hyphens() -> None:
+    assert parse_question("what was decided for the worker injured 11-09-2016?").injury_date == (
+        "2016-11-09"
+    )

@@ -83,6 +83,10 @@ class SearchResult:
     items: list[ItemRow] = field(default_factory=list)  # every item matching the filters
 
 
+#: A date as a question may write it ("2017-01-15", "11-09-2016"): no letter's identifier.
+_DATE_TOKEN = re.compile(r"\d{1,4}-\d{1,2}-\d{1,4}")
+
+
 def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None:
     """Letters the question names: by case number, doc id or file stem ("letter 004"),
     or by who and when (patient age and sex, date of injury, reviewer specialty)."""
@@ -105,7 +109,9 @@ def resolve_doc_refs(index: Index, question: str, filters: QueryFilters) -> None
         named |= cat.doc_ids_like(tokens, [t + "_" for t in tokens], [])
         # an identifier of five digits or more that names no letter ("case 0009282")
         # still names one: the answer says no letter matches, not every letter's
-        said_id = any(sum(ch.isdigit() for ch in t) >= 5 for t in tokens)
+        said_id = any(
+            sum(ch.isdigit() for ch in t) >= 5 and not _DATE_TOKEN.fullmatch(t) for t in tokens
+        )
         if named or filters.case_number or said_id:
             found = named
     if filters.names_letter:

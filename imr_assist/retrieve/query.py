@@ -103,7 +103,7 @@ _INJURED = re.compile(
     _I,
 )
 _INJURED_NUMERIC = re.compile(
-    r"\b(?:injured|injury|hurt)\b[^.?!]{0,20}?\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2}|\d{4})\b",
+    r"\b(?:injured|injury|hurt)\b[^.?!]{0,20}?\b(?P<m>\d{1,2})([/-])(?P<d>\d{1,2})\2(?P<y>\d{2}|\d{4})\b",
     _I,
 )
 
