@@ -40,12 +40,12 @@ from imr_assist.answer.extractive import (
     subject,
 )
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
-from imr_assist.index.catalog import ItemRow
+from imr_assist.index.catalog import Catalog, ItemRow
 from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
-from imr_assist.retrieve.plan import REGIONS, WEAK_TOPIC, QueryPlan
+from imr_assist.retrieve.plan import REGIONS, WEAK_TOPIC, QueryPlan, treatment_of
 from imr_assist.retrieve.query import QueryFilters, specialty_key
 from imr_assist.text import NormalizedText
 
@@ -253,6 +253,36 @@ def _names_any(treatment: str, words: tuple[str, ...]) -> bool:
     """Whether a request's name holds one of ``words`` (by stem: "films" / "film")."""
     held = {_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", treatment)}
     return any(_stem(w) in held for w in words)
+
+
+def _words_beyond(mention: str, names: list[str]) -> list[str]:
+    """The stems of a treatment as asked that its lexicon names lack, other than generic
+    words ("scan") and body regions (the plan reads those as the request's region):
+    "open" in "open MRI", "slap" in "SLAP repair" for Labral repair."""
+    own = {_stem(w) for name in names for w in re.findall(r"[A-Za-z]+", name)}
+    generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
+    return [
+        w
+        for w in (_stem(x) for x in re.findall(r"[A-Za-z]+", mention))
+        if w not in own and w not in generic and not any(rx.search(w) for rx in REGIONS.values())
+    ]
+
+
+def _tally(
+    cat: Catalog,
+    f: QueryFilters,
+    decision: str | None,
+    decided: tuple[int, int | None] | None = None,
+) -> tuple[dict[str, int], int]:
+    """``Catalog.item_tally`` of the filters' treatment and letters."""
+    return cat.item_tally(
+        generics=f.generics,
+        classes=f.classes,
+        canonicals=f.names_without_generic,
+        decision=decision,
+        doc_ids=f.doc_ids,
+        decided=decided,
+    )
 
 
 def _letters_by_request(plan: QueryPlan, f: QueryFilters) -> bool:
@@ -485,15 +515,7 @@ class PlanRunner:
         docs = sorted({r.doc_id for r in picked})
         if not docs:
             return plan, result, ""
-        f = replace(
-            f0,
-            canonicals=[],
-            generics=[],
-            classes=[],
-            names_without_generic=[],
-            mentions=[],
-            doc_ids=docs,
-        )
+        f = replace(treatment_of(f0, QueryFilters()), doc_ids=docs)
         cases = []
         for d in docs:
             lt = self.texts.letter(d)
@@ -501,17 +523,7 @@ class PlanRunner:
         what = " / ".join(dict.fromkeys(f0.mentions or f0.canonicals))
         # "what else", "the other requests": not the one that names the letter
         other = re.search(r"\b(?:else|other|others)\b", plan.question, re.IGNORECASE)
-        excluded = (
-            QueryFilters(
-                canonicals=f0.canonicals,
-                generics=f0.generics,
-                classes=f0.classes,
-                names_without_generic=f0.names_without_generic,
-                mentions=f0.mentions,
-            )
-            if other
-            else plan.excluded
-        )
+        excluded = treatment_of(QueryFilters(), f0) if other else plan.excluded
         named = (
             f"The letter{'s' if len(docs) != 1 else ''} with the {what} request: {', '.join(cases)}"
         )
@@ -872,10 +884,7 @@ class PlanRunner:
         mention, canonical = f.mentions[0], f.canonicals[0]
         said = [_stem(w) for w in re.findall(r"[A-Za-z]+", mention)]
         own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
-        generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
-        extra = [w for w in said if w not in own and w not in generic]
-        if all(any(rx.search(w) for rx in REGIONS.values()) for w in extra):
-            return None  # "knee arthroscopy": the region is read as the request's region
+        extra = _words_beyond(mention, [canonical])
         if not own or not own < set(said) or not extra:
             return None
         kept = []
@@ -1041,29 +1050,14 @@ class PlanRunner:
         )
 
     def _any_selected(self, f: QueryFilters) -> bool:
-        by, _ = self.index.catalog.item_tally(
-            generics=f.generics,
-            classes=f.classes,
-            canonicals=f.names_without_generic,
-            decision=f.decision,
-            doc_ids=f.doc_ids,
-        )
-        return sum(by.values()) > 0
+        return sum(_tally(self.index.catalog, f, f.decision)[0].values()) > 0
 
     @staticmethod
     def _may_name_some(f: QueryFilters) -> bool:
         """Whether a treatment asked with words its lexicon name lacks ("open MRI",
         "SLAP repair" for Labral repair) may pick only some of its requests."""
-        generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
-        own = set()
-        for name in [*f.canonicals, *f.generics, *f.classes]:
-            own |= {_stem(w) for w in re.findall(r"[A-Za-z]+", name)}
-        for mention in f.mentions:
-            said = {_stem(w) for w in re.findall(r"[A-Za-z]+", mention)}
-            extra = said - own - generic
-            if any(not any(rx.search(w) for rx in REGIONS.values()) for w in extra):
-                return True
-        return False
+        names = [*f.canonicals, *f.generics, *f.classes]
+        return any(_words_beyond(mention, names) for mention in f.mentions)
 
     def _from_tally(self, plan: QueryPlan, result: SearchResult, notices: list[str]) -> Answer:
         """``counted_in_sql`` plans: counts in SQL, and only the rows shown are built."""
@@ -1081,14 +1075,7 @@ class PlanRunner:
             return [Found(r, self.texts) for r in rows]
 
         def write(p: QueryPlan, _rows: list[ItemRow], led: CitationLedger) -> list[str]:
-            by, letters = cat.item_tally(
-                generics=g,
-                classes=c,
-                canonicals=k,
-                decision=f.decision,
-                doc_ids=f.doc_ids,
-                decided=decided,
-            )
+            by, letters = _tally(cat, f, f.decision, decided)
             n = by.get(f.decision, 0) if f.decision else sum(by.values())
             if p.unit == "letters":
                 first = cat.first_letters(
@@ -1111,11 +1098,7 @@ class PlanRunner:
             if p.kind == "list":
                 return ex.list_lines(f, n, found(f.decision, MAX_LISTED), led) if n else []
             if f.decision:
-                total = sum(
-                    cat.item_tally(generics=g, classes=c, canonicals=k, doc_ids=f.doc_ids)[
-                        0
-                    ].values()
-                )
+                total = sum(_tally(cat, f, None, decided)[0].values())
                 listed = found(f.decision, MAX_LISTED)
                 examples = listed or found(None, EXAMPLES_PER_REASON)
                 return ex.decided_lines(f, n, total, examples, listed, led) if total else []
@@ -1190,6 +1173,7 @@ class PlanRunner:
                 notices.append(
                     f"could not use '{plan.excluded_said}': no matching request is named so"
                 )
+        undecided_said: tuple[str, str] | None = None  # what is said when none was decided
         if not rows and result.filters.has_treatment and self._never_decided(plan, result):
             # "What do reviewers say about urine drug screens?", "Were there any
             # psychiatric treatment requests?": no such request was decided, so the
@@ -1201,8 +1185,12 @@ class PlanRunner:
                 where = f"the {f0.decision} decisions" if f0.decision else "every decision"
                 notices.append(f"'{named}' is searched as a topic in {where}")
             else:
-                lead.append(f"No {named} request was decided in the indexed letters.")
-                notices.append(f"no {named} request was decided; its words are searched as a topic")
+                undecided_said = (
+                    f"No {named} request was decided in the indexed letters.",
+                    f"no {named} request was decided; its words are searched as a topic",
+                )
+                lead.append(undecided_said[0])
+                notices.append(undecided_said[1])
             f = replace(
                 result.filters, canonicals=[], generics=[], classes=[], names_without_generic=[]
             )
@@ -1393,16 +1381,9 @@ class PlanRunner:
             if hits.named:
                 # the requests' own names hold it ("SLAP repair" in "Operative arthroscopy,
                 # superior labral anterior posterior repair"): it was decided after all
-                lead = [
-                    x
-                    for x in lead
-                    if not (
-                        x.startswith("No ") and x.endswith(" was decided in the indexed letters.")
-                    )
-                ]
-                notices = [
-                    n for n in notices if not n.endswith("its words are searched as a topic")
-                ]
+                if undecided_said is not None:
+                    lead = [x for x in lead if x != undecided_said[0]]
+                    notices = [n for n in notices if n != undecided_said[1]]
                 topic_line = (
                     f"Read '{topic_words}' as part of the request{unused}: {len(rows)} of "
                     f"{before} matching requests, in {len({r.doc_id for r in rows})} letters, "

@@ -1342,7 +1342,7 @@ def read_question(question: str) -> QueryPlan:
         )
         if rest.has_treatment:
             history = (after.start(), after.end())
-            filters = _treatment_of(filters, rest)
+            filters = treatment_of(filters, rest)
     if filters.specialty and filters.has_treatment:
         # "which cases did a chiropractor review?": the reviewer, not chiropractic requests
         at = q.lower().find(filters.specialty.lower())
@@ -1350,7 +1350,7 @@ def read_question(question: str) -> QueryPlan:
             cut = len(filters.specialty)
             rest = _treatment_filters(q[:at] + " " * cut + q[at + cut :])
             if rest.mentions != filters.mentions:
-                filters = _treatment_of(filters, rest)
+                filters = treatment_of(filters, rest)
     if kept_decision:  # "other than the one that got overturned, why were ... denied"
         filters = replace(filters, decision=kept_decision)
     kind = question_kind(q)
@@ -1627,7 +1627,7 @@ def read_question(question: str) -> QueryPlan:
         blanked = q
         for a, b in said_in_reason:
             blanked = blanked[:a] + " " * (b - a) + blanked[b:]
-        filters = _treatment_of(filters, _treatment_filters(blanked))
+        filters = treatment_of(filters, _treatment_filters(blanked))
     if (
         (wm := _WHAT_MISSING.search(q))
         and filters.has_treatment
@@ -1909,7 +1909,7 @@ def _treatment_filters(q: str) -> QueryFilters:
     return _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
 
 
-def _treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
+def treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
     """``f`` with the treatment ``other`` names (its other filters kept)."""
     return replace(
         f,
