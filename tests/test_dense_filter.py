@@ -109,7 +109,8 @@ def test_an_index_without_the_copy_uses_the_store_until_the_next_ingest(
     question = "Why are Norco requests upheld?"
     f = parse_question(question)
     want = chroma_filtered(old, question, 3, f)
-    old.catalog.db.execute("DELETE FROM chunk_vectors")
+    old.catalog.db.execute("DELETE FROM vector_rows")
+    old.catalog.vector_file.remove()
     assert old.catalog.vectors(want) is None
     assert [c for c, _ in dense_candidates(old, old.query_vector(question), 3, f)] == want
     old.close()
@@ -120,6 +121,52 @@ def test_an_index_without_the_copy_uses_the_store_until_the_next_ingest(
         assert "store" not in again.__dict__
         got = dense_candidates(again, again.query_vector(question), 3, f)
         assert [c for c, _ in got] == want and "store" not in again.__dict__
+    finally:
+        again.close()
+
+
+def test_vectors_kept_as_blobs_are_read_then_moved_to_the_vector_file(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """A catalog from before the vector file kept its vectors as blobs: they are read
+    from there (alone, or beside rows already in the file), and the next ingest moves
+    them into the file, the same values, and the blobs are gone."""
+    import shutil
+
+    import numpy as np
+
+    from imr_assist.index.ingest import ingest
+    from imr_assist.samples import samples_dir
+
+    root = tmp_path / "blobs"
+    shutil.copytree(sample_index, root)
+    old = Index.open(Settings(index_dir=root))
+    ids = old.catalog.all_chunk_ids()
+    want = old.catalog.vectors(ids)
+    assert want is not None and want[0] == sorted(ids)
+    db = old.catalog.db
+    half = want[0][::2]  # half as blobs, half still in the file
+    db.executemany(
+        "INSERT INTO chunk_vectors VALUES (?, ?)",
+        [(cid, want[1][want[0].index(cid)].tobytes()) for cid in half],
+    )
+    db.executemany("DELETE FROM vector_rows WHERE id = ?", [(c,) for c in half])
+    mixed = old.catalog.vectors(ids)
+    assert mixed is not None and mixed[0] == want[0]
+    assert np.array_equal(mixed[1], want[1])
+    db.execute("DELETE FROM vector_rows")
+    old.catalog.vector_file.remove()
+    only_blobs = old.catalog.vectors(half)
+    assert only_blobs is not None and only_blobs[0] == sorted(half)
+    old.close()
+    ingest([samples_dir()], Settings(index_dir=root))  # every letter unchanged
+    again = Index.open(Settings(index_dir=root))
+    try:
+        count = again.catalog.db.execute("SELECT COUNT(*) FROM chunk_vectors").fetchone()[0]
+        assert count == 0
+        moved = again.catalog.vectors(half)
+        assert moved is not None and np.array_equal(moved[1], only_blobs[1])
+        assert again.catalog.chunks_without_vectors() == []
     finally:
         again.close()
 

@@ -43,6 +43,7 @@ from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHEL
 from imr_assist.index.catalog import Catalog, ItemRow
 from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
+from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
 from imr_assist.retrieve.plan import REGIONS, WEAK_TOPIC, QueryPlan, treatment_of
@@ -255,11 +256,28 @@ def _names_any(treatment: str, words: tuple[str, ...]) -> bool:
     return any(_stem(w) in held for w in words)
 
 
+def _spelled_out(names: list[str]) -> set[str]:
+    """Stems of the aliases that spell out a name's letters ("magnetic resonance
+    imaging" for MRI, not "magnetic resonance angiography"): the same request, named
+    in full."""
+    lexicon = get_lexicon()
+    out: set[str] = set()
+    for name in names:
+        entry = lexicon.by_canonical(name)
+        letters = "".join(re.findall(r"\b[A-Z]{2,}\b", name)).lower()  # "TENS" of "TENS unit"
+        for alias in entry.aliases if entry is not None and letters else ():
+            words = re.findall(r"[A-Za-z]+", alias)
+            if len(words) > 1 and "".join(w[0] for w in words).lower() == letters:
+                out |= {_stem(w) for w in words}
+    return out
+
+
 def _words_beyond(mention: str, names: list[str]) -> list[str]:
     """The stems of a treatment as asked that its lexicon names lack, other than generic
     words ("scan") and body regions (the plan reads those as the request's region):
     "open" in "open MRI", "slap" in "SLAP repair" for Labral repair."""
     own = {_stem(w) for name in names for w in re.findall(r"[A-Za-z]+", name)}
+    own |= _spelled_out(names)
     generic = {_stem(w) for w in _GENERIC_NAME_WORDS}
     return [
         w

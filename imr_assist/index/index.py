@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -285,23 +285,27 @@ class Index:
 
     def keep_missing_vectors(self) -> None:
         """Copy into the catalog the store's vectors of chunks committed before the
-        catalog kept them, so filtered questions need not open the store."""
+        catalog kept them, so filtered questions need not open the store; vectors kept
+        as blobs move to the vector file."""
+        self.catalog.move_vectors_to_file()
         missing = self.catalog.chunks_without_vectors()
         for i in range(0, len(missing), 2000):
             part = missing[i : i + 2000]
             with self.lock.shared():
                 got = self.store.collection.get(ids=part, include=["embeddings"])
             self.catalog.add_vectors(zip(got["ids"], got["embeddings"], strict=True))
+        self.catalog.fill_item_runs()
 
     def nearest_kept(
-        self, vector: np.ndarray, ids: list[str], n: int
+        self, vector: np.ndarray, ids: Iterable[str], n: int
     ) -> list[tuple[str, float]] | None:
         """(chunk id, cosine similarity) of the ``n`` chunks among ``ids`` nearest
         ``vector``, scored exactly from the catalog's copy of their vectors; None when
-        some have no copy there (an index written before it kept them)."""
+        some have no copy there (an index written before it kept them). ``ids`` may map
+        each to its row in the vector file (``Catalog.item_chunk_ids``)."""
         import numpy as np
 
-        got = self.catalog.vectors(ids)
+        got = self.catalog.vectors(ids, ids if isinstance(ids, Mapping) else None)
         if got is None:
             return None
         order, matrix = got
@@ -330,6 +334,7 @@ class Index:
             for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
                 (self.root / name).unlink(missing_ok=True)
             (self.root / BM25_POINTER).unlink(missing_ok=True)
+            self.catalog.vector_file.remove()
             for folder in self._bm25_folders():
                 shutil.rmtree(folder, ignore_errors=True)
             self.catalog = Catalog(self.root / CATALOG_FILE)

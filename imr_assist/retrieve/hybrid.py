@@ -208,7 +208,7 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     if where is None:
         return index.store.query(vector, n, None)
     if allowed is not None and f.doc_ids and len(f.doc_ids) <= EXACT_LETTERS:
-        return index.store.nearest_among(vector, allowed, n)
+        return index.store.nearest_among(vector, list(allowed), n)
     kept: list[tuple[str, float]] = []
     for fetch in (n * OVERFETCH, n * WIDE_OVERFETCH):
         near = index.store.query(vector, fetch, None)
@@ -226,36 +226,43 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
 
 def _allowed_chunks(
     index: Index, f: QueryFilters, where: dict[str, Any] | None
-) -> list[str] | None:
-    """The committed chunks that pass ``where``, read from the catalog, or None when
+) -> dict[str, int | None] | None:
+    """The committed chunks that pass ``where``, read from the catalog (each mapped to
+    its row in the vector file when that was read with it, else None), or None when
     there may be more than ``retrieval.exact_chunks`` of them."""
     cat = index.catalog
     most = index.settings.retrieval.exact_chunks
     if where is None:
-        return cat.all_chunk_ids() if cat.chunk_count() <= most else None
+        return dict.fromkeys(cat.all_chunk_ids()) if cat.chunk_count() <= most else None
     if f.has_treatment or f.decision or f.guideline:  # item chunks only
-        rows = cat.items(
-            generics=f.generics,
-            classes=f.classes,
-            canonicals=f.names_without_generic,
-            decision=f.decision,
-            doc_ids=f.doc_ids,
-        )
+        selected: dict[str, Any] = {
+            "generics": f.generics,
+            "classes": f.classes,
+            "canonicals": f.names_without_generic,
+            "decision": f.decision,
+            "doc_ids": f.doc_ids,
+        }
+        rows = cat.items(**selected)  # the search's own rows, kept by the snapshot
         if len(rows) > most:
             return None
-        keys = ((r.doc_id, r.item_index) for r in rows)
         if not (f.guideline or (f.case_number and not f.doc_ids)):
-            # the rows were selected by every part of ``where``, and an item chunk's
-            # metadata is its item's: each of their chunks passes, unread
-            ids = sorted(cat.item_chunk_metadata(keys, decode=False))
-            return ids if len(ids) <= most else None
-        metas = cat.item_chunk_metadata(keys)
+            # the items were selected by every part of ``where``, and an item chunk's
+            # metadata is its item's: each of their chunks passes, unread; the rows name
+            # them and their vectors' rows (or, in an older catalog, SQL looks them up)
+            out: dict[str, int | None] = {}
+            for r in rows:
+                got = r.chunk_rows()
+                if got is None:
+                    return cat.item_chunk_ids(**selected, most=most)
+                out.update(got)
+            return dict(sorted(out.items())) if len(out) <= most else None
+        metas = cat.item_chunk_metadata((r.doc_id, r.item_index) for r in rows)
     elif f.doc_ids and len(f.doc_ids) <= most // 10:
         metas = cat.chunk_metadata(doc_ids=f.doc_ids)
     else:
         return None
     allowed = sorted(cid for cid, meta in metas.items() if _where_matches(meta, where))
-    return allowed if len(allowed) <= most else None
+    return dict.fromkeys(allowed) if len(allowed) <= most else None
 
 
 def _where_matches(meta: dict[str, Any], where: dict[str, Any]) -> bool:
