@@ -167,6 +167,8 @@ def test_vectors_kept_as_blobs_are_read_then_moved_to_the_vector_file(
         moved = again.catalog.vectors(half)
         assert moved is not None and np.array_equal(moved[1], only_blobs[1])
         assert again.catalog.chunks_without_vectors() == []
+        # each item's chunks' rows recorded on its row: the exact step reads no chunk
+        assert all(r.chunk_rows() is not None for r in again.catalog.items())
     finally:
         again.close()
 

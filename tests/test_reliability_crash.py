@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from imr_assist.errors import IndexStateError
@@ -124,6 +125,28 @@ def assert_complete(idx: Index, corpus: dict[str, Path]) -> None:
     assert len(shas) == len(set(shas))
     assert idx.lexical_is_current()
     assert_whole_letters(idx)
+    assert_vectors_kept(idx)
+
+
+def assert_vectors_kept(idx: Index) -> None:
+    """The catalog's copy of every vector is the store's (rows a killed ingest left in
+    the vector file are named by no chunk), and each item's recorded run of rows is its
+    chunks' rows."""
+    ids = sorted(idx.catalog.all_chunk_ids())
+    got = idx.catalog.vectors(ids)
+    assert got is not None and got[0] == ids
+    stored = idx.store.collection.get(ids=ids, include=["embeddings"])
+    by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    for cid, row in zip(got[0], got[1], strict=True):
+        assert np.allclose(row, by_id[cid], atol=1e-6), cid
+    named = dict(idx.catalog.db.execute("SELECT id, row FROM vector_rows"))
+    runs = 0
+    for item in idx.catalog.items():
+        rows = item.chunk_rows()
+        if rows is not None:
+            runs += 1
+            assert all(named[c] == r for c, r in rows.items()), item
+    assert runs == len(idx.catalog.items())  # every item's chunks in one run
 
 
 def run_until(
@@ -148,6 +171,7 @@ KILLS = [
     ("commit@2", False),  # two batches committed, the third not begun
     ("pending", True),  # the resumed run's batch recorded as pending, nothing stored
     ("upsert", True),  # its vectors stored, not yet committed
+    ("filed", True),  # their copies appended to the vector file, the catalog not committed
     ("commit", True),  # its letters committed, the replaced vectors not yet deleted
     ("lexical-saved", True),  # a new BM25 index written, the old one still current
     ("lexical-switched", True),  # the BM25 pointer switched, old folders not yet removed
@@ -185,7 +209,7 @@ def test_sigkill_at_each_point_never_corrupts_the_index(tmp_path: Path) -> None:
                 assert idx.catalog.count_letters() == 0 and not s.store_ids
             elif point == "commit@2":
                 assert idx.catalog.count_letters() == 2 * BATCH_LETTERS
-            elif point in ("pending", "upsert"):
+            elif point in ("pending", "upsert", "filed"):
                 assert s.catalog_ids == before  # nothing of the batch is visible
             elif point == "commit":
                 # The replaced chunks lost their rows but not yet their vectors.

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imr_assist.index.crashpoints import reached
 from imr_assist.index.vector_file import VECTOR_FILE, VectorFile
 from imr_assist.models import Chunk, Letter
 
@@ -436,6 +437,7 @@ class Catalog:
             first = self.vector_file.append(vectors)
             rows = iter(range(first, first + len(vectors)))
             dim = vectors.shape[1]
+            reached("filed")
         with self.transaction() as db:
             if rows is not None:
                 self.set_meta("vector_dim", str(dim))

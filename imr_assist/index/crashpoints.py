@@ -14,9 +14,10 @@ check is one dictionary lookup. The points, in the order an ingest reaches them:
     The writer lock is held; nothing of the index has been written yet.
 ``opened``
     The catalog exists, the embedder is recorded, orphans are cleaned up.
-``pending``, ``upsert``, ``commit``, ``batch``
-    Per batch: its chunk ids recorded as pending; its vectors stored; its letters
-    committed to the catalog; the batch finished (replaced vectors deleted).
+``pending``, ``upsert``, ``filed``, ``commit``, ``batch``
+    Per batch: its chunk ids recorded as pending; its vectors stored; their copies
+    appended to the vector file; its letters committed to the catalog; the batch
+    finished (replaced vectors deleted).
 ``lexical-saved``, ``lexical-switched``
     A new BM25 index written beside the current one; the pointer switched to it.
 ``done``
@@ -35,6 +36,7 @@ POINTS = (
     "opened",
     "pending",
     "upsert",
+    "filed",
     "commit",
     "batch",
     "lexical-saved",
