@@ -239,6 +239,17 @@ def test_a_name_spelled_out_is_counted_in_sql(mention: str, canonical: str, some
     assert PlanRunner._may_name_some(f) is some
 
 
+def test_a_letter_the_index_lacks_is_refused_with_no_other_letters_passages(
+    assistant: Assistant,
+) -> None:
+    """A case number no indexed letter has: said so, and no passage of another letter
+    shown as evidence (nor any ranked: the vector store is not opened for it)."""
+    ans, result = assistant.ask("Why was the right shoulder MRI overturned in CM17-0999999?")
+    assert not ans.answered and ans.evidence == []
+    assert any("no indexed letter matches" in n for n in ans.notices), ans.notices
+    assert not getattr(result.hits, "ranked", False)
+
+
 def _holding(a: Assistant, word: str) -> set[str]:
     out = set()
     for d in a.index.catalog.doc_ids():

@@ -47,3 +47,14 @@ def test_a_reader_sees_a_new_file_after_a_reset(tmp_path: Path) -> None:
     writer.append(np.full((2, 4), 5, dtype=np.float32))
     got = reader.read(np.array([1]), 4)
     assert got is not None and got.tolist() == [[5.0] * 4]
+
+
+def test_rows_in_any_order_and_repeated(tmp_path: Path) -> None:
+    """Rows asked out of order, or twice, come back as asked."""
+    rng = np.random.default_rng(3)
+    a = rng.random((9, 4), dtype=np.float32)
+    vf = VectorFile(tmp_path / "v.f32")
+    vf.append(a)
+    asked = np.array([7, 2, 3, 4, 2, 8, 0])
+    got = vf.read(asked, 4)
+    assert got is not None and np.array_equal(got, a[asked])

@@ -45,7 +45,7 @@ from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.parse.reasons import sentences
-from imr_assist.retrieve.hybrid import SearchResult, item_matches, matching_items
+from imr_assist.retrieve.hybrid import RankedHits, SearchResult, item_matches, matching_items
 from imr_assist.retrieve.plan import REGIONS, WEAK_TOPIC, QueryPlan, treatment_of
 from imr_assist.retrieve.query import QueryFilters, specialty_key
 from imr_assist.text import NormalizedText
@@ -481,7 +481,8 @@ class PlanRunner:
         # first; a letter's record, about 0.7 ms to read, is read only for the rows left,
         # and only if the plan asks about the letter (at 40,000 letters reading every
         # matching one was 11.5 of 16 s for "neck MRIs").
-        rows = [r for r in rows if self._row_ok(plan, r)]
+        names: dict[str, bool] = {}
+        rows = [r for r in rows if self._row_ok(plan, r, names)]
         if any(getattr(plan, k) not in (None, False) for k in _LETTER_SQL):
             # the letters' own facts (ages, sex, licensure, dates), in one SQL query
             kept = self.index.catalog.letters_where(**{k: getattr(plan, k) for k in _LETTER_SQL})
@@ -553,8 +554,10 @@ class PlanRunner:
         return plan, replace(result, filters=f, items=matching_items(self.index, f)), named
 
     @staticmethod
-    def _row_ok(plan: QueryPlan, row: ItemRow) -> bool:
-        """The checks of ``_item_ok`` that the catalog's item row answers alone."""
+    def _row_ok(plan: QueryPlan, row: ItemRow, names: dict[str, bool] | None = None) -> bool:
+        """The checks of ``_item_ok`` that the catalog's item row answers alone;
+        ``names`` keeps the verdict on each treatment name (thousands of rows share a
+        few names)."""
         if plan.reasons and not set(plan.reasons) & set(row.reasons):
             return False
         if plan.excluded is not None and item_matches(row, plan.excluded):
@@ -563,12 +566,21 @@ class PlanRunner:
             frozenset(specialty_key(s) for s in row.specialties) not in plan.specialty_groups
         ):
             return False
-        if any(REGIONS[rg].search(row.treatment) for rg in plan.regions_excluded):
+        if names is None:
+            return PlanRunner._name_ok(plan, row.treatment)
+        ok = names.get(row.treatment)
+        if ok is None:
+            ok = names[row.treatment] = PlanRunner._name_ok(plan, row.treatment)
+        return ok
+
+    @staticmethod
+    def _name_ok(plan: QueryPlan, treatment: str) -> bool:
+        if any(REGIONS[rg].search(treatment) for rg in plan.regions_excluded):
             return False  # "MRIs not for the spine": the request names a region left out
-        if plan.excluded_words and _names_any(row.treatment, plan.excluded_words):
+        if plan.excluded_words and _names_any(treatment, plan.excluded_words):
             return False  # "not counting the pre-op chest film"
         if plan.regions and plan.unit == "decisions":
-            return any(REGIONS[rg].search(row.treatment) for rg in plan.regions)
+            return any(REGIONS[rg].search(treatment) for rg in plan.regions)
         return True
 
     @staticmethod
@@ -933,11 +945,12 @@ class PlanRunner:
                 runs[-1].append(w)
             elif runs[-1]:
                 runs.append([])
+        names = {r.treatment for r in rows}  # many rows share a name: each read once
         for run in sorted((r for r in runs if len(r) >= 2), key=len, reverse=True):
             stems = [_stem(w) for w in run]
-            kept = []
-            for r in rows:
-                seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
+            holding = set()
+            for name in names:
+                seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", name)]
                 if any(
                     all(
                         _same_stem(a, b)
@@ -945,7 +958,8 @@ class PlanRunner:
                     )
                     for i in range(len(seq) - len(stems) + 1)
                 ):
-                    kept.append(r)
+                    holding.add(name)
+            kept = [r for r in rows if r.treatment in holding]
             if kept and len(kept) < len(rows):
                 return " ".join(run), kept
         return None
@@ -1157,7 +1171,8 @@ class PlanRunner:
                 if f.specialty and not (f.case_number or f.patient_ages or f.injury_date)
                 else "no indexed letter matches the one named"
             )
-            return self._refuse(result, [*notices, unmatched])
+            # no other letter's passages as evidence: the question asked about that one
+            return self._refuse(replace(result, hits=[]), [*notices, unmatched])
         f0 = result.filters
         if self.counted_in_sql(plan, f0) and (
             not f0.has_treatment or self._any_selected(f0)
@@ -1472,6 +1487,8 @@ class PlanRunner:
                 notices,
             )
         narrowed = replace(result, items=rows)
+        if rows and len(rows) < len(result.items) and isinstance(result.hits, RankedHits):
+            narrowed.hits = result.hits.within(rows)  # passages of the asked requests
         if plan.letter_restricted or topic is not None:
             # The writer's head line says the plan's restrictions with its own scope.
             narrowed.filters = replace(result.filters, narrowed=_extra_scope(plan))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from imr_assist.answer.citations import LetterTexts
 from imr_assist.answer.extractive import ExtractiveWriter
 from imr_assist.answer.planned import PlanRunner
+from imr_assist.gcpause import paused_gc
 from imr_assist.index.index import Index
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import SearchResult, search
@@ -80,7 +81,7 @@ class Assistant:
         filters: QueryFilters | None = None,
         on_delta: Callable[[str], None] | None = None,
     ) -> tuple[Answer, SearchResult]:
-        with self.snapshot():
+        with self.snapshot(), paused_gc():
             return self._ask(question, filters, on_delta)
 
     def _ask(
@@ -111,7 +112,7 @@ class Assistant:
         self, plan: QueryPlan, on_delta: Callable[[str], None] | None = None
     ) -> tuple[Answer, SearchResult]:
         """Answer a plan (``read_question``'s, or one chat edited from the last)."""
-        with self.snapshot():
+        with self.snapshot(), paused_gc():
             # Hits are ranked only if the answer reads them: a count, a list or a
             # letter's facts come from the catalog alone, with no model or vector store.
             k = self.settings.k

@@ -16,7 +16,6 @@ sees the same committed state even while an ingest commits batch after batch.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import sqlite3
@@ -29,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imr_assist.gcpause import paused_gc
 from imr_assist.index.crashpoints import reached
 from imr_assist.index.vector_file import VECTOR_FILE, VectorFile
 from imr_assist.models import Chunk, Letter
@@ -112,19 +112,6 @@ CREATE TABLE IF NOT EXISTS letter_cover (
 CREATE INDEX IF NOT EXISTS letter_cover_decided ON letter_cover(decision_date);
 CREATE INDEX IF NOT EXISTS letter_cover_ur ON letter_cover(ur_denial_date);
 """
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic collector off while thousands of rows (which hold no cycles) are
-    built: its passes over a large heap took a fifth of a "why" over 6,000 decisions."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @lru_cache(maxsize=4096)
@@ -600,6 +587,12 @@ class Catalog:
         order = sorted(set(ids))
         if not order:
             return [], np.zeros((0, 0), dtype=np.float32)
+        dim_meta = self.get_meta("vector_dim")
+        if rows is not None and dim_meta and len(rows) == len(order) and None not in rows.values():
+            # every row given (``item_chunk_ids``, an item's run): the file alone answers
+            numbers = np.fromiter((rows[i] for i in order), np.int64, len(order))
+            whole = self.vector_file.read(numbers, int(dim_meta))
+            return None if whole is None else (order, whole)
         where = {i: r for i, r in (rows or {}).items() if r is not None}
         unknown = [i for i in order if i not in where]
         for i in range(0, len(unknown), 500):
@@ -618,7 +611,6 @@ class Catalog:
             )
         if len(where) + len(blobs) < len(order):
             return None
-        dim_meta = self.get_meta("vector_dim")
         if blobs:
             dim = len(next(iter(blobs.values()))) // 4
         elif dim_meta:
@@ -798,7 +790,7 @@ class Catalog:
             kept = self._items_cache.get(key)
             if kept is not None:
                 return list(kept)
-        with _no_gc():
+        with paused_gc():  # rows hold no cycles
             found = [ItemRow(r) for r in self.db.execute(sql, args)]
         if key is not None:
             self._items_cache[key] = found

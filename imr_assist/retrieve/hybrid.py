@@ -52,6 +52,15 @@ class RankedHits(Sequence[Hit]):
         """Whether the ranking has run (a test's way to see that it did not)."""
         return self._rank is None
 
+    def within(self, rows: list[ItemRow]) -> Sequence[Hit]:
+        """The same ranking over the chunks of ``rows`` alone (a plan narrowed the
+        search's items, by body region or partial certification): the dense step scores
+        just those, and the passages are from the asked requests. Ranked already: these
+        hits, as they are."""
+        if self._rank is None or not isinstance(self._rank, partial):
+            return self
+        return RankedHits(partial(self._rank, within=rows))
+
     def _get(self) -> list[Hit]:
         if self._rank is not None:
             self._hits = self._rank()
@@ -181,7 +190,9 @@ WIDE_OVERFETCH = 40
 EXACT_LETTERS = 200
 
 
-def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list[tuple[str, float]]:
+def dense_candidates(
+    index: Index, vector: Any, n: int, f: QueryFilters, within: list[ItemRow] | None = None
+) -> list[tuple[str, float]]:
     """(chunk id, cosine similarity) of the ``n`` chunks nearest ``vector`` that match
     ``f``, nearest first.
 
@@ -199,6 +210,11 @@ def dense_candidates(index: Index, vector: Any, n: int, f: QueryFilters) -> list
     """
     if f.letter_refs_unmatched:
         return []  # the question named a letter the index does not hold
+    if within is not None:  # the chunks of these items only, scored exactly if few enough
+        allowed = _item_chunks(index, within)
+        exact = index.nearest_kept(vector, allowed, n) if allowed is not None else None
+        if exact is not None:
+            return exact
     where = f.chroma_where()  # letters named by specialty or patient are in doc_ids
     allowed = _allowed_chunks(index, f, where)
     if allowed is not None:
@@ -247,15 +263,10 @@ def _allowed_chunks(
             return None
         if not (f.guideline or (f.case_number and not f.doc_ids)):
             # the items were selected by every part of ``where``, and an item chunk's
-            # metadata is its item's: each of their chunks passes, unread; the rows name
-            # them and their vectors' rows (or, in an older catalog, SQL looks them up)
-            out: dict[str, int | None] = {}
-            for r in rows:
-                got = r.chunk_rows()
-                if got is None:
-                    return cat.item_chunk_ids(**selected, most=most)
-                out.update(got)
-            return dict(sorted(out.items())) if len(out) <= most else None
+            # metadata is its item's: each of their chunks passes, unread
+            if any(r.chunk_rows() is None for r in rows):  # an older catalog: in SQL
+                return cat.item_chunk_ids(**selected, most=most)
+            return _item_chunks(index, rows)
         metas = cat.item_chunk_metadata((r.doc_id, r.item_index) for r in rows)
     elif f.doc_ids and len(f.doc_ids) <= most // 10:
         metas = cat.chunk_metadata(doc_ids=f.doc_ids)
@@ -263,6 +274,25 @@ def _allowed_chunks(
         return None
     allowed = sorted(cid for cid, meta in metas.items() if _where_matches(meta, where))
     return dict.fromkeys(allowed) if len(allowed) <= most else None
+
+
+def _item_chunks(index: Index, rows: list[ItemRow]) -> dict[str, int | None] | None:
+    """The item chunks of ``rows``, each mapped to its row in the vector file (which
+    the rows name; else None), or None when more than ``retrieval.exact_chunks``."""
+    most = index.settings.retrieval.exact_chunks
+    out: dict[str, int | None] = {}
+    unnamed = []
+    for r in rows:
+        got = r.chunk_rows()
+        if got is None:
+            unnamed.append((r.doc_id, r.item_index))
+        else:
+            out.update(got)
+        if len(out) > most:
+            return None
+    if unnamed:
+        out.update(dict.fromkeys(index.catalog.item_chunk_metadata(unnamed)))
+    return out if len(out) <= most else None
 
 
 def _where_matches(meta: dict[str, Any], where: dict[str, Any]) -> bool:
@@ -352,15 +382,27 @@ def search(
     return result
 
 
-def _rank(index: Index, question: str, k: int, f: QueryFilters) -> list[Hit]:
-    """Dense and lexical candidates that match ``f``, fused by RRF: the ``k`` best."""
+def _rank(
+    index: Index, question: str, k: int, f: QueryFilters, within: list[ItemRow] | None = None
+) -> list[Hit]:
+    """Dense and lexical candidates that match ``f`` (and are chunks of the items
+    ``within``, if given), fused by RRF: the ``k`` best."""
     tuning = index.settings.retrieval  # candidates per list, RRF constant
-    dense = dense_candidates(index, index.query_vector(question), tuning.candidates, f)
+    vector = index.query_vector(question)
+    dense = dense_candidates(index, vector, tuning.candidates, f, within)
     lex_top = list(index.lexical_scores(question, top=tuning.candidates * 4).items())
     ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lex_top]))
     chunks = index.catalog.chunks_by_id(ids)  # committed chunks only
-    dense = [(i, s) for i, s in dense if i in chunks and _meta_matches(chunks[i].metadata, f)]
-    lexical = [(i, s) for i, s in lex_top if i in chunks and _meta_matches(chunks[i].metadata, f)]
+    keys = None if within is None else {(r.doc_id, r.item_index) for r in within}
+
+    def kept(cid: str) -> bool:
+        c = chunks.get(cid)
+        if c is None or not _meta_matches(c.metadata, f):
+            return False
+        return keys is None or (c.doc_id, c.item_index) in keys
+
+    dense = [(i, s) for i, s in dense if kept(i)]
+    lexical = [(i, s) for i, s in lex_top if kept(i)]
     lexical = lexical[: tuning.candidates]
     fused: dict[str, float] = {}
     for ranked in (dense, lexical):
