@@ -232,6 +232,30 @@ class _TokenTrie:
         return best
 
 
+_SAID_TOPICAL = re.compile(
+    r"\b(?:topical\w*|creams?|ointments?|patch(?:es)?|gels?|lotions?|rubs?)\b", re.I
+)
+_SAID_ORAL = re.compile(
+    r"\b(?:oral\w*|suspensions?|liquids?|tablets?|pills?|capsules?|by\s+mouth)\b", re.I
+)
+
+
+def _of_the_form_said(text: str, classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The classes of a group word that fit the one form a question speaks of: "the
+    compounds" among "topical creams, ointments and patches" are compounded topicals,
+    not compounded oral suspensions."""
+    topical = [c for c in classes if "topical" in c]
+    oral = [c for c in classes if "oral" in c]
+    if not (topical and oral):
+        return classes
+    said_topical, said_oral = _SAID_TOPICAL.search(text), _SAID_ORAL.search(text)
+    if said_topical and not said_oral:
+        return tuple(c for c in classes if c not in oral)
+    if said_oral and not said_topical:
+        return tuple(c for c in classes if c not in topical)
+    return classes
+
+
 def _tokenize(text: str) -> list[_Tok]:
     return [
         _Tok(m.group(0), m.group(0).casefold(), m.start(), m.end()) for m in _TOKEN.finditer(text)
@@ -701,7 +725,7 @@ class Lexicon:
                 for s2, e2, other in found
             ):
                 continue
-            out.extend((cls, s, e) for cls in classes)
+            out.extend((cls, s, e) for cls in _of_the_form_said(text, classes))
         return out
 
     # ------------------------------------------------------------------ look-ups

@@ -2032,13 +2032,27 @@ def topic_alternates(word: str) -> tuple[str, ...]:
 
 def _with_class_generics(f: QueryFilters) -> QueryFilters:
     """A drug class also finds its drugs in other forms: "muscle relaxants" finds Tabradol,
-    cyclobenzaprine in a compounded suspension, by its generic."""
+    cyclobenzaprine in a compounded suspension, by its generic.
+
+    A class of forms is not its drugs: "the compounds" (compounded oral suspensions:
+    Tabradol, Dicopanol) does not find every cyclobenzaprine or diphenhydramine tablet.
+    So a generic is added only if the drug of that name is in the class, or the lexicon
+    has no entry of that name to say.
+    """
     if not f.classes:
         return f
+    lexicon = get_lexicon()
+    home: dict[str, set[str | None]] = {}
+    for entry in lexicon.entries:
+        home.setdefault(entry.canonical.lower(), set()).add(entry.drug_class)
     generics = list(f.generics)
-    for entry in get_lexicon().entries:
-        if entry.generic and entry.drug_class in f.classes and entry.generic not in generics:
-            generics.append(entry.generic)
+    for entry in lexicon.entries:
+        g = entry.generic
+        if not g or entry.drug_class not in f.classes or g in generics:
+            continue
+        own = home.get(g.lower())
+        if own is None or own & set(f.classes):
+            generics.append(g)
     return replace(f, generics=generics) if generics != f.generics else f
 
 
