@@ -29,6 +29,7 @@ LETTERS = [
     "CM17-0012614",  # "low back pain post MVA"
     "CM17-0006912",  # "a motor vehicle accident"; fractures
     "CM17-0008577",  # "Open MRI of the lumbosacral spine"
+    "CM17-0014449",  # shoulder arthroscopy (SLAP repair): another arthroscopy case
 ]
 
 
@@ -187,6 +188,32 @@ def test_a_chat_about_the_one_that_went_the_other_way(assistant: Assistant) -> N
     letter = assistant.texts.letter(doc)
     assert letter is not None
     assert all(s in who.answer for s in letter.reviewer.specialties + letter.reviewer.licensure)
+
+
+def test_the_case_a_chat_showed_is_that_letter(assistant: Assistant) -> None:
+    """ "the arthroscopy case" after answers that showed one knee arthroscopy letter:
+    that letter's facts, not those of every letter that decided an arthroscopy; asked
+    afresh, every such letter answers."""
+    from imr_assist.answer.chat import ChatSession
+
+    question = "how old was the worker in the arthroscopy case, and when was he injured?"
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    assert chat.ask("Which injured workers had a positive McMurray's test?").answered
+    assert chat.ask(
+        "what did IMR decide on the knee MRI and knee surgery requests in those cases?"
+    ).answered
+    fact = chat.ask(question)
+    assert fact.answered, fact.notices
+    assert cases(assistant, fact) == {"CM17-0015957"}
+    knee = next(
+        lt
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d)) and lt.case_number == "CM17-0015957"
+    )
+    assert knee.date_of_injury and knee.date_of_injury in fact.answer
+    assert f"age {knee.patient.age}" in fact.answer
+    afresh = ask(assistant, question)
+    assert {"CM17-0015957", "CM17-0014449"} <= cases(assistant, afresh)
 
 
 def _row(doc: str, n: int, treatment: str, canonical: str) -> object:

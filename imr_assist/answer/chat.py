@@ -15,7 +15,7 @@ from dataclasses import replace
 from imr_assist.answer.service import Assistant
 from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.models import Answer
-from imr_assist.retrieve.hybrid import resolve_doc_refs
+from imr_assist.retrieve.hybrid import matching_items, resolve_doc_refs
 from imr_assist.retrieve.plan import QueryPlan
 from imr_assist.retrieve.query import QueryFilters, bare_specialty
 from imr_assist.settings import Settings
@@ -49,6 +49,12 @@ _ASIDE = re.compile(
 )
 _THAT_LETTER = re.compile(
     r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b", re.IGNORECASE
+)
+# A letter named by what it decided, as one already shown: "the arthroscopy case",
+# "the knee MRI letter", "the worker in the Bankart repair case".
+_THE_CASE = re.compile(
+    r"\bthe\s+(?!same\b|other\b)(?:[\w/'-]+\s+){1,4}?(?:case|letter|worker|patient|claimant)\b",
+    re.IGNORECASE,
 )
 _DECISIONS_WORD = re.compile(r"\b(?:decisions?|requests?|items?|treatments?)\b", re.IGNORECASE)
 
@@ -94,6 +100,27 @@ class ChatSession:
     def plan_dict(self) -> dict[str, object]:
         return self.plan.as_dict() if self.plan else {}
 
+    def _shown_case(self, question: str, new: QueryPlan) -> QueryPlan | None:
+        """ "how old was the worker in the arthroscopy case?" after an answer that showed
+        an arthroscopy letter: the question's own plan, about the letters shown that
+        decided that treatment, not every arthroscopy letter (None if it is not that)."""
+        nf = new.filters
+        if (
+            self.plan is None
+            or not self._last_letters
+            or not nf.has_treatment
+            or nf.doc_ids
+            or nf.case_number
+            or not _THE_CASE.search(question)
+        ):
+            return None
+        shown = list(dict.fromkeys(self._last_letters))
+        rows = matching_items(self.assistant.index, replace(nf, decision=None, doc_ids=shown))
+        picked = sorted({r.doc_id for r in rows})
+        if not picked:
+            return None
+        return replace(new, filters=replace(nf, doc_ids=picked))
+
     def resolve(self, question: str) -> QueryPlan:
         """The plan to answer: the question's own, or the last one edited by it."""
         new, self._notice = self.assistant.read(question)
@@ -104,6 +131,9 @@ class ChatSession:
             # what the asker knows, the question is about "those"
             new, self._notice = self.assistant.read(question[: aside.start()].rstrip() + "?")
         nf = new.filters
+        shown_case = self._shown_case(question, new)
+        if shown_case is not None:
+            return shown_case
         follow = bool(
             _FOLLOW_UP.search(question) or _ASK_AGAIN.search(question) or _says_nothing(new)
         )
