@@ -30,6 +30,7 @@ LETTERS = [
     "CM17-0006912",  # "a motor vehicle accident"; fractures
     "CM17-0008577",  # "Open MRI of the lumbosacral spine"
     "CM17-0014449",  # shoulder arthroscopy (SLAP repair): another arthroscopy case
+    "CM16-0246487",  # shoulder arthroscopy with Bankart repair
 ]
 
 
@@ -214,6 +215,29 @@ def test_the_case_a_chat_showed_is_that_letter(assistant: Assistant) -> None:
     assert f"age {knee.patient.age}" in fact.answer
     afresh = ask(assistant, question)
     assert {"CM17-0015957", "CM17-0014449"} <= cases(assistant, afresh)
+
+
+@pytest.mark.parametrize(
+    ("question", "case"),
+    [
+        (
+            "What kind of doctor reviewed the Bankart repair shoulder surgery case, and "
+            "which states is he/she licensed in?",
+            "CM16-0246487",
+        ),
+        # the acronym as the letter spells it: "superior labral anterior posterior repair"
+        ("who reviewed the SLAP repair shoulder surgery case?", "CM17-0014449"),
+    ],
+)
+def test_one_kind_of_a_treatment_named_by_its_eponym(
+    assistant: Assistant, question: str, case: str
+) -> None:
+    """Bankart and SLAP repairs are both labral repairs, and both letters file them under
+    Arthroscopy: the name asked picks the one case, not every shoulder surgery."""
+    ans = ask(assistant, question)
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {case}
+    assert "as the requests so named" in ans.answer
 
 
 def _row(doc: str, n: int, treatment: str, canonical: str) -> object:

@@ -272,6 +272,29 @@ def _spelled_out(names: list[str]) -> set[str]:
     return out
 
 
+def _holds_phrase(name: str, said: list[str]) -> bool:
+    """Whether a treatment name holds the stems ``said`` in a row."""
+    seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", name)]
+    return any(
+        all(_same_stem(a, b) for a, b in zip(seq[i : i + len(said)], said, strict=False))
+        for i in range(len(seq) - len(said) + 1)
+    )
+
+
+def _acronyms_spelled(mention: str, aliases: tuple[str, ...]) -> list[str]:
+    """The mention, and with each acronym in it spelled out as an alias spells it ("SLAP
+    repair", "superior labral anterior posterior repair")."""
+    out = [mention]
+    for acronym in re.findall(r"\b[A-Z]{2,}\b", mention):
+        for alias in aliases:
+            words = re.findall(r"[A-Za-z]+", alias)
+            n = len(acronym)
+            for i in range(len(words) - n + 1):
+                if "".join(w[0] for w in words[i : i + n]).lower() == acronym.lower():
+                    out.append(mention.replace(acronym, " ".join(words[i : i + n])))
+    return out
+
+
 def _words_beyond(mention: str, names: list[str]) -> list[str]:
     """The stems of a treatment as asked that its lexicon names lack, other than generic
     words ("scan") and body regions (the plan reads those as the request's region):
@@ -905,32 +928,67 @@ class PlanRunner:
     @staticmethod
     def _qualified_name(f: QueryFilters, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
         """A treatment named with a word the lexicon's name lacks ("open MRI", "upright
-        MRI", "MRI arthrogram" for MRI): the name as asked and the rows whose treatment
-        names hold it, as a phrase (all of them: None). None for a name that is the
-        lexicon's own, another spelling of it ("magnetic resonance imaging"), or one
-        that only adds a generic word ("MRI scan")."""
-        if len(f.canonicals) != 1 or len(f.mentions) != 1:
+        MRI", "MRI arthrogram" for MRI), or by the eponym or acronym of one kind of it
+        ("Bankart repair", "SLAP repair" for Labral repair): the name as asked and the
+        rows whose treatment names hold it, as a phrase (an acronym also spelled out), or
+        all of them (None). Rows of another treatment the question names are kept. None
+        for a name that is the lexicon's own, another spelling of it ("magnetic resonance
+        imaging", "labrum repair"), or one that only adds a generic word ("MRI scan")."""
+        if len(f.mentions) == 1 and len(f.canonicals) == 1:
+            mention, canonical = f.mentions[0], f.canonicals[0]
+            said = [_stem(w) for w in re.findall(r"[A-Za-z]+", mention)]
+            own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
+            extra = _words_beyond(mention, [canonical])
+            if not own or not own < set(said) or not extra:
+                return PlanRunner._kind_named(f, rows)
+            kept = [r for r in rows if _holds_phrase(r.treatment, said)]
+            if len(kept) == len(rows):
+                return None
+            forms = {_stem(w) for w in _FORM_WORDS}
+            if not kept and set(extra) <= forms:
+                return None  # "Butrans patch": a form the name may leave unsaid ("film")
+            return mention, kept
+        return PlanRunner._kind_named(f, rows)
+
+    @staticmethod
+    def _kind_named(f: QueryFilters, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
+        """ "the Bankart repair shoulder surgery case": one kind of a lexicon treatment,
+        named by an eponym or acronym its name lacks (written capitalised), that some of
+        its requests' names hold: those requests, and every row of the other treatments
+        named."""
+        lexicon = get_lexicon()
+        found = None
+        for mention in f.mentions:
+            m = lexicon.find(mention)
+            if m is None or m.entry.canonical not in f.canonicals:
+                continue
+            canonical = m.entry.canonical
+            own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
+            marks = [
+                w
+                for w in re.findall(r"[A-Za-z]+", mention)
+                if w[0].isupper() and _stem(w) not in own
+            ]
+            if not marks or own <= {_stem(w) for w in re.findall(r"[A-Za-z]+", mention)}:
+                continue
+            if found is not None:
+                return None  # two such names: not one kind
+            found = (mention, canonical, m.entry.drug_class, m.entry.aliases)
+        if found is None:
             return None
-        mention, canonical = f.mentions[0], f.canonicals[0]
-        said = [_stem(w) for w in re.findall(r"[A-Za-z]+", mention)]
-        own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
-        extra = _words_beyond(mention, [canonical])
-        if not own or not own < set(said) or not extra:
+        mention, canonical, kind, aliases = found
+        phrases = [
+            [_stem(w) for w in re.findall(r"[A-Za-z]+", p)]
+            for p in _acronyms_spelled(mention, aliases)
+        ]
+        # its requests: those the lexicon files under it, or in its class ("Left shoulder
+        # arthroscopy with Bankart repair" is filed under Arthroscopy, a surgery)
+        of_it = [r for r in rows if r.canonical == canonical or (kind and r.drug_class == kind)]
+        kept = [r for r in of_it if any(_holds_phrase(r.treatment, p) for p in phrases)]
+        if not kept or len(kept) == len(of_it):
             return None
-        kept = []
-        for r in rows:
-            seq = [_stem(w) for w in re.findall(r"[A-Za-z]+", r.treatment)]
-            if any(
-                all(_same_stem(a, b) for a, b in zip(seq[i : i + len(said)], said, strict=False))
-                for i in range(len(seq) - len(said) + 1)
-            ):
-                kept.append(r)
-        if len(kept) == len(rows):
-            return None
-        forms = {_stem(w) for w in _FORM_WORDS}
-        if not kept and set(extra) <= forms:
-            return None  # "Butrans patch": a form the name may leave unsaid ("film")
-        return mention, kept
+        dropped = {id(r) for r in of_it} - {id(r) for r in kept}
+        return mention, [r for r in rows if id(r) not in dropped]
 
     @staticmethod
     def _named_by_terms(plan: QueryPlan, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
