@@ -461,6 +461,13 @@ def _only_negated(low: str, groups: list[list[str]]) -> bool:
     return bool(said) and all(negated(i) for i in said)
 
 
+#: A side or a body part: words that say where a request is, not who the worker is.
+_BODY_WORD = re.compile(
+    r"^(?:right|left|bilateral|both|upper|lower|arms?|legs?|body|side)$|"
+    + "|".join(f"(?:{rx.pattern})" for rx in REGIONS.values()),
+    re.I,
+)
+
 _CLAUSE_BREAK = frozenset("but however although though whereas while yet unless if".split())
 
 
@@ -1022,6 +1029,36 @@ class PlanRunner:
                 return " ".join(run), kept
         return None
 
+    def _described_by_terms(
+        self, plan: QueryPlan, rows: list[ItemRow]
+    ) -> tuple[str, list[ItemRow]] | None:
+        """Two or more of the plan's unused words, next to each other in the question,
+        that some (not all) of the rows' letters hold as a phrase ("truck driver", told in
+        the summary or the reviewer's history): the phrase and the rows of those letters.
+        A side or a body part ("right arm") is no description of the worker."""
+        docs = sorted({r.doc_id for r in rows})
+        if len(docs) < 2 or len(docs) > 200:
+            return None
+        words = re.findall(r"[a-z][a-z-]*", plan.corrected.lower())
+        unused = set(plan.terms)
+        runs: list[list[str]] = [[]]
+        for w in words:
+            if w in unused:
+                runs[-1].append(w)
+            elif runs[-1]:
+                runs.append([])
+        texts: dict[str, str] = {}
+        for d in docs:
+            lt = self.texts.letter(d)
+            texts[d] = " ".join(lt.text.split()).lower() if lt is not None else ""
+        runs = [r for r in runs if len(r) >= 2 and not any(_BODY_WORD.search(w) for w in r)]
+        for run in sorted(runs, key=len, reverse=True):
+            rx = re.compile(r"\b" + r"\w*\s+".join(re.escape(_stem(w)) for w in run) + r"\w*\b")
+            holding = {d for d, text in texts.items() if rx.search(text)}
+            if holding and len(holding) < len(docs):
+                return " ".join(run), [r for r in rows if r.doc_id in holding]
+        return None
+
     def _closest_in_meaning(
         self, plan: QueryPlan, result: SearchResult, rows: list[ItemRow]
     ) -> dict[tuple[str, int | None], list[Evidence]]:
@@ -1340,6 +1377,18 @@ class PlanRunner:
                     )
                 lead.append(f"Read '{phrase}' as the requests so named.")
                 plan = replace(plan, terms=left, named_by=phrase)
+            elif plan.kind == "fact" and (described := self._described_by_terms(plan, rows)):
+                # "the truck driver who broke her wrist, EMG of the right arm: when did UR
+                # deny it?": words that describe the worker, as the case summary does
+                phrase, rows = described
+                notices = [n for n in notices if not n.startswith("not used as a restriction")]
+                left = tuple(w for w in plan.terms if w not in phrase.split())
+                if left:
+                    notices.append(
+                        f"not used as a restriction: {', '.join(left)} (they only rank passages)"
+                    )
+                lead.append(f"Read '{phrase}' as the worker the letter describes.")
+                plan = replace(plan, terms=left)
         self.last_plan = plan
         decision = result.filters.decision
         if not rows and decision and not plan.topic and result.filters.restricted:

@@ -1309,6 +1309,16 @@ _ITEM_REGION_GAP = re.compile(
 )
 
 
+#: An injury told of the worker, just before a body region: the case's region, not the
+#: request's ("who broke her wrist", "hurt his right shoulder", "injured the low").
+_HURT_BEFORE = re.compile(
+    r"\b(?:broke|broken|hurt|hurts|injured|injuring|fractured|sprained|strained|twisted|"
+    r"dislocated|crushed|jammed|tore|torn)\s+(?:his|her|their|the|a|both)?\s*"
+    r"(?:(?:left|right|lower|upper|low|bilateral)\s+){0,2}$",
+    _I,
+)
+
+
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
     m: re.Match[str] | None
@@ -1462,9 +1472,11 @@ def read_question(question: str) -> QueryPlan:
             or (b <= m.start() and _ITEM_REGION_GAP.fullmatch(q[b : m.start()]))
             for a, b in treatment_at
         )
+        hurt = _HURT_BEFORE.search(q[max(0, m.start() - 40) : m.start()])
         target = (
             letter_regions
-            if (treatment_at and not near) or (unit == "letters" and not near)
+            # "the truck driver who broke her wrist, EMG of the right arm": her injury
+            if hurt or (treatment_at and not near) or (unit == "letters" and not near)
             else regions
         )
         for rg in _SPINE if region == "spine" else (region,):  # "spine MRIs": any part of it
