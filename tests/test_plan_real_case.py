@@ -271,6 +271,36 @@ def test_what_a_name_adds_to_the_lexicons(
 
 
 @pytest.mark.parametrize(
+    ("mention", "names", "picked"),
+    [
+        ("PT", ["PT 2x6 for the lumbar spine", "Aquatic therapy 8 sessions"], None),  # its letters
+        ("Bankart repair", ["Arthroscopy with Bankart repair", "SLAP repair, right"], 1),
+        (
+            "SLAP repair",
+            ["Arthroscopy with Bankart repair", "Superior labral anterior posterior repair"],
+            1,
+        ),
+    ],
+)
+def test_a_kind_is_named_by_an_eponym_not_by_the_names_own_letters(
+    mention: str, names: list[str], picked: int | None
+) -> None:
+    """'PT' spells Physical therapy itself, so it picks no kind of it; 'Bankart' and
+    'SLAP' (also spelled out) pick the repairs so named."""
+    from imr_assist.answer.planned import PlanRunner
+    from imr_assist.parse.lexicon import get_lexicon
+    from imr_assist.retrieve.query import QueryFilters
+
+    entry = get_lexicon().find(mention)
+    assert entry is not None
+    canonical = entry.entry.canonical
+    rows = [_row("d", n, t, canonical) for n, t in enumerate(names)]
+    f = QueryFilters(canonicals=[canonical, "Surgery"], mentions=[mention, "surgery"])
+    got = PlanRunner._kind_named(f, rows)  # type: ignore[arg-type]
+    assert (None if got is None else len(got[1])) == picked
+
+
+@pytest.mark.parametrize(
     ("mention", "canonical", "some"),
     [
         ("magnetic resonance imaging", "MRI", False),  # MRI spelled out: every MRI

@@ -971,10 +971,13 @@ class PlanRunner:
                 continue
             canonical = m.entry.canonical
             own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
+            initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", canonical)).lower()
             marks = [
                 w
                 for w in re.findall(r"[A-Za-z]+", mention)
-                if w[0].isupper() and _stem(w) not in own
+                if w[0].isupper()
+                and _stem(w) not in own
+                and not (w.isupper() and w.lower() == initials)  # "PT": the name's own letters
             ]
             if not marks or own <= {_stem(w) for w in re.findall(r"[A-Za-z]+", mention)}:
                 continue
@@ -991,7 +994,12 @@ class PlanRunner:
         # its requests: those the lexicon files under it, or in its class ("Left shoulder
         # arthroscopy with Bankart repair" is filed under Arthroscopy, a surgery)
         of_it = [r for r in rows if r.canonical == canonical or (kind and r.drug_class == kind)]
-        kept = [r for r in of_it if any(_holds_phrase(r.treatment, p) for p in phrases)]
+        holding = {
+            name
+            for name in {r.treatment for r in of_it}  # each name read once
+            if any(_holds_phrase(name, p) for p in phrases)
+        }
+        kept = [r for r in of_it if r.treatment in holding]
         if not kept or len(kept) == len(of_it):
             return None
         dropped = {id(r) for r in of_it} - {id(r) for r in kept}
