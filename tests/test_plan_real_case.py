@@ -240,6 +240,31 @@ def test_one_kind_of_a_treatment_named_by_its_eponym(
     assert "as the requests so named" in ans.answer
 
 
+def test_besides_a_request_itself_the_add_ons_are_its_letters_other_requests(
+    assistant: Assistant,
+) -> None:
+    """Gold (blind b038): the 14 requests of the SLAP repair letter other than the
+    arthroscopy, not every sling, lab or PT request, nor the other arthroscopy letters;
+    the list in parentheses glosses the add-ons, it does not select."""
+    ans = ask(
+        assistant,
+        "Besides the SLAP arthroscopy itself, why were all the add-ons (sling, Vascutherm, "
+        "labs, EKG, assistant surgeon, post-op PT) denied too?",
+    )
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM17-0014449"}
+    (slap,) = [
+        lt
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d)) and lt.case_number == "CM17-0014449"
+    ]
+    others = [it for it in slap.items if "arthroscopy" not in it.treatment.lower()]
+    assert others and all(it.decision == "upheld" for it in others)
+    m = re.search(r"^(\d+) upheld ", ans.answer, re.M)
+    assert m and int(m.group(1)) == len(others), ans.answer[:300]
+    assert not any("arthroscopy" in (c.treatment or "").lower() for c in ans.citations)
+
+
 def _row(doc: str, n: int, treatment: str, canonical: str) -> object:
     from imr_assist.index.catalog import ItemRow
 

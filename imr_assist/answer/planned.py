@@ -25,6 +25,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from imr_assist.answer.citations import LetterTexts
@@ -281,18 +282,44 @@ def _holds_phrase(name: str, said: list[str]) -> bool:
     )
 
 
-def _acronyms_spelled(mention: str, aliases: tuple[str, ...]) -> list[str]:
-    """The mention, and with each acronym in it spelled out as an alias spells it ("SLAP
-    repair", "superior labral anterior posterior repair")."""
-    out = [mention]
-    for acronym in re.findall(r"\b[A-Z]{2,}\b", mention):
-        for alias in aliases:
-            words = re.findall(r"[A-Za-z]+", alias)
-            n = len(acronym)
-            for i in range(len(words) - n + 1):
-                if "".join(w[0] for w in words[i : i + n]).lower() == acronym.lower():
-                    out.append(mention.replace(acronym, " ".join(words[i : i + n])))
+def _name_phrases(mention: str, canonical: str) -> list[list[str]]:
+    """The stems a request's name may hold for it to be the kind ``mention`` names: the
+    mention as a phrase, and each acronym or eponym in it that the canonical name lacks
+    alone, an acronym also as any lexicon alias spells it out ("SLAP": "superior labral
+    anterior posterior"). The canonical's own letters ("PT") are no such word."""
+    out = [[_stem(w) for w in re.findall(r"[A-Za-z]+", mention)]]
+    for mark in _kind_marks(mention, canonical):
+        out.append([_stem(mark)])
+        if mark.isupper():
+            out += [[_stem(w) for w in run] for run in _spelled_out_runs(mark)]
     return out
+
+
+def _kind_marks(mention: str, canonical: str) -> list[str]:
+    """Capitalised words of a mention (eponyms, acronyms) that its canonical name lacks,
+    other than the canonical's own letters ("PT" for Physical therapy)."""
+    own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", canonical)).lower()
+    return [
+        w
+        for w in re.findall(r"[A-Za-z]+", mention)
+        if w[0].isupper() and _stem(w) not in own and not (w.isupper() and w.lower() == initials)
+    ]
+
+
+@lru_cache(maxsize=256)
+def _spelled_out_runs(acronym: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of words in the lexicon's aliases whose initials spell ``acronym``."""
+    n, want = len(acronym), acronym.lower()
+    out: list[tuple[str, ...]] = []
+    for entry in get_lexicon().entries:
+        for alias in entry.aliases:
+            words = re.findall(r"[A-Za-z]+", alias)
+            for i in range(len(words) - n + 1):
+                run = tuple(w.lower() for w in words[i : i + n])
+                if "".join(w[0] for w in run) == want and run not in out:
+                    out.append(run)
+    return tuple(out)
 
 
 def _words_beyond(mention: str, names: list[str]) -> list[str]:
@@ -561,6 +588,9 @@ class PlanRunner:
                 items=matching_items(self.index, replace(f0, decision=None)),
             ),
         )
+        named_kind = self._qualified_name(f0, picked) if picked else None
+        if named_kind is not None and named_kind[1]:
+            picked = named_kind[1]  # "the SLAP arthroscopy letter": that kind's letters
         docs = sorted({r.doc_id for r in picked})
         if not docs:
             return plan, result, ""
@@ -571,7 +601,7 @@ class PlanRunner:
             cases.append((lt.case_number if lt else None) or d)
         what = " / ".join(dict.fromkeys(f0.mentions or f0.canonicals))
         # "what else", "the other requests": not the one that names the letter
-        other = re.search(r"\b(?:else|other|others)\b", plan.question, re.IGNORECASE)
+        other = re.search(r"\b(?:else|other|others|besides)\b", plan.question, re.IGNORECASE)
         excluded = treatment_of(QueryFilters(), f0) if other else plan.excluded
         named = (
             f"The letter{'s' if len(docs) != 1 else ''} with the {what} request: {', '.join(cases)}"
@@ -948,7 +978,11 @@ class PlanRunner:
             extra = _words_beyond(mention, [canonical])
             if not own or not own < set(said) or not extra:
                 return PlanRunner._kind_named(f, rows)
-            kept = [r for r in rows if _holds_phrase(r.treatment, said)]
+            phrases = _name_phrases(mention, canonical)
+            holding = {
+                n for n in {r.treatment for r in rows} if any(_holds_phrase(n, p) for p in phrases)
+            }
+            kept = [r for r in rows if r.treatment in holding]
             if len(kept) == len(rows):
                 return None
             forms = {_stem(w) for w in _FORM_WORDS}
@@ -970,27 +1004,15 @@ class PlanRunner:
             if m is None or m.entry.canonical not in f.canonicals:
                 continue
             canonical = m.entry.canonical
-            own = {_stem(w) for w in re.findall(r"[A-Za-z]+", canonical)}
-            initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", canonical)).lower()
-            marks = [
-                w
-                for w in re.findall(r"[A-Za-z]+", mention)
-                if w[0].isupper()
-                and _stem(w) not in own
-                and not (w.isupper() and w.lower() == initials)  # "PT": the name's own letters
-            ]
-            if not marks or own <= {_stem(w) for w in re.findall(r"[A-Za-z]+", mention)}:
+            if not _kind_marks(mention, canonical):
                 continue
             if found is not None:
                 return None  # two such names: not one kind
-            found = (mention, canonical, m.entry.drug_class, m.entry.aliases)
+            found = (mention, canonical, m.entry.drug_class)
         if found is None:
             return None
-        mention, canonical, kind, aliases = found
-        phrases = [
-            [_stem(w) for w in re.findall(r"[A-Za-z]+", p)]
-            for p in _acronyms_spelled(mention, aliases)
-        ]
+        mention, canonical, kind = found
+        phrases = _name_phrases(mention, canonical)
         # its requests: those the lexicon files under it, or in its class ("Left shoulder
         # arthroscopy with Bankart repair" is filed under Arthroscopy, a surgery)
         of_it = [r for r in rows if r.canonical == canonical or (kind and r.drug_class == kind)]

@@ -1319,6 +1319,20 @@ _HURT_BEFORE = re.compile(
 )
 
 
+#: "Besides the SLAP arthroscopy itself, ...": one request set apart, the rest asked about
+_BESIDES_ITSELF = re.compile(
+    r"^\s*(?:besides|other\s+than|apart\s+from|aside\s+from|except\s+for)\s+(?:the\s+)?"
+    r"(?P<x>[^,;?()]+?)\s+itself\s*,?\s*(?P<rest>.+)$",
+    _I,
+)
+#: ... "the add-ons (sling, Vascutherm, labs)", "the rest", "everything else"
+_ADD_ONS = re.compile(
+    r"\b(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:add-?ons?|rest|others|other\s+(?:items|requests|"
+    r"services|things)|everything\s+else)\b(?:\s*\([^)]*\))?",
+    _I,
+)
+
+
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
     m: re.Match[str] | None
@@ -1335,6 +1349,16 @@ def read_question(question: str) -> QueryPlan:
         lambda m: m.group(1).upper(),
         corrected,
     )
+    # "Besides the SLAP arthroscopy itself, why were all the add-ons (sling, labs, ...)
+    # denied?": the other requests of the letter that decided it; the list glosses them
+    besides = _BESIDES_ITSELF.match(corrected)
+    add_ons = _ADD_ONS.search(besides["rest"]) if besides else None
+    if besides and add_ons:
+        rest = besides["rest"]
+        corrected = (
+            f"{rest[: add_ons.start()]}the other requests in the {besides['x']} letter"
+            f"{rest[add_ons.end() :]}"
+        )
     q = corrected
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.

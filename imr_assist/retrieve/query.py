@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from imr_assist.constants import OVERTURNED, UPHELD
@@ -208,6 +209,17 @@ class QueryFilters:
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+@lru_cache(maxsize=1)
+def _alias_words() -> frozenset[str]:
+    """Every word of the lexicon's aliases, lower-cased."""
+    return frozenset(
+        w.lower()
+        for e in get_lexicon().entries
+        for alias in e.aliases
+        for w in re.findall(r"[A-Za-z]+", alias)
+    )
+
+
 def parse_question(question: str) -> QueryFilters:
     """Filters named by a question."""
     lex = get_lexicon()
@@ -215,7 +227,13 @@ def parse_question(question: str) -> QueryFilters:
     q = question
     for m in lex.find_all(q):
         e = m.entry
-        f.mentions.append(m.surface)
+        # "the SLAP arthroscopy": an acronym just before the name that the lexicon knows
+        # as a kind of some treatment ("SLAP repair") is part of what is asked
+        pre = re.search(r"\b([A-Z]{2,})\s+$", q[: m.start])
+        if pre and pre.group(1).lower() in _alias_words() and lex.find(pre.group(1)) is None:
+            f.mentions.append(q[pre.start(1) : m.end])
+        else:
+            f.mentions.append(m.surface)
         if e.canonical not in f.canonicals:
             f.canonicals.append(e.canonical)
         if e.generic:
