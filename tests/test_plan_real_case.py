@@ -265,6 +265,26 @@ def test_besides_a_request_itself_the_add_ons_are_its_letters_other_requests(
     assert not any("arthroscopy" in (c.treatment or "").lower() for c in ans.citations)
 
 
+def test_a_requests_region_is_applied_in_sql_and_ranks_within(assistant: Assistant) -> None:
+    """ "MRI of the cervical spine": the search's items are the cervical MRIs alone (the
+    other MRIs are never built as rows), and the passages are theirs."""
+    q = "Why are requests for MRI of the cervical spine upheld?"
+    ans, result = assistant.ask(q)
+    assert ans.answered, ans.notices
+    cervical = REGIONS["cervical spine"]
+    mris = [
+        (d, it)
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d))
+        for it in lt.items
+        if it.canonical == "MRI" and it.decision == "upheld"
+    ]
+    want = {(d, it.index) for d, it in mris if cervical.search(it.treatment)}
+    assert want and len(want) < len(mris)  # some upheld MRIs are of other regions
+    assert {(r.doc_id, r.item_index) for r in result.items} == want
+    assert {(h.chunk.doc_id, h.chunk.item_index) for h in result.hits} <= want
+
+
 def _row(doc: str, n: int, treatment: str, canonical: str) -> object:
     from imr_assist.index.catalog import ItemRow
 

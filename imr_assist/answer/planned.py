@@ -41,7 +41,7 @@ from imr_assist.answer.extractive import (
     subject,
 )
 from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
-from imr_assist.index.catalog import Catalog, ItemRow
+from imr_assist.index.catalog import Catalog, ItemRow, NameFilter
 from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
 from imr_assist.parse.lexicon import get_lexicon
@@ -632,6 +632,17 @@ class PlanRunner:
         if ok is None:
             ok = names[row.treatment] = PlanRunner._name_ok(plan, row.treatment)
         return ok
+
+    @staticmethod
+    def name_filter(plan: QueryPlan) -> NameFilter | None:
+        """The plan's test of a request's name (the region it must name, the regions and
+        words it must not), for the search to apply in SQL; None when the plan has none,
+        or groups by region (every region is then a group)."""
+        regions = plan.regions if plan.unit == "decisions" else ()
+        if plan.group_by or not (regions or plan.regions_excluded or plan.excluded_words):
+            return None
+        key = repr((regions, plan.regions_excluded, plan.excluded_words))
+        return NameFilter(key, lambda name: PlanRunner._name_ok(plan, name))
 
     @staticmethod
     def _name_ok(plan: QueryPlan, treatment: str) -> bool:

@@ -123,6 +123,7 @@ class Assistant:
                 filters=replace(plan.filters),
                 lazy=True,
                 items=not self.planner.counted_in_sql(plan),
+                names=self.planner.name_filter(plan),
             )
             result.question = plan.question
             answer = self.planner.answer(plan, result)

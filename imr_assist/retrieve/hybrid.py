@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, overload
 
-from imr_assist.index.catalog import ItemRow, LetterFacts
+from imr_assist.index.catalog import ItemRow, LetterFacts, NameFilter
 from imr_assist.index.index import Index
 from imr_assist.models import Chunk
 from imr_assist.retrieve.query import (
@@ -146,8 +146,11 @@ def _describes(lf: LetterFacts, f: QueryFilters) -> bool:
     return True
 
 
-def matching_items(index: Index, filters: QueryFilters) -> list[ItemRow]:
-    """Every catalog item the filters select (all items when there are no filters)."""
+def matching_items(
+    index: Index, filters: QueryFilters, names: NameFilter | None = None
+) -> list[ItemRow]:
+    """Every catalog item the filters select (all items when there are no filters),
+    and whose treatment name passes ``names`` if given."""
     if filters.letter_refs_unmatched:
         return []
     rows = index.catalog.items(
@@ -156,6 +159,7 @@ def matching_items(index: Index, filters: QueryFilters) -> list[ItemRow]:
         canonicals=filters.names_without_generic,
         decision=filters.decision,
         doc_ids=filters.doc_ids,
+        names=names,
     )
     return [row for row in rows if item_matches(row, filters)]
 
@@ -350,6 +354,7 @@ def search(
     *,
     lazy: bool = False,
     items: bool = True,
+    names: NameFilter | None = None,
 ) -> SearchResult:
     """Rank chunks for a question; filters default to those the question names.
 
@@ -369,6 +374,14 @@ def search(
     if not items:
         wants_items = False
     elif (filters is None or filters.doc_ids != ["*"]) and wants_items:
+        if names is not None and f.restricted:
+            # a plan's test of the names (a region, words left out) applied in SQL; the
+            # passages are then ranked among these items alone
+            result.items = matching_items(index, f, names)
+            if result.items:
+                ranked = partial(_rank, index, question, k, copy.deepcopy(f), within=result.items)
+                result.hits = RankedHits(ranked) if lazy else ranked()
+                return result
         result.items = matching_items(index, f)
     if f.restricted and wants_items and not result.items:
         # Nothing matches: keep the closest passages overall as evidence to show.
