@@ -268,7 +268,7 @@ def _allowed_chunks(
         if not (f.guideline or (f.case_number and not f.doc_ids)):
             # the items were selected by every part of ``where``, and an item chunk's
             # metadata is its item's: each of their chunks passes, unread
-            if any(r.chunk_rows() is None for r in rows):  # an older catalog: in SQL
+            if any(r.vector_first is None for r in rows):  # an older catalog: in SQL
                 return cat.item_chunk_ids(**selected, most=most)
             return _item_chunks(index, rows)
         metas = cat.item_chunk_metadata((r.doc_id, r.item_index) for r in rows)
@@ -287,11 +287,12 @@ def _item_chunks(index: Index, rows: list[ItemRow]) -> dict[str, int | None] | N
     out: dict[str, int | None] = {}
     unnamed = []
     for r in rows:
-        got = r.chunk_rows()
-        if got is None:
+        first, key = r.vector_first, r.chunk_key
+        if first is None or key is None or not r.vector_count:
             unnamed.append((r.doc_id, r.item_index))
-        else:
-            out.update(got)
+            continue
+        for k in range(r.vector_count):  # as ``ItemRow.chunk_rows``, without a dict each
+            out[f"{key}:{k}"] = first + k
         if len(out) > most:
             return None
     if unnamed:
