@@ -212,3 +212,22 @@ def test_a_catalog_without_cover_facts_is_filled_on_open(catalog: Catalog) -> No
     assert catalog.letters_where(licensed_in="California") == set()
     catalog.close()
     assert Catalog(path).letters_where(licensed_in="California") == want
+
+
+def test_letters_item_counts_are_kept_and_filled_for_older_catalogs(catalog: Catalog) -> None:
+    """Each letter's item count is kept beside it (letters that decided at least n items
+    are selected by it, not by grouping every item); a catalog written before it gets
+    the counts from its item rows when opened."""
+    grouped = dict(catalog.db.execute("SELECT doc_id, COUNT(*) FROM items GROUP BY doc_id"))
+    assert catalog.item_counts() == grouped and max(grouped.values()) >= 2
+    by, letters = catalog.item_tally(decided=(2, None))
+    assert letters == sum(1 for n in grouped.values() if n >= 2)
+    assert sum(by.values()) == sum(n for n in grouped.values() if n >= 2)
+    path = catalog.path
+    catalog.db.execute("DELETE FROM letter_items")
+    catalog.close()
+    again = Catalog(path)
+    try:
+        assert again.item_counts() == grouped
+    finally:
+        again.close()
