@@ -282,6 +282,18 @@ def _holds_phrase(name: str, said: list[str]) -> bool:
     )
 
 
+def _unused_runs(plan: QueryPlan) -> list[list[str]]:
+    """The plan's unused words as they stand together in the question, run by run."""
+    unused = set(plan.terms)
+    runs: list[list[str]] = [[]]
+    for w in re.findall(r"[a-z][a-z-]*", plan.corrected.lower()):
+        if w in unused:
+            runs[-1].append(w)
+        elif runs[-1]:
+            runs.append([])
+    return runs
+
+
 def _name_phrases(mention: str, canonical: str) -> list[list[str]]:
     """The stems a request's name may hold for it to be the kind ``mention`` names: the
     mention as a phrase, and each acronym or eponym in it that the canonical name lacks
@@ -1043,14 +1055,7 @@ class PlanRunner:
         """Two or more of the plan's unused words, next to each other in the question,
         that some (not all) of the rows' treatment names hold as a phrase: the phrase and
         those rows. One word alone ("sessions") is too common to pick requests by."""
-        words = re.findall(r"[a-z][a-z-]*", plan.corrected.lower())
-        unused = set(plan.terms)
-        runs: list[list[str]] = [[]]
-        for w in words:
-            if w in unused:
-                runs[-1].append(w)
-            elif runs[-1]:
-                runs.append([])
+        runs = _unused_runs(plan)
         names = {r.treatment for r in rows}  # many rows share a name: each read once
         for run in sorted((r for r in runs if len(r) >= 2), key=len, reverse=True):
             stems = [_stem(w) for w in run]
@@ -1080,14 +1085,7 @@ class PlanRunner:
         docs = sorted({r.doc_id for r in rows})
         if len(docs) < 2 or len(docs) > 200:
             return None
-        words = re.findall(r"[a-z][a-z-]*", plan.corrected.lower())
-        unused = set(plan.terms)
-        runs: list[list[str]] = [[]]
-        for w in words:
-            if w in unused:
-                runs[-1].append(w)
-            elif runs[-1]:
-                runs.append([])
+        runs = _unused_runs(plan)
         texts: dict[str, str] = {}
         for d in docs:
             lt = self.texts.letter(d)
