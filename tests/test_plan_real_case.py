@@ -419,3 +419,42 @@ def test_what_a_letter_says_the_case_lacks_is_not_what_it_involves(assistant: As
     assert quoted and not any(
         only_negated.search(q) and len(re.findall("effusion", q, re.I)) == 1 for q in quoted
     )
+
+
+def test_an_eponym_no_request_of_its_own_is_searched_as_that_kind(assistant: Assistant) -> None:
+    """ "the Bankart repair case", with no request filed as a labral repair: the name is
+    searched as asked, not as every labral repair ("superior labral anterior posterior
+    repair" is a SLAP repair, another case)."""
+    ans = ask(assistant, "What was the reviewer's specialty on the Bankart repair case?")
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM16-0246487"}
+
+
+@pytest.mark.parametrize(
+    ("shown", "question", "case"),
+    [
+        ("What was decided in CM17-0014449?", "why was the arthroscopy denied?", "CM17-0014449"),
+        (
+            "What was decided in CM16-0246487?",
+            "why was the percocet denied if the surgery was approved",
+            "CM16-0246487",
+        ),
+    ],
+)
+def test_the_request_a_chat_showed_is_that_letters(
+    assistant: Assistant, shown: str, question: str, case: str
+) -> None:
+    """ "why was the arthroscopy denied?" after one letter's decisions: that letter's
+    arthroscopy; the clause of what the asker knows ("if the surgery was approved")
+    names no request of its own."""
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    assert chat.ask(shown).answered
+    ans = chat.ask(question)
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {case}
+    for c in ans.citations:
+        assert c.treatment and c.decision == "upheld", c
+    afresh = ask(assistant, "why was the arthroscopy denied?")
+    assert len(cases(assistant, afresh)) > 1

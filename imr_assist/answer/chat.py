@@ -56,6 +56,27 @@ _THE_CASE = re.compile(
     r"\bthe\s+(?!same\b|other\b)(?:[\w/'-]+\s+){1,4}?(?:case|letter|worker|patient|claimant)\b",
     re.IGNORECASE,
 )
+# A verb of one request: "why was the compound cream denied?", not "why were ...".
+_ONE_REQUEST_VERB = re.compile(r"\b(?:was|is|has|did)\b", re.IGNORECASE)
+
+
+def _the_request(question: str, f: QueryFilters) -> bool:
+    """ "Why was the compound cream denied?": one request named with "the", as one the
+    last answer showed; not "the Norco requests" or "why were the creams denied?"."""
+    if not _ONE_REQUEST_VERB.search(question):
+        return False
+    return any(
+        re.search(
+            rf"\bthe\s+(?:[\w-]+\s+){{0,2}}?{re.escape(m)}(?![\w-]|\s+(?:requests|decisions|ones|"
+            r"items|letters|cases)\b)",
+            question,
+            re.IGNORECASE,
+        )
+        for m in f.mentions
+        if not m.lower().endswith("s")
+    )
+
+
 _DECISIONS_WORD = re.compile(r"\b(?:decisions?|requests?|items?|treatments?)\b", re.IGNORECASE)
 
 
@@ -111,7 +132,7 @@ class ChatSession:
             or not nf.has_treatment
             or nf.doc_ids
             or nf.case_number
-            or not _THE_CASE.search(question)
+            or not (_THE_CASE.search(question) or _the_request(question, nf))
         ):
             return None
         shown = list(dict.fromkeys(self._last_letters))
@@ -126,10 +147,17 @@ class ChatSession:
         new, self._notice = self.assistant.read(question)
         prev = self.plan
         aside = _ASIDE.search(question)
-        if prev is not None and aside and _POINTS_BACK.search(question[: aside.start()]):
-            # "why were those turned down if the surgery was approved?": the clause is
-            # what the asker knows, the question is about "those"
-            new, self._notice = self.assistant.read(question[: aside.start()].rstrip() + "?")
+        if prev is not None and aside:
+            # "why were those turned down if the surgery was approved?", "why was the
+            # Percocet denied if the surgery was approved": the clause is what the asker
+            # knows, the question is about "those", or the Percocet shown
+            head = question[: aside.start()].rstrip() + "?"
+            if _POINTS_BACK.search(head):
+                new, self._notice = self.assistant.read(head)
+            else:
+                bare, notice = self.assistant.read(head)
+                if _the_request(head, bare.filters):
+                    new, self._notice, question = bare, notice, head
         nf = new.filters
         shown_case = self._shown_case(question, new)
         if shown_case is not None:

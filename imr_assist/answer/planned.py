@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -307,6 +307,32 @@ def _name_phrases(mention: str, canonical: str) -> list[list[str]]:
     return out
 
 
+def _asked_phrases(f: QueryFilters) -> tuple[str, ...]:
+    """The names a question's treatments are searched by as a topic: each as asked
+    ("UDS") and as the lexicon names it ("urine drug screen"); a kind named by an eponym
+    or acronym ("Bankart repair", "SLAP repair") only as asked, an acronym also spelled
+    out, never by the name of every kind ("labral repair")."""
+    lexicon = get_lexicon()
+    out: list[str] = []
+    canonicals = list(f.canonicals)
+    for mention in f.mentions:
+        out.append(mention.lower())
+        m = lexicon.find(mention)
+        marks = _kind_marks(mention, m.entry.canonical) if m is not None else []
+        if m is None or not marks:
+            continue
+        if m.entry.canonical in canonicals:
+            canonicals.remove(m.entry.canonical)
+        for mark in marks:
+            if mark.isupper():
+                out += [
+                    re.sub(rf"\b{re.escape(mark)}\b", " ".join(run), mention).lower()
+                    for run in _spelled_out_runs(mark)
+                ]
+    out += [c.lower() for c in canonicals]
+    return tuple(dict.fromkeys(out))
+
+
 def _kind_marks(mention: str, canonical: str) -> list[str]:
     """Capitalised words of a mention (eponyms, acronyms) that its canonical name lacks,
     other than the canonical's own letters ("PT" for Physical therapy)."""
@@ -476,6 +502,34 @@ def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
                 break
             if x in _NEGATORS or x.endswith("n't"):
                 return True
+    return False
+
+
+_ENDORSE_STEMS = frozenset(("recommend", "support"))
+_ENDORSE_QUALIFIED = re.compile(
+    r"\b(?:routine|routinely|primary|beyond|unless|except|exceed\w*|without|prior|until|"
+    r"absence|if|when|during|acute|initial)\b"
+)
+
+
+def _denies_endorsement(low: str, stems: Iterable[str], unqualified: bool) -> bool:
+    """Whether a sentence says a guideline does not recommend (or support: the verbs in
+    ``stems``) something ("do not recommend ultrasound therapy", "is deemed 'not
+    recommended'"); with ``unqualified``, not for some use or case only ("the routine
+    usage of shoulder MRI ...", "not recommended for routine acute or chronic hip
+    pain", "as a primary treatment modality")."""
+    verbs = "|".join(sorted(stems))
+    for m in re.finditer(
+        rf"\b(?:not|n't|never)\s+(?:\w+\s+){{0,2}}?\W?(?:{verbs})(?:ed|s)?\b\W*"
+        r"(?P<after>(?:[\w-]+[^\w,;.]+){0,10})",
+        low,
+    ):
+        if not unqualified:
+            return True
+        if not _ENDORSE_QUALIFIED.search(m[0]) and not re.search(
+            r"\broutine(?:ly)?\b", low[: m.start()]
+        ):
+            return True
     return False
 
 
@@ -943,9 +997,17 @@ class PlanRunner:
         name_unused = any(_stem(w) in asked_names for w in unused)
         if not present or too_few or name_unused or (plan.topic_phrase and unused):
             return TopicHits({}, unused, False, tuple(read_as), plan.topic)
+        # "the guidelines don't recommend it": the recommending, negated, is the topic
+        endorse = {st for g in present for st in g if st in _ENDORSE_STEMS}
+        if not plan.topic_negated:
+            endorse = set()
         need = len(present) if len(present) < 3 else -(-2 * len(present) // 3)
         if plan.topic_phrase:
             need = len(present)
+        elif endorse:
+            # who does not recommend it ("the guidelines") is who the rationale quotes;
+            # the sentence saying it is not recommended is the match
+            need = 1
         matched = [
             (key, name, ev)
             for key, name, ev, seq, words, low in cands
@@ -957,7 +1019,17 @@ class PlanRunner:
                 if asked_names & set(g)
             )
             and (need < 2 or _close_together(present, seq, need))
-            and (not plan.topic_negated or _negated_near(low, present))
+            and (
+                not plan.topic_negated
+                or (
+                    _denies_endorsement(low, endorse, plan.topic_unqualified)
+                    if endorse
+                    else _negated_near(low, present)
+                )
+            )
+            # what a guideline does not recommend is said in the IMR rationale, not in
+            # the history of the UR decision
+            and not (endorse and name in ("summary", "case"))
             # what the case involves is not what its letter says it lacks ("no
             # evidence of disc herniation")
             and (plan.topic_negated or not plan.about_case or not _only_negated(low, present))
@@ -1373,11 +1445,7 @@ class PlanRunner:
                 filters=f,
                 topic_phrase=True,
                 # as asked ("UDS") and as the lexicon names it ("urine drug screen")
-                phrases=tuple(
-                    dict.fromkeys(
-                        m.lower() for m in [*result.filters.mentions, *result.filters.canonicals]
-                    )
-                ),
+                phrases=_asked_phrases(result.filters),
             )
             # the rest of the filters still hold ("in the overturned decisions")
             result = replace(result, filters=f, items=matching_items(self.index, f))

@@ -383,7 +383,16 @@ _REASON_TAIL = re.compile(
     r"shown|demonstrated|provided|established|given|found|reported|recorded)\b",
     _I,
 )
+# "denied since the guidelines do not recommend it", "upheld as there was no ...":
+# "since" and "as" give the reason after a decision word ("since 2016" is a date)
+_SINCE_CUE = (
+    r"\b(?:denied|upheld|rejected|refused|overturned|approved|certified|down)\s+"
+    r"(?:since|as|given\s+that|in\s+that|on\s+the\s+basis\s+(?:that|of))\s+"
+    r"(?!(?:of|well|an?|\d+|early|late|recently|far|medically|not|necessary|unnecessary|such|part|"
+    r"requested|written|submitted|originally|appropriate|inappropriate)\b)"
+)
 _REASON_CUE = re.compile(
+    _SINCE_CUE + r"|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)\b)|"
@@ -397,6 +406,7 @@ _REASON_CUE = re.compile(
 )
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
+    _SINCE_CUE + r"|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
     r"on\s+the\s+grounds?\s+(?:of|that)|citing|cited|about|regarding|concerning|"
     r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
@@ -454,6 +464,9 @@ _REPORT_VERBS = frozenset(
     "documented documents documenting indicate indicated indicates indicating".split()
 )
 _NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
+# What a guideline or a reviewer says of a treatment, negated in a question ("the
+# guidelines don't recommend it") to ask for the passages that say so.
+_ENDORSE_VERBS = frozenset("recommend recommended recommends support supports supported".split())
 # Generic head nouns of a topic: "stress symptoms", "knee problems", "the post-op stuff".
 WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
@@ -1003,6 +1016,9 @@ class QueryPlan:
     topic_or: tuple[tuple[str, ...], ...] = ()
     # "noting there were no red flags": the passage must say the topic is absent.
     topic_negated: bool = False
+    # "... don't recommend that modality at all": a passage that says it is not
+    # recommended for some use ("for routine use", "as a primary treatment") does not do
+    topic_unqualified: bool = False
     # words of the question that name some of the requests ("associated surgical services")
     named_by: str | None = None
     # "What do reviewers say about X": the rationales, not the case histories.
@@ -1090,6 +1106,8 @@ class QueryPlan:
                 out["topic_phrase"] = True
             if self.topic_negated:
                 out["topic_negated"] = True
+            if self.topic_unqualified:
+                out["topic_unqualified"] = True
         if self.terms:
             out["terms"] = list(self.terms)
         if self.corrections:
@@ -1700,6 +1718,13 @@ def read_question(question: str) -> QueryPlan:
             q,
             _I,
         )
+        # "because the guidelines don't recommend that modality": the passage must say
+        # the guideline does not recommend it
+        or any(
+            re.search(rf"{_NEG_BEFORE}(?:[\w-]+\s+){{0,1}}?{re.escape(w)}\b", q, _I)
+            for w in topic
+            if w in _ENDORSE_VERBS
+        )
     )
     # "weaning or tapering", "depression, anxiety or stress", "UDS / urine drug testing"
     topic_or: tuple[tuple[str, ...], ...] = tuple(
@@ -1877,6 +1902,9 @@ def read_question(question: str) -> QueryPlan:
         discusses=discusses,
         topic_or=topic_or,
         topic_negated=topic_negated,
+        topic_unqualified=bool(
+            topic_negated and re.search(r"\bat\s+all\b|\bin\s+any\s+(?:form|case)\b", q, _I)
+        ),
         fact_decisions=fact_decisions,
         guidelines_asked=guidelines_asked,
         letter_of_request=bool(
