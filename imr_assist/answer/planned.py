@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -69,6 +69,7 @@ _LETTER_SQL = (
     "sex",
     "licensed_in",
     "licensed_only",
+    "licensed_not",
     "decided_from",
     "decided_to",
     "decided_in",
@@ -512,18 +513,29 @@ _ENDORSE_QUALIFIED = re.compile(
 )
 
 
-def _denies_endorsement(low: str, stems: Iterable[str], unqualified: bool) -> bool:
-    """Whether a sentence says a guideline does not recommend (or support: the verbs in
-    ``stems``) something ("do not recommend ultrasound therapy", "is deemed 'not
-    recommended'"); with ``unqualified``, not for some use or case only ("the routine
-    usage of shoulder MRI ...", "not recommended for routine acute or chronic hip
-    pain", "as a primary treatment modality")."""
-    verbs = "|".join(sorted(stems))
-    for m in re.finditer(
-        rf"\b(?:not|n't|never)\s+(?:\w+\s+){{0,2}}?\W?(?:{verbs})(?:ed|s)?\b\W*"
-        r"(?P<after>(?:[\w-]+[^\w,;.]+){0,10})",
-        low,
-    ):
+_NOT_ENDORSED = re.compile(
+    r"\b(?:not|n't|never)\s+(?:\w+\s+){0,2}?\W?(?P<verb>recommend|support)(?:ed|s|ing)?\b\W*"
+    r"(?P<after>(?:[\w-]+[^\w,;.]+){0,10})"
+)
+_GUIDELINE_WORD = re.compile(r"\b(?:guidelines?|mtus|odg|acoem)\b")
+_BY_THE_RECORDS = re.compile(
+    r"(?:by|in|from)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:records?|documents?|documentation|"
+    r"notes?|information|reports?|evidence|findings|exam\w*)\b"
+)
+
+
+def _denies_endorsement(low: str, unqualified: bool) -> bool:
+    """Whether a sentence says a guideline does not recommend or support something ("do
+    not recommend ultrasound therapy", "is deemed 'not recommended'", "the guidelines do
+    not support ..."; "the request is not supported" is the reviewer's conclusion, and
+    "not supported by the records" no guideline's word); with ``unqualified``, not for
+    some use or case only ("the routine usage of shoulder MRI ...", "not recommended for
+    routine acute or chronic hip pain", "as a primary treatment modality")."""
+    for m in _NOT_ENDORSED.finditer(low):
+        if m["verb"] == "support" and not _GUIDELINE_WORD.search(low):
+            continue
+        if _BY_THE_RECORDS.match(low, m.start("after")):
+            continue
         if not unqualified:
             return True
         if not _ENDORSE_QUALIFIED.search(m[0]) and not re.search(
@@ -739,6 +751,7 @@ class PlanRunner:
             sex=None,
             licensed_in=None,
             licensed_only=False,
+            licensed_not=False,
             decided_from=None,
             decided_to=None,
             decided_in=None,
@@ -755,7 +768,7 @@ class PlanRunner:
         if plan.age_max is not None and (p.age is None or p.age > plan.age_max):
             return False
         states = {s.lower() for s in lt.reviewer.licensure}
-        if plan.licensed_in and plan.licensed_in.lower() not in states:
+        if plan.licensed_in and (plan.licensed_in.lower() in states) == plan.licensed_not:
             return False
         if plan.licensed_only and len(states) != 1:
             return False
@@ -1022,7 +1035,7 @@ class PlanRunner:
             and (
                 not plan.topic_negated
                 or (
-                    _denies_endorsement(low, endorse, plan.topic_unqualified)
+                    _denies_endorsement(low, plan.topic_unqualified)
                     if endorse
                     else _negated_near(low, present)
                 )
@@ -2319,7 +2332,9 @@ def _extra_scope(plan: QueryPlan) -> str:
             parts.append(f"aged {lo}" if lo == hi else f"aged {lo}-{hi}")
         else:
             parts.append(f"aged {lo} or older" if lo is not None else f"aged {hi} or younger")
-    if plan.licensed_in:
+    if plan.licensed_in and plan.licensed_not:
+        parts.append(f"reviewer not licensed in {plan.licensed_in}")
+    elif plan.licensed_in:
         parts.append(
             f"reviewer licensed {'only ' if plan.licensed_only else ''}in {plan.licensed_in}"
         )

@@ -964,6 +964,7 @@ class Catalog:
         sex: str | None = None,
         licensed_in: str | None = None,
         licensed_only: bool = False,
+        licensed_not: bool = False,
         decided_from: str | None = None,
         decided_to: str | None = None,
         decided_in: str | None = None,
@@ -971,7 +972,7 @@ class Catalog:
     ) -> set[str]:
         """Doc ids of the letters with these facts, in one SQL query over indexed
         columns: an age range, the patient's sex, the reviewer's licensure (``only``: no
-        other state), a decision date range or month (``YYYY`` / ``YYYY-MM``), the UR
+        other state; ``not``: not in that state), a decision date range or month (``YYYY`` / ``YYYY-MM``), the UR
         denial's month. Dates are ISO; a letter without the fact does not match."""
         where: list[str] = []
         args: list[object] = []
@@ -985,7 +986,8 @@ class Catalog:
             where.append("f.sex = ?")
             args.append(sex)
         if licensed_in:
-            where.append("EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
+            negated = "NOT " if licensed_not else ""
+            where.append(f"{negated}EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
             args.append(licensed_in.lower())
         if licensed_only:
             where.append("json_array_length(c.licensure) = 1")

@@ -94,6 +94,7 @@ def plan_schema() -> dict[str, Any]:
             "age_max": {"type": ["integer", "null"]},
             "licensed_in": {"enum": [*(st.title() for st in _STATES), None]},
             "licensed_only": {"type": "boolean"},
+            "licensed_not": {"type": "boolean"},
             "extreme": {"enum": ["min", "max", None]},
             "decided_from": {**_DATE, "type": ["string", "null"]},
             "decided_to": {**_DATE, "type": ["string", "null"]},
@@ -210,6 +211,8 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         raise PlanRejected("a youngest/oldest or earliest/latest asks for an age or a date")
     if data.get("licensed_only") and not data.get("licensed_in"):
         raise PlanRejected("licensed only names no state")
+    if data.get("licensed_not") and (not data.get("licensed_in") or data.get("licensed_only")):
+        raise PlanRejected("licensed outside names no state, or says only that state")
     filters = _with_class_generics(_with_combined_services(f))
     return replace(
         rule,
@@ -228,6 +231,7 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         age_max=data.get("age_max"),
         licensed_in=data.get("licensed_in"),
         licensed_only=bool(data.get("licensed_only")),
+        licensed_not=bool(data.get("licensed_not")),
         extreme=data.get("extreme"),
         excluded=excluded,
         sex=data.get("sex"),
@@ -286,5 +290,5 @@ def _check_shape(data: dict[str, Any]) -> None:
         if key in ("case_number", "specialty") and value is not None:
             if not isinstance(value, str):
                 raise PlanRejected(f"{key} is not a string")
-        if key in ("partial", "licensed_only") and not isinstance(value, bool):
+        if key in ("partial", "licensed_only", "licensed_not") and not isinstance(value, bool):
             raise PlanRejected(f"{key} is not true or false")

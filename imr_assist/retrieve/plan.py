@@ -393,6 +393,7 @@ _SINCE_CUE = (
 )
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|"
+    r"\b(?:owing\s+to|on\s+account\s+of|in\s+view\s+of|as\s+a\s+result\s+of)\b|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)\b)|"
@@ -407,6 +408,7 @@ _REASON_CUE = re.compile(
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
     _SINCE_CUE + r"|"
+    r"\b(?:owing\s+to|on\s+account\s+of|in\s+view\s+of|as\s+a\s+result\s+of)\b|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
     r"on\s+the\s+grounds?\s+(?:of|that)|citing|cited|about|regarding|concerning|"
     r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
@@ -466,7 +468,9 @@ _REPORT_VERBS = frozenset(
 _NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
 # What a guideline or a reviewer says of a treatment, negated in a question ("the
 # guidelines don't recommend it") to ask for the passages that say so.
-_ENDORSE_VERBS = frozenset("recommend recommended recommends support supports supported".split())
+_ENDORSE_VERBS = frozenset(
+    "recommend recommended recommends recommending support supports supported supporting".split()
+)
 # Generic head nouns of a topic: "stress symptoms", "knee problems", "the post-op stuff".
 WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
@@ -566,6 +570,13 @@ _LICENSED = re.compile(
     _I,
 )
 
+_LICENSED_OUTSIDE = re.compile(
+    r"\b(?:(?:not|n't|never)\s+(?:been\s+)?licen[cs]ed\s+(?:to\s+practice\s+)?in|"
+    r"licen[cs]ed\s+(?:only\s+)?(?:outside(?:\s+of)?|elsewhere\s+than|in\s+states?\s+other\s+than)|"
+    r"without\s+an?\s+(?=\w+\s+licen[cs]e))\s+(?:the\s+state\s+of\s+)?"
+    r"(?P<state>" + "|".join(_STATES) + r")\b(?:\s+licen[cs]e\b)?",
+    _I,
+)
 # Decisions counted per reason: the answer of a "why" question.
 _BY_REASON = re.compile(
     r"\b(?:by|per|for\s+each|broken\s+down\s+by|grouped\s+by|split\s+by)\s+(?:the\s+)?"
@@ -899,7 +910,7 @@ _STOP = frozenset(
     your he she his her any all each every some much many more most other such only own same so
     too very can could should would will shall may might must about as into over under again
     further once here also just both either neither per vs versus among between across within
-    give show tell list find get please let s t re ve ll d m name names named
+    give given show tell list find get please owing account let s t re ve ll d m name names named
     imr request requests requested requesting decision decisions decided decide deciding letter
     letters case cases item items treatment treatments reviewer reviewers review reviewed
     reviewing expert determination determinations ruling rulings rule ruled ruling outcome
@@ -911,6 +922,8 @@ _STOP = frozenset(
     mentions mentioning involve involved involves involving regarding concerning concern
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
+    never ever always mainly mostly primarily chiefly largely solely right want light
+    doctor doctors physician physicians need needs
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -987,6 +1000,7 @@ class QueryPlan:
     age_max: int | None = None
     licensed_in: str | None = None
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
+    licensed_not: bool = False  # "licensed outside California": not in ``licensed_in``
     group_state: str | None = None  # by licensure: licensed in this state or not
     group_regions: tuple[str, ...] = ()  # by region: these regions, the rest as "other"
     sex: str | None = None
@@ -1060,6 +1074,7 @@ class QueryPlan:
             "fact",
             "licensed_in",
             "licensed_only",
+            "licensed_not",
             "group_state",
             "sex",
             "decided_in",
@@ -1577,10 +1592,13 @@ def read_question(question: str) -> QueryPlan:
         lo = int(said[:2]) if said[0].isdigit() else _TENS[said[:-3].replace("ie", "y")]
         age_min, age_max = lo, lo + 9
     licensed = None
-    licensed_only = False
+    licensed_only = licensed_not = False
     group_state = None
     if group_by == "licensure" and (m := use(_LICENSED.search(q))):
         group_state = (m["state"] or m["state2"]).title()  # "licensed in Texas vs not"
+    elif m := use(_LICENSED_OUTSIDE.search(q)):
+        # "reviewers licensed outside California", "not licensed in California"
+        licensed, licensed_not = m["state"].title(), True
     elif m := use(_LICENSED.search(q)):
         licensed = (m["state"] or m["state2"]).title()
         licensed_only = bool(m["only"] or m["only2"] or re.search(r"\bonly\s+in\b", m.group(0), _I))
@@ -1713,8 +1731,8 @@ def read_question(question: str) -> QueryPlan:
     topic_negated = bool(
         topic
         and re.search(
-            r"\b(?:no|not|without|lack\s+of|lacking|absence\s+of|never|missing|none)\s+(?:\w+\s+){0,2}?"
-            + re.escape(topic[0]),
+            r"\b(?:no|not|without|lack\s+of|lacking|absence\s+of|want\s+of|never|missing|none)\s+"
+            r"(?:\w+\s+){0,2}?" + re.escape(topic[0]),
             q,
             _I,
         )
@@ -1885,6 +1903,7 @@ def read_question(question: str) -> QueryPlan:
         age_min=age_min,
         age_max=age_max,
         licensed_in=licensed,
+        licensed_not=licensed_not,
         group_state=group_state,
         licensed_only=licensed_only,
         sex=sex,

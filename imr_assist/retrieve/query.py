@@ -523,7 +523,9 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "why",
         re.compile(
             r"\bwhy\b|\bwhy'd\b|\breasons?\b|\breasoning\b|\brationale\b|\bjustif\w+|"
-            r"\bon\s+what\s+grounds\b|\bwhat\s+gets\b|"
+            r"\bon\s+what\s+(?:grounds|basis)\b|\bwhat\s+gets\b|"
+            r"\b(?:what|the)\s+(?:was|were|is|are)\s+(?:the\s+)?(?:basis|grounds)\s+(?:for|of)\b|"
+            r"\bwhat\s+(?:grounds|basis)\b|"
             r"\bhold\s+against\b|\bwhat\s+documentation\b|\bwhat\s+(?:made|makes)\b|"
             r"\bwhat\s+(?:must|should)\b.*\bdocument",
             _I,

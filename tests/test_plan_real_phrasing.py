@@ -1,0 +1,107 @@
+"""One question, phrased as outsiders phrase it, is one plan: causal connectives
+("owing to", "on account of", "since", "as", "in light of"), "never approved", "what
+was the basis for", "licensed outside California", over nine real letters. Each
+paraphrase must give the plain phrasing's answer, never a broader one."""
+
+from __future__ import annotations
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from imr_assist.models import Answer
+from tests.real_index import ask_verified, index_real_letters
+from tests.test_real_letters import REAL
+
+pytestmark = pytest.mark.skipif(
+    not (REAL / "gold.json").is_file(), reason=f"real letters not found at {REAL}"
+)
+LETTERS = [
+    "CM16-0230548",  # Texas; acupuncture overturned
+    "CM16-0231745",  # New York; chiropractic, e-stim, ultrasound
+    "CM16-0224814",  # California; cervical MRI
+    "CM16-0234202",  # California, Oregon, Washington; Norco partial certification
+    "CM16-0247802",  # Texas, Illinois; Norco, lidocaine patch
+    "CM17-0015348",  # California; physical therapy overturned
+    "CM16-0245295",  # Massachusetts...; physical therapy upheld
+    "CM17-0008479",  # Florida, California; acupuncture upheld
+    "CM17-0011703",  # California; acupuncture, x-rays upheld
+]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-phrasing-index", LETTERS)
+
+
+def items(a: Assistant, ans: Answer) -> set[tuple[str, int | None]]:
+    return {(c.doc_id, c.treatment) for c in ans.citations if c.treatment}
+
+
+def cases(a: Assistant, ans: Answer) -> set[str]:
+    out = set()
+    for c in ans.citations:
+        lt = a.texts.letter(c.doc_id)
+        assert lt is not None
+        out.add(lt.case_number or c.doc_id)
+    return out
+
+
+PLAIN_REASON = "Which requests were denied for lack of documented functional improvement?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which requests were upheld owing to no documented functional improvement?",
+        "which requests got denied on account of no functional improvement",
+        "were there requests denied mainly because the worker wasn't improving",
+        "list the requests that were denied since the patient was not getting better",
+        "Which requests were upheld in light of the lack of functional improvement?",
+    ],
+)
+def test_a_reason_is_read_whatever_connective_gives_it(assistant: Assistant, question: str) -> None:
+    plain = ask_verified(assistant, PLAIN_REASON)
+    assert plain.plan.get("reasons") == ["no_functional_improvement"], plain.plan
+    ans = ask_verified(assistant, question)
+    assert ans.answered, ans.notices
+    assert ans.plan.get("reasons") == ["no_functional_improvement"], ans.plan
+    assert items(assistant, ans) == items(assistant, plain)
+
+
+def test_never_approved_is_a_decision_not_a_misspelt_word(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "I need a list of the requests that were never approved")
+    assert not ans.plan.get("corrections") and not ans.plan.get("topic"), ans.plan
+    assert items(assistant, ans) == items(
+        assistant, ask_verified(assistant, "List the upheld requests.")
+    )
+
+
+def test_the_basis_for_a_denial_is_its_reasons(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "what was the basis for denying the acupuncture")
+    assert ans.plan["kind"] == "why", ans.plan
+    plain = ask_verified(assistant, "Why was acupuncture denied?")
+    assert ans.plan == plain.plan  # the quotes shown may rank by the question's words
+    assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which cases had the reviewer licensed outside California",
+        "how many letters were reviewed by doctors not licensed in California",
+    ],
+)
+def test_a_reviewer_licensed_outside_a_state(assistant: Assistant, question: str) -> None:
+    outside = set()
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None and lt.reviewer.licensure
+        if "California" not in lt.reviewer.licensure:
+            outside.add(lt.case_number)
+    assert 0 < len(outside) < len(LETTERS)
+    ans = ask_verified(assistant, question)
+    assert ans.answered, ans.notices
+    assert not ans.plan.get("topic"), ans.plan
+    assert cases(assistant, ans) == outside
+    inside = ask_verified(assistant, "which cases had the reviewer licensed in California")
+    assert cases(assistant, inside) == set(LETTERS) - outside
