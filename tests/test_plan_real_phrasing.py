@@ -105,3 +105,24 @@ def test_a_reviewer_licensed_outside_a_state(assistant: Assistant, question: str
     assert cases(assistant, ans) == outside
     inside = ask_verified(assistant, "which cases had the reviewer licensed in California")
     assert cases(assistant, inside) == set(LETTERS) - outside
+
+
+@pytest.mark.parametrize(
+    "question", ["When did IMR decide CM17-0011703?", "when was CM17-0011703 decided"]
+)
+def test_when_a_case_was_decided_is_its_decision_date(assistant: Assistant, question: str) -> None:
+    lt = next(
+        x
+        for d in assistant.index.catalog.doc_ids()
+        if (x := assistant.texts.letter(d)) and x.case_number == "CM17-0011703"
+    )
+    ans = ask_verified(assistant, question)
+    assert ans.plan.get("fact") == "decision_date", ans.plan
+    assert lt.decision_date and lt.decision_date in ans.answer
+
+
+def test_every_item_is_disputed_so_the_word_restricts_nothing(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "In how many letters was more than one item disputed?")
+    plain = ask_verified(assistant, "How many letters decided more than one item?")
+    assert ans.answered and not ans.plan.get("topic"), ans.plan
+    assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]

@@ -310,7 +310,8 @@ def _name_phrases(mention: str, canonical: str) -> list[list[str]]:
 
 def _asked_phrases(f: QueryFilters) -> tuple[str, ...]:
     """The names a question's treatments are searched by as a topic: each as asked
-    ("UDS") and as the lexicon names it ("urine drug screen"); a kind named by an eponym
+    ("UDS") and as the lexicon names it ("urine drug screen"), a class by its name
+    ("sleep aid" for "sleep medications"); a kind named by an eponym
     or acronym ("Bankart repair", "SLAP repair") only as asked, an acronym also spelled
     out, never by the name of every kind ("labral repair")."""
     lexicon = get_lexicon()
@@ -331,6 +332,8 @@ def _asked_phrases(f: QueryFilters) -> tuple[str, ...]:
                     for run in _spelled_out_runs(mark)
                 ]
     out += [c.lower() for c in canonicals]
+    if not f.canonicals:  # "sleep medications": as the class is named ("sleep aid")
+        out += [c.lower() for c in f.classes]
     return tuple(dict.fromkeys(out))
 
 

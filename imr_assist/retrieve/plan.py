@@ -817,6 +817,9 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\bwhen\s+(?:was|were)\s+(?:it|this|that|the\s+(?:case|letter|decision|review))\s+"
             r"(?:decided|issued|determined)\b|\bdate\s+of\s+(?:the\s+)?decision\b|"
+            # "When did IMR decide CM17-0009282?", "when was CM17-0009282 decided"
+            r"\bwhen\s+did\s+(?:IMR|MAXIMUS|the\s+(?:reviewer|expert|IMR))\s+(?:decide|rule|issue)\b|"
+            r"\bwhen\s+(?:was|were)\s+(?:case\s+)?CM\d{2}-?\d{4,7}\s+(?:decided|issued|determined)\b|"
             # "who decided the Trezix case and when?"
             r"\b(?:decided|reviewed|ruled)\b[^?]{0,60}\band\s+when\s*\??\s*$",
             _I,
@@ -923,7 +926,7 @@ _STOP = frozenset(
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
-    doctor doctors physician physicians need needs
+    doctor doctors physician physicians need needs disputed dispute disputes
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
