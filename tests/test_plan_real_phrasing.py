@@ -126,3 +126,41 @@ def test_every_item_is_disputed_so_the_word_restricts_nothing(assistant: Assista
     plain = ask_verified(assistant, "How many letters decided more than one item?")
     assert ans.answered and not ans.plan.get("topic"), ans.plan
     assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "compare overturn rates of acupuncture vs physical therapy",
+        "How often was acupuncture overturned compared with PT?",
+    ],
+)
+def test_rates_compared_count_every_decision_of_each_side(
+    assistant: Assistant, question: str
+) -> None:
+    """A rate compared is each side's decisions and the share overturned, not a list
+    of the overturned ones only; a combined PT/OT request is on the PT side."""
+    from imr_assist.parse.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    sides: dict[str, list[str]] = {"Acupuncture": [], "Physical therapy": []}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        for it in lt.items:
+            m = lex.find(it.treatment)
+            name = m.entry.canonical if m is not None else ""
+            name = "Physical therapy" if name == "Physical and occupational therapy" else name
+            if name in sides:
+                sides[name].append(it.decision)
+    assert all(sides.values())
+    ans = ask_verified(assistant, question)
+    assert ans.plan["kind"] == "compare" and ans.plan.get("measure") == "overturned", ans.plan
+    assert "decision" not in ans.plan["filters"], ans.plan
+    for name, decisions in sides.items():
+        n, over = len(decisions), decisions.count("overturned")
+        line = (
+            f"{name}, {n} decision{'s' if n != 1 else ''} ({n - over} upheld, {over} overturned: "
+            f"{round(100 * over / n)}% overturned)"
+        )
+        assert line in ans.answer, (line, ans.answer)

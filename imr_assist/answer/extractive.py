@@ -523,9 +523,18 @@ class ExtractiveWriter:
         ("opioids vs NSAIDs"), otherwise by treatment."""
         lines = []
         groups: dict[str, list[Found]] = defaultdict(list)
+        asked = [(c, set(c.lower().split())) for c in f.canonicals]
         for x in found:
             cls = x.row.drug_class
-            groups[cls if cls and cls in f.classes else x.name].append(x)
+            if cls and cls in f.classes:
+                groups[cls].append(x)
+                continue
+            # "PT" also finds the combined "Physical and occupational therapy" requests:
+            # they are on the side of the name asked
+            words = set(x.name.lower().split())
+            home = x.name if x.name in f.canonicals else None
+            home = home or next((c for c, cw in asked if cw <= words), x.name)
+            groups[home].append(x)
         names = sorted(groups, key=lambda g: (-len(groups[g]), g))
         for name in names[:MAX_GROUPS]:
             group = groups[name]
@@ -534,7 +543,11 @@ class ExtractiveWriter:
                 counts = f"{n} {f.decision} decision{'s' if n != 1 else ''}"
             else:
                 up = sum(1 for x in group if x.decision == UPHELD)
-                counts = f"{n} decision{'s' if n != 1 else ''} ({up} upheld, {n - up} overturned)"
+                rate = round(100 * (n - up) / n)
+                counts = (
+                    f"{n} decision{'s' if n != 1 else ''} ({up} upheld, {n - up} overturned: "
+                    f"{rate}% overturned)"
+                )
             lines.append(f"{name}, {counts}{scope(f)}:")
             for decision in (UPHELD, OVERTURNED):
                 side = [x for x in group if x.decision == decision]

@@ -577,6 +577,12 @@ _LICENSED_OUTSIDE = re.compile(
     r"(?P<state>" + "|".join(_STATES) + r")\b(?:\s+licen[cs]e\b)?",
     _I,
 )
+# A rate asked of the sides compared: "overturn rates", "how often", "more likely".
+_RATE_ASKED = re.compile(
+    r"\b(?:rates?|percent\w*|%|proportions?|shares?|fractions?|how\s+often|(?:more|less)\s+"
+    r"(?:likely|often)|odds|chances?|success)\b",
+    _I,
+)
 # Decisions counted per reason: the answer of a "why" question.
 _BY_REASON = re.compile(
     r"\b(?:by|per|for\s+each|broken\s+down\s+by|grouped\s+by|split\s+by)\s+(?:the\s+)?"
@@ -1677,6 +1683,10 @@ def read_question(question: str) -> QueryPlan:
         measure, filters = filters.decision, replace(filters, decision=None)
         if group_by == "partial":
             partial = False  # "partial certifications vs full denials" compares both
+    if kind == "compare" and filters.decision and _RATE_ASKED.search(q):
+        # "compare overturn rates of MRI vs physical therapy": each side's decisions,
+        # with the share that went that way, not only those
+        measure, filters = filters.decision, replace(filters, decision=None)
     if not group_by and kind in ("count", "share", "list", "general") and _BY_REASON.search(q):
         kind = "why"  # "how many upheld decisions by reason": the counts per reason
     if absent:
