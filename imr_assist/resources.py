@@ -39,6 +39,7 @@ SOURCES = {
     "data/eval/real/questions-novel.jsonl": "evals/real/questions-novel.jsonl",
     "data/eval/real/questions-wild.jsonl": "evals/real/questions-wild.jsonl",
     "data/eval/real/questions-blind.jsonl": "evals/real/questions-blind.jsonl",
+    "data/eval/real/questions-probe.jsonl": "evals/real/questions-probe.jsonl",
     "data/eval/real": "evals/real",
 }
 

@@ -25,6 +25,9 @@ LETTERS = [
     "CM16-0245295",  # Massachusetts...; physical therapy upheld
     "CM17-0008479",  # Florida, California; acupuncture upheld
     "CM17-0011703",  # California; acupuncture, x-rays upheld
+    "CM16-0246487",  # Bankart repair overturned; post-op Percocet upheld, CURES not checked
+    "CM16-0236380",  # the worker fell about 8 feet off a ladder
+    "CM17-0014449",  # SLAP repair upheld, its 14 services upheld with it
 ]
 
 
@@ -164,3 +167,70 @@ def test_rates_compared_count_every_decision_of_each_side(
             f"{round(100 * over / n)}% overturned)"
         )
         assert line in ans.answer, (line, ans.answer)
+
+
+def test_a_name_written_as_a_name_picks_its_case(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "UR denial date in the Bankart shoulder case?")
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM16-0246487"}
+
+
+def test_a_worker_told_of_by_one_word_and_a_length_that_is_no_foot(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "For the guy who fell 8 feet off a ladder, when did UR deny it and what was the "
+        "reviewer's specialty?",
+    )
+    assert not ans.plan.get("regions"), ans.plan
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM16-0236380"}
+
+
+def test_not_a_single_item_overturned_is_every_item_upheld(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "In how many letters was not a single item overturned?")
+    plain = ask_verified(assistant, "How many letters had every item upheld?")
+    assert ans.plan.get("all_decided") == "upheld" and "min_items" not in ans.plan, ans.plan
+    assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]
+
+
+def test_at_least_partly_is_a_hedge_on_the_reason_not_a_partial_certification(
+    assistant: Assistant,
+) -> None:
+    ans = ask_verified(
+        assistant,
+        "Which decisions were denied, at least partly, in light of nobody checking the CURES "
+        "database?",
+    )
+    assert not ans.plan.get("partial") and ans.plan.get("topic_negated"), ans.plan
+    assert cases(assistant, ans) == {"CM16-0246487"}
+
+
+def test_the_medication_decisions_by_class_are_the_drugs_only(assistant: Assistant) -> None:
+    from imr_assist.parse.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    drugs = 0
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        drugs += sum(
+            1 for it in lt.items if (m := lex.find(it.treatment)) and m.entry.kind == "drug"
+        )
+    ans = ask_verified(assistant, "Break down the medication decisions by drug class.")
+    assert ans.plan.get("group_by") == "class", ans.plan
+    assert ans.answer.startswith(f"{drugs} decisions in "), ans.answer
+
+
+def test_a_typo_of_a_region_is_the_region(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "lumber MRI denied - reasons?")
+    assert ans.plan.get("regions") == ["lumbar spine"], ans.plan
+
+
+def test_upheld_because_the_surgery_was_not_approved(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Which items were upheld purely on the basis that the surgery they depended on "
+        "wasn't approved?",
+    )
+    assert ans.plan.get("reasons") == ["depends_on_denied_procedure"], ans.plan
+    assert cases(assistant, ans) == {"CM17-0014449"}

@@ -295,6 +295,15 @@ def _unused_runs(plan: QueryPlan) -> list[list[str]]:
     return runs
 
 
+def _a_name(word: str, question: str) -> bool:
+    """Whether the question writes ``word`` as a name (capitalised, not its first word:
+    "the Bankart shoulder case"), so that alone it may pick the requests named by it."""
+    return len(word) >= 4 and any(
+        m.start() > 0 and m.group(0)[0].isupper()
+        for m in re.finditer(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
+    )
+
+
 def _name_phrases(mention: str, canonical: str) -> list[list[str]]:
     """The stems a request's name may hold for it to be the kind ``mention`` names: the
     mention as a phrase, and each acronym or eponym in it that the canonical name lacks
@@ -1142,10 +1151,13 @@ class PlanRunner:
     def _named_by_terms(plan: QueryPlan, rows: list[ItemRow]) -> tuple[str, list[ItemRow]] | None:
         """Two or more of the plan's unused words, next to each other in the question,
         that some (not all) of the rows' treatment names hold as a phrase: the phrase and
-        those rows. One word alone ("sessions") is too common to pick requests by."""
-        runs = _unused_runs(plan)
+        those rows. One word alone ("sessions") is too common to pick requests by, unless
+        the question writes it as a name ("the Bankart shoulder case")."""
+        runs = [
+            r for r in _unused_runs(plan) if len(r) >= 2 or (r and _a_name(r[0], plan.question))
+        ]
         names = {r.treatment for r in rows}  # many rows share a name: each read once
-        for run in sorted((r for r in runs if len(r) >= 2), key=len, reverse=True):
+        for run in sorted(runs, key=len, reverse=True):
             stems = [_stem(w) for w in run]
             holding = set()
             for name in names:
@@ -1169,7 +1181,8 @@ class PlanRunner:
         """Two or more of the plan's unused words, next to each other in the question,
         that some (not all) of the rows' letters hold as a phrase ("truck driver", told in
         the summary or the reviewer's history): the phrase and the rows of those letters.
-        A side or a body part ("right arm") is no description of the worker."""
+        A side or a body part ("right arm") is no description of the worker; one word
+        alone ("fell off a ladder") is when few of the letters say it."""
         docs = sorted({r.doc_id for r in rows})
         if len(docs) < 2 or len(docs) > 200:
             return None
@@ -1178,11 +1191,17 @@ class PlanRunner:
         for d in docs:
             lt = self.texts.letter(d)
             texts[d] = " ".join(lt.text.split()).lower() if lt is not None else ""
-        runs = [r for r in runs if len(r) >= 2 and not any(_BODY_WORD.search(w) for w in r)]
+        runs = [
+            r
+            for r in runs
+            if (len(r) >= 2 or (r and len(r[0]) >= 5)) and not any(_BODY_WORD.search(w) for w in r)
+        ]
         for run in sorted(runs, key=len, reverse=True):
             rx = re.compile(r"\b" + r"\w*\s+".join(re.escape(_stem(w)) for w in run) + r"\w*\b")
             holding = {d for d, text in texts.items() if rx.search(text)}
-            if holding and len(holding) < len(docs):
+            # one word alone ("ladder") describes a worker only if few letters say it
+            few = len(run) >= 2 or len(holding) <= max(3, len(docs) // 10)
+            if holding and len(holding) < len(docs) and few:
                 return " ".join(run), [r for r in rows if r.doc_id in holding]
         return None
 
@@ -1407,6 +1426,25 @@ class PlanRunner:
         if plan.kind == "fact" and not (
             f0.case_number or f0.doc_ids or f0.names_letter or by_request
         ):
+            described = (
+                self._described_by_terms(plan, self.rows(plan, result)) if plan.terms else None
+            )
+            docs = sorted({r.doc_id for r in described[1]}) if described else []
+            if described and len(docs) <= 3:
+                # "for the guy who fell 8 feet off a ladder, when did UR deny it?": the
+                # letters that tell of him
+                phrase = described[0]
+                f = replace(f0, doc_ids=docs)
+                ans = self._answer(
+                    replace(
+                        plan,
+                        filters=f,
+                        terms=tuple(w for w in plan.terms if w not in phrase.split()),
+                    ),
+                    replace(result, filters=f, items=matching_items(self.index, f)),
+                )
+                lead_line = f"Read '{phrase}' as the worker the letter describes."
+                return ans.model_copy(update={"answer": f"{lead_line}\n{ans.answer}"})
             return self._refuse(
                 result,
                 notices

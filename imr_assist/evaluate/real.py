@@ -56,6 +56,7 @@ SPLITS = (
     "novel",
     "wild",
     "blind",
+    "probe",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"

@@ -65,7 +65,7 @@ REGIONS: dict[str, re.Pattern[str]] = {
 # Region words that only mean a region (not part of a treatment name, not a phrase like
 # "hands-on"): the question side. "back" alone is lumbar in everyday use.
 _REGION_Q = re.compile(
-    r"\b(?:mid[\s-]+back|upper[\s-]+back|lumbar|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
+    r"\b(?:mid[\s-]+back|upper[\s-]+back|lumbar|lumber|lumbosacral|low(?:er)?\s+back|back|l-?spine|cervical|neck|c-?spine|"
     r"thoracic|shoulders?|knees?|hips?|wrists?|hands?|elbows?|ankles?|foot|feet|head|spine|spinal)\b",
     _I,
 )
@@ -78,6 +78,7 @@ _REGION_OF_WORD = {
     "l-spine": "lumbar spine",
     "lspine": "lumbar spine",
     "lumbar": "lumbar spine",
+    "lumber": "lumbar spine",
     "lumbosacral": "lumbar spine",
 }
 
@@ -333,7 +334,13 @@ _EVERY = re.compile(
     r"in\s+(?:their|its)\s+entirety|across\s+the\s+board)\b|"
     r"\b(?:entirely|fully|completely|wholly)\s+(?P<f>upheld|denied|overturned|approved)\b|"
     r"\b(?:everything|all\s+of\s+it|nothing\s+but)\s+(?:was\s+|got\s+|being\s+)?"
-    r"(?P<g>upheld|denied|overturned|approved)\b",
+    r"(?P<g>upheld|denied|overturned|approved)\b|"
+    # "not a single item overturned", "none of the items were overturned": all the other way
+    r"\b(?:not\s+(?:a\s+single|one|any)|none\s+of\s+(?:the|their|its))\s+(?:single\s+)?(?:items?|"
+    r"decisions?|requests?|treatments?)\s+(?:was\s+|were\s+|got\s+|being\s+)?(?P<h>upheld|denied|"
+    r"overturned|approved)\b|"
+    r"\b(?:nothing|no\s+(?:item|decision|request)s?)\s+(?:was\s+|were\s+|got\s+)?(?P<i>overturned|"
+    r"approved)\b",
     _I,
 )
 # Letters whose decisions went both ways: "mixed results", "split decisions"
@@ -387,13 +394,17 @@ _REASON_TAIL = re.compile(
 # "since" and "as" give the reason after a decision word ("since 2016" is a date)
 _SINCE_CUE = (
     r"\b(?:denied|upheld|rejected|refused|overturned|approved|certified|down)\s+"
+    # "turned down at least partly as ...", "denied, mainly, since ..."
+    r"(?:,?\s*(?:at\s+least\s+(?:partly|partially|in\s+part)|partly|mainly|mostly|largely|chiefly|"
+    r"primarily|purely|solely|only|simply|just),?\s+)?"
     r"(?:since|as|given\s+that|in\s+that|on\s+the\s+basis\s+(?:that|of))\s+"
     r"(?!(?:of|well|an?|\d+|early|late|recently|far|medically|not|necessary|unnecessary|such|part|"
     r"requested|written|submitted|originally|appropriate|inappropriate)\b)"
 )
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|"
-    r"\b(?:owing\s+to|on\s+account\s+of|in\s+view\s+of|as\s+a\s+result\s+of)\b|"
+    r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
+    r"seeing\s+(?:as|that))\b|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)\b)|"
@@ -408,9 +419,10 @@ _REASON_CUE = re.compile(
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
     _SINCE_CUE + r"|"
-    r"\b(?:owing\s+to|on\s+account\s+of|in\s+view\s+of|as\s+a\s+result\s+of)\b|"
+    r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
+    r"seeing\s+(?:as|that))\b|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
-    r"on\s+the\s+grounds?\s+(?:of|that)|citing|cited|about|regarding|concerning|"
+    r"on\s+the\s+(?:grounds?|basis)\s+(?:of|that)|citing|cited|about|regarding|concerning|"
     r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
     r"(?:had|have|has|were|was|mention|discuss|cite|lack)\w*|lacking|faulted|diagnosed|missing|"
     r"lack\s+of)\b",
@@ -479,7 +491,9 @@ WEAK_TOPIC = frozenset(
 )
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
-    r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!\s+(?:because|due|for|on\s+the\s+grounds))|"
+    r"(?<!at least )(?<!at least, )(?<!at least in )(?<!at least )"
+    r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!,?\s+(?:because|due|for|on\s+the\s+grounds|as|since|"
+    r"owing|in\s+light|given|on\s+account))|"
     r"\boriginally\b|\bleft\s+for\s+IMR\b|\b(?:do|did|done|happened|decided?)\s+(?:\w+\s+){0,2}?"
     r"(?:with|to|on|about)\s+the\s+rest\b|\bthe\s+rest\s+of\s+(?:the|it|that|this)\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
     r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b|"
@@ -562,7 +576,9 @@ _STATES = (
 ]
 _LICENSED = re.compile(
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
-    r"(?:the\s+state\s+of\s+)?(?P<state>" + "|".join(_STATES) + r")\b(?P<only2>\s+(?:only|alone))?"
+    r"(?:the\s+state\s+of\s+)?(?P<state>"
+    + "|".join(_STATES)
+    + r")\b(?P<only2>\s+(?:only|alone)|,?\s+and\s+(?:nowhere|no\s*where)\s+else|,?\s+and\s+no\s+other\s+states?)?"
     # "a Texas license", "a Texas medical license", "Texas-licensed"
     r"|\b(?P<state2>"
     + "|".join(_STATES)
@@ -718,8 +734,9 @@ _MORE_ITEMS = re.compile(
     _I,
 )
 _ONE_ITEM = re.compile(
-    r"(?<!every )\b(?:only\s+one|just\s+one|a\s+single|one\s+single|exactly\s+one)\s+(?:items?|requests?|"
-    r"decisions?|treatments?|disputed\s+item)\b|(?<!every )\bsingle[\s-](?:item|request|decision)\b",
+    r"(?<!every )(?<!not )(?<!none of )\b(?:only\s+one|just\s+one|a\s+single|one\s+single|exactly\s+one)\s+(?:items?|requests?|"
+    r"decisions?|treatments?|disputed\s+item)\b|(?<!every )(?<!not a )(?<!not one )\bsingle[\s-]"
+    r"(?:item|request|decision)\b",
     _I,
 )
 # Decision dates as a range: "between February 1 and February 10, 2017", "from 1/1/2017 to 1/15/2017".
@@ -932,7 +949,7 @@ _STOP = frozenset(
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
-    doctor doctors physician physicians need needs disputed dispute disputes
+    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -1513,6 +1530,12 @@ def read_question(question: str) -> QueryPlan:
             or re.match(r"\s+to\s+(?:work|duty|modified|full|regular)\b", q[m.end() :], _I)
         ):
             continue  # "UR cut it back", "back to work": no body region
+        if word in ("foot", "feet") and re.search(
+            r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|few|several))[\s-]*$",
+            q[max(0, m.start() - 12) : m.start()],
+            _I,
+        ):
+            continue  # "fell 8 feet off a ladder", "a 6-foot fall": a length
         region = _REGION_OF_WORD.get(word) or next(
             (r for r, rx in REGIONS.items() if rx.search(word)), None
         )
@@ -1554,8 +1577,10 @@ def read_question(question: str) -> QueryPlan:
         filters = replace(filters, decision=None)
         unit = "letters"
     elif m := use(_EVERY.search(q)):
-        said = (m["d"] or m["e"] or m["f"] or m["g"]).lower()
+        said = (m["d"] or m["e"] or m["f"] or m["g"] or m["h"] or m["i"]).lower()
         all_decided = "overturned" if said.startswith(("overt", "appro")) else "upheld"
+        if m["h"] or m["i"]:  # none overturned: every decision upheld
+            all_decided = "upheld" if all_decided == "overturned" else "overturned"
         filters = replace(filters, decision=None)
         unit = "letters"
     partial_m = next(
@@ -1744,7 +1769,7 @@ def read_question(question: str) -> QueryPlan:
     topic_negated = bool(
         topic
         and re.search(
-            r"\b(?:no|not|without|lack\s+of|lacking|absence\s+of|want\s+of|never|missing|none)\s+"
+            r"\b(?:no|not|without|lack\s+of|lacking|absence\s+of|want\s+of|never|missing|none|nobody|no\s+one)\s+"
             r"(?:\w+\s+){0,2}?" + re.escape(topic[0]),
             q,
             _I,
@@ -2079,7 +2104,10 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
 
 def _medications(q: str, f: QueryFilters) -> QueryFilters:
     """ "the medication decisions": every drug, when the question names no drug or class."""
-    if f.has_treatment or not _MEDS.search(q) or _DRUG_LIKE.search(q):
+    like = _DRUG_LIKE.search(q)
+    if like and (like["a"] or "").lower() in ("drug", "medication", "by"):
+        like = None  # "by drug class": the grouping, not a drug's class
+    if f.has_treatment or not _MEDS.search(q) or like:
         return f
     classes = sorted(
         {e.drug_class for e in get_lexicon().entries if e.kind == "drug" and e.drug_class}
