@@ -234,3 +234,78 @@ def test_upheld_because_the_surgery_was_not_approved(assistant: Assistant) -> No
     )
     assert ans.plan.get("reasons") == ["depends_on_denied_procedure"], ans.plan
     assert cases(assistant, ans) == {"CM17-0014449"}
+
+
+def test_a_month_left_out_is_the_letters_of_the_other_months(assistant: Assistant) -> None:
+    months = {}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None and lt.decision_date
+        months[lt.case_number] = lt.decision_date[:7]
+    assert len(set(months.values())) > 1
+    month = max(set(months.values()), key=list(months.values()).count)
+    year, mm = month.split("-")
+    name = ["January", "February", "March", "April", "May", "June", "July", "August",
+            "September", "October", "November", "December"][int(mm) - 1]  # fmt: skip
+    ans = ask_verified(
+        assistant, f"Apart from the {name} {year} letters, which requests were upheld?"
+    )
+    assert ans.plan.get("decided_not_in") == month and not ans.plan.get("excluded_words"), ans.plan
+    got = cases(assistant, ans)
+    assert got and all(months[c] != month for c in got)
+
+
+def test_reviewers_licensed_in_more_than_one_state(assistant: Assistant) -> None:
+    many = set()
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        if len(lt.reviewer.licensure) > 1:
+            many.add(lt.case_number)
+    assert 0 < len(many) < len(LETTERS)
+    ans = ask_verified(assistant, "Which letters have a reviewer licensed in more than one state?")
+    assert ans.plan.get("licensed_states_min") == 2, ans.plan
+    assert cases(assistant, ans) == many
+
+
+def test_who_asks_and_why_is_no_part_of_the_question(assistant: Assistant) -> None:
+    told = ask_verified(
+        assistant,
+        "Adjuster here, trying to reconcile our UR file with the IMR outcomes. Show me every "
+        "request UR partially certified before it went to IMR.",
+    )
+    plain = ask_verified(assistant, "Show me every request UR partially certified.")
+    assert told.plan == plain.plan or (
+        told.plan.get("partial") and not told.plan.get("topic") and not told.plan.get("terms")
+    ), told.plan
+    assert cases(assistant, told) == cases(assistant, plain)
+
+
+def test_synonyms_listed_together_are_no_kind(assistant: Assistant) -> None:
+    """ "(EMG, NCV/NCS)": NCS is another name of NCV beside it, not one kind of it."""
+    ans = ask_verified(
+        assistant, "I need a list of the electrodiagnositc requests (EMG, NCV/NCS) and the outcome."
+    )
+    assert not ans.plan.get("named_by"), ans.plan
+
+
+def test_a_chat_about_what_else_a_letter_asked_for_and_who_reviewed_it(
+    assistant: Assistant,
+) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("Was there a request for a Bankart repair anywhere?")
+    assert first.answered and cases(assistant, first) == {"CM16-0246487"}
+    rest = chat.ask("in that letter, what else was asked for?")
+    lt = next(
+        x
+        for d in assistant.index.catalog.doc_ids()
+        if (x := assistant.texts.letter(d)) and x.case_number == "CM16-0246487"
+    )
+    others = {it.treatment for it in lt.items if "Bankart" not in it.treatment}
+    assert {c.treatment for c in rest.citations if c.treatment} == others
+    who = chat.ask("who reviewed it - specialty and licensure?")
+    assert who.answered, who.notices
+    assert cases(assistant, who) == {"CM16-0246487"}
+    assert all(state in who.answer for state in lt.reviewer.licensure)

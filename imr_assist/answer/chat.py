@@ -16,7 +16,7 @@ from imr_assist.answer.service import Assistant
 from imr_assist.constants import OVERTURNED, UPHELD
 from imr_assist.models import Answer
 from imr_assist.retrieve.hybrid import matching_items, resolve_doc_refs
-from imr_assist.retrieve.plan import QueryPlan
+from imr_assist.retrieve.plan import QueryPlan, treatment_filters
 from imr_assist.retrieve.query import QueryFilters, bare_specialty
 from imr_assist.settings import Settings
 
@@ -37,7 +37,10 @@ _ANY_DECISION = re.compile(
 # Words that point back at the last answer's letters or requests.
 _POINTS_BACK = re.compile(
     r"\b(?:they|them|their|those|these|that\s+(?:letter|case|one|request)|this\s+(?:letter|case)|"
-    r"the\s+same\s+(?:letter|case))\b",
+    r"the\s+same\s+(?:letter|case))\b|"
+    # "who reviewed it?", "when was it decided?"
+    r"\b(?:reviewed|decided|denied|approved|handled|wrote|signed|upheld|overturned)\s+it\b|"
+    r"\b(?:was|is)\s+it\s+(?:decided|reviewed|denied|approved|upheld|overturned)\b",
     re.IGNORECASE,
 )
 # A clause of what the asker already knows: "... if the surgery was approved?"
@@ -77,6 +80,11 @@ def _the_request(question: str, f: QueryFilters) -> bool:
     )
 
 
+_ELSE = re.compile(
+    r"\b(?:what|anything|something|which)\s+else\b|\bother\s+(?:requests?|items?|treatments?)\b|"
+    r"\bbesides\s+(?:that|it|this)\b",
+    re.IGNORECASE,
+)
 _DECISIONS_WORD = re.compile(r"\b(?:decisions?|requests?|items?|treatments?)\b", re.IGNORECASE)
 
 
@@ -163,7 +171,10 @@ class ChatSession:
         if shown_case is not None:
             return shown_case
         follow = bool(
-            _FOLLOW_UP.search(question) or _ASK_AGAIN.search(question) or _says_nothing(new)
+            _FOLLOW_UP.search(question)
+            or _ASK_AGAIN.search(question)
+            or _says_nothing(new)
+            or (new.kind == "fact" and _POINTS_BACK.search(question))
         )
         if prev is None or not follow:
             return new
@@ -244,6 +255,22 @@ class ChatSession:
         elif new.partial and not prev.partial:
             kind = "list"  # "what had UR authorized before that?": the partial details
         edits: dict[str, object] = dict(pinned)
+        if (
+            _ELSE.search(question)
+            and not nf.has_treatment
+            and prev.filters.has_treatment
+            and (f.doc_ids or f.case_number)
+            and not (prev.topic_phrase and prev.topic)
+        ):
+            # "in that letter, what else was asked for?": its other requests
+            said = " and ".join(dict.fromkeys(prev.filters.mentions))
+            excluded = treatment_filters(said) if said else None
+            if excluded is not None and excluded.has_treatment:
+                edits["excluded"] = excluded
+        elif _ELSE.search(question) and (prev.named_by or prev.topic_phrase) and prev.topic:
+            # ... after "a Bankart repair", searched by its name: the requests not so named
+            edits["excluded_words"] = tuple(prev.topic)
+            edits["excluded_said"] = " ".join(prev.topic)
         for name in ("regions", "letter_regions", "reasons", "topic", "corrections"):
             if getattr(new, name):
                 edits[name] = getattr(new, name)
@@ -252,13 +279,18 @@ class ChatSession:
             "age_min",
             "age_max",
             "licensed_in",
+            "licensed_states_min",
             "decided_in",
+            "decided_not_in",
             "all_decided",
             "group_by",
             "fact",
         ):
             if getattr(new, name) is not None:
                 edits[name] = getattr(new, name)
+        if new.licensed_in:  # "and those licensed outside California?"
+            edits["licensed_not"] = new.licensed_not
+            edits["licensed_only"] = new.licensed_only
         if new.partial:
             edits["partial"] = True
         if new.fact:  # "what were their decision dates?": the fact of the letters picked

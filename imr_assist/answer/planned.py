@@ -70,9 +70,11 @@ _LETTER_SQL = (
     "licensed_in",
     "licensed_only",
     "licensed_not",
+    "licensed_states_min",
     "decided_from",
     "decided_to",
     "decided_in",
+    "decided_not_in",
     "ur_denied_in",
 )
 
@@ -298,8 +300,10 @@ def _unused_runs(plan: QueryPlan) -> list[list[str]]:
 def _a_name(word: str, question: str) -> bool:
     """Whether the question writes ``word`` as a name (capitalised, not its first word:
     "the Bankart shoulder case"), so that alone it may pick the requests named by it."""
-    return len(word) >= 4 and any(
-        m.start() > 0 and m.group(0)[0].isupper()
+    if len(word) < 4 or get_lexicon().find(word) is not None:
+        return False  # "NCS": the lexicon's name of a treatment
+    return any(
+        m.start() > 0 and m.group(0).istitle()
         for m in re.finditer(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
     )
 
@@ -409,7 +413,10 @@ def _letters_by_request(plan: QueryPlan, f: QueryFilters) -> bool:
     L4/L5 ESI case"), not of a letter named by its case number."""
     if f.case_number or f.doc_ids:
         return False
-    return plan.fact_decisions and bool(plan.letter_restricted or f.restricted or plan.topic)
+    # "which letters have a reviewer licensed in more than one state?": the letters
+    # picked, each with the fact
+    picked = plan.fact_decisions or plan.unit == "letters"
+    return picked and bool(plan.letter_restricted or f.restricted or plan.topic)
 
 
 def _topic_names(plan: QueryPlan) -> set[str]:
@@ -764,9 +771,11 @@ class PlanRunner:
             licensed_in=None,
             licensed_only=False,
             licensed_not=False,
+            licensed_states_min=None,
             decided_from=None,
             decided_to=None,
             decided_in=None,
+            decided_not_in=None,
             ur_denied_in=None,
         )
         return answered.letter_restricted
@@ -784,7 +793,11 @@ class PlanRunner:
             return False
         if plan.licensed_only and len(states) != 1:
             return False
+        if plan.licensed_states_min and len(states) < plan.licensed_states_min:
+            return False
         if plan.decided_in and not (lt.decision_date or "").startswith(plan.decided_in):
+            return False
+        if plan.decided_not_in and (lt.decision_date or "").startswith(plan.decided_not_in):
             return False
         if plan.ur_denied_in and not (lt.ur_denial_date or "").startswith(plan.ur_denied_in):
             return False
@@ -1126,6 +1139,11 @@ class PlanRunner:
             canonical = m.entry.canonical
             if not _kind_marks(mention, canonical):
                 continue
+            if any(
+                other != mention and (o := lexicon.find(other)) and o.entry.canonical == canonical
+                for other in f.mentions
+            ):
+                continue  # "NCV/NCS": another name of it beside, so a synonym, not a kind
             if found is not None:
                 return None  # two such names: not one kind
             found = (mention, canonical, m.entry.drug_class)
@@ -1461,7 +1479,10 @@ class PlanRunner:
         if plan_letters and not rows:
             notices.append(f"{named}: no other request decided there matches")
         if plan.excluded_words:
-            every = self.rows(replace(plan, excluded_words=()), result)
+            # every row the filters pick, the words aside (the search may have applied
+            # them already)
+            unnamed = replace(result, items=matching_items(self.index, result.filters))
+            every = self.rows(replace(plan, excluded_words=()), unnamed)
             if len(every) == len(rows):
                 notices.append(
                     f"could not use '{plan.excluded_said}': no matching request is named so"
@@ -2373,6 +2394,8 @@ def _extra_scope(plan: QueryPlan) -> str:
             parts.append(f"aged {lo}" if lo == hi else f"aged {lo}-{hi}")
         else:
             parts.append(f"aged {lo} or older" if lo is not None else f"aged {hi} or younger")
+    if plan.licensed_states_min:
+        parts.append(f"reviewer licensed in {plan.licensed_states_min} or more states")
     if plan.licensed_in and plan.licensed_not:
         parts.append(f"reviewer not licensed in {plan.licensed_in}")
     elif plan.licensed_in:
@@ -2381,6 +2404,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         )
     if plan.decided_in:
         parts.append(f"decided in {plan.decided_in}")
+    if plan.decided_not_in:
+        parts.append(f"not decided in {plan.decided_not_in}")
     if plan.ur_denied_in:
         parts.append(f"UR denial in {plan.ur_denied_in}")
     if plan.decided_from and plan.decided_to:

@@ -965,14 +965,17 @@ class Catalog:
         licensed_in: str | None = None,
         licensed_only: bool = False,
         licensed_not: bool = False,
+        licensed_states_min: int | None = None,
         decided_from: str | None = None,
         decided_to: str | None = None,
         decided_in: str | None = None,
+        decided_not_in: str | None = None,
         ur_denied_in: str | None = None,
     ) -> set[str]:
         """Doc ids of the letters with these facts, in one SQL query over indexed
         columns: an age range, the patient's sex, the reviewer's licensure (``only``: no
-        other state; ``not``: not in that state), a decision date range or month (``YYYY`` / ``YYYY-MM``), the UR
+        other state; ``not``: not in that state; ``states_min``: in that many states or more),
+        a decision date range or month (``YYYY`` / ``YYYY-MM``), the UR
         denial's month. Dates are ISO; a letter without the fact does not match."""
         where: list[str] = []
         args: list[object] = []
@@ -991,6 +994,9 @@ class Catalog:
             args.append(licensed_in.lower())
         if licensed_only:
             where.append("json_array_length(c.licensure) = 1")
+        if licensed_states_min:
+            where.append("json_array_length(c.licensure) >= ?")
+            args.append(licensed_states_min)
         if decided_from:
             where.append("c.decision_date >= ?")
             args.append(decided_from)
@@ -1001,6 +1007,9 @@ class Catalog:
             if prefix:
                 where.append(f"c.{column} GLOB ?")
                 args.append(re.split(r"[*?\[]", prefix, maxsplit=1)[0] + "*")
+        if decided_not_in:  # a letter without a decision date is not in that month
+            where.append("(c.decision_date IS NULL OR c.decision_date NOT GLOB ?)")
+            args.append(re.split(r"[*?\[]", decided_not_in, maxsplit=1)[0] + "*")
         sql = "SELECT f.doc_id FROM letter_facts f JOIN letter_cover c ON c.doc_id = f.doc_id"
         if where:
             sql += " WHERE " + " AND ".join(where)

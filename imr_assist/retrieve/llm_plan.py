@@ -32,10 +32,10 @@ from imr_assist.retrieve.plan import (
     _STATES,
     REGIONS,
     QueryPlan,
-    _treatment_filters,
     _with_class_generics,
     _with_combined_services,
     read_question,
+    treatment_filters,
 )
 from imr_assist.retrieve.query import QueryFilters, parse_question
 
@@ -176,7 +176,7 @@ def plan_from_reply(question: str, reply: str, rule: QueryPlan) -> QueryPlan:
         f.mentions += [m for m in named.mentions if m not in f.mentions]
     excluded = None
     if said := data.get("excluded_treatments"):
-        excluded = _treatment_filters(" and ".join(said))
+        excluded = treatment_filters(" and ".join(said))
         if not excluded.has_treatment:
             raise PlanRejected(f"'{said[0]}' is no treatment the lexicon knows")
     f.decision = data.get("decision")

@@ -281,6 +281,8 @@ def _excluded_words(q: str) -> tuple[tuple[str, ...], str, str]:
     m = _NOT_NAMED.search(q)
     if m is None or get_lexicon().find_all(m["w"]):
         return (), "", q
+    if re.search(r"\b20\d{2}\b", m["w"]):
+        return (), "", q  # "apart from the February 2017 letters": a month, read below
     words = tuple(
         dict.fromkeys(
             w.lower()
@@ -548,7 +550,19 @@ _DECIDED_IN = re.compile(
     + "|".join(_MONTH_NAMES)
     + r"|"
     + "|".join(m[:3] for m in _MONTH_NAMES)
-    + r"|sept)\.?\s+)?(?P<year>20\d{2})\b",
+    + r"|sept)\.?\s+)?(?P<year>20\d{2})\b"
+    # "the February 2017 letters", "Jan 2017 decisions"
+    r"|\b(?P<month2>"
+    + "|".join(_MONTH_NAMES)
+    + r"|"
+    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + r"|sept)\.?\s+(?P<year2>20\d{2})\s+(?:letters?|decisions?|cases?|determinations?|reviews?)\b",
+    _I,
+)
+# "apart from the February 2017 letters": the month left out
+_NOT_MONTH = re.compile(
+    r"\b(?:apart\s+from|aside\s+from|except(?:\s+for)?|excluding|other\s+than|not\s+counting|"
+    r"besides|outside(?:\s+of)?|leaving\s+out|but\s+not)\s+(?:the\s+|those\s+)?(?:letters?\s+|decisions?\s+)?$",
     _I,
 )
 
@@ -586,6 +600,12 @@ _LICENSED = re.compile(
     _I,
 )
 
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "a": 1, "multiple": 2, "several": 2}
+_LICENSED_STATES = re.compile(
+    r"\blicen[cs](?:ed|es?)\s+(?:to\s+practice\s+)?in\s+(?:(?P<more>more\s+than)\s+(?P<n>one|two|"
+    r"three|a|\d)|(?P<n2>two|three|four|\d)\s+or\s+more|(?P<n3>multiple|several))\s+states?\b",
+    _I,
+)
 _LICENSED_OUTSIDE = re.compile(
     r"\b(?:(?:not|n't|never)\s+(?:been\s+)?licen[cs]ed\s+(?:to\s+practice\s+)?in|"
     r"licen[cs]ed\s+(?:only\s+)?(?:outside(?:\s+of)?|elsewhere\s+than|in\s+states?\s+other\s+than)|"
@@ -707,7 +727,9 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\blicen[cs](?:ed|e)\b.*\b(?:vs\.?|versus|differ\w*|not\s+licen[cs]ed|(?:with|to|from)\s+"
             r"(?:the\s+)?(?:rest|others|ones?\s+(?:that|who|where)|(?:letters|those|reviewers)\s+"
-            r"(?:where|who|that|whose|not|without)))\b|\bby\s+(?:state\s+of\s+)?licen[cs]ure\b",
+            r"(?:where|who|that|whose|not|without)))\b|\bby\s+(?:state\s+of\s+)?licen[cs]ure\b|"
+            # "split the letters by whether the reviewer holds a California license"
+            r"\b(?:split|group|break\s+down|divide|separate|sort)\w*\b.*\bby\s+whether\b.*\blicen[cs]",
             _I,
         ),
     ),
@@ -950,6 +972,7 @@ _STOP = frozenset(
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
     doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing
+    group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -1027,6 +1050,8 @@ class QueryPlan:
     licensed_in: str | None = None
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
     licensed_not: bool = False  # "licensed outside California": not in ``licensed_in``
+    licensed_states_min: int | None = None  # "licensed in more than one state": 2
+    decided_not_in: str | None = None  # "apart from the February 2017 letters": 2017-02
     group_state: str | None = None  # by licensure: licensed in this state or not
     group_regions: tuple[str, ...] = ()  # by region: these regions, the rest as "other"
     sex: str | None = None
@@ -1082,7 +1107,9 @@ class QueryPlan:
             or self.age_min is not None
             or self.age_max is not None
             or self.licensed_in
+            or self.licensed_states_min
             or self.decided_in
+            or self.decided_not_in
             or self.ur_denied_in
             or self.decided_from
             or self.decided_to
@@ -1101,9 +1128,11 @@ class QueryPlan:
             "licensed_in",
             "licensed_only",
             "licensed_not",
+            "licensed_states_min",
             "group_state",
             "sex",
             "decided_in",
+            "decided_not_in",
             "ur_denied_in",
             "decided_from",
             "decided_to",
@@ -1425,12 +1454,12 @@ def read_question(question: str) -> QueryPlan:
     regions_excluded, q = _excluded_regions(q)
     kept_decision, q = _excluded_decision(q)
     excluded_words, excluded_said, q = _excluded_words(q)
-    filters = _treatment_filters(q)
+    filters = treatment_filters(q)
     history: tuple[int, int] | None = None  # "after wrist surgery": the case's history
     if (after := _AFTER_TREATMENT.search(q)) and len(filters.mentions) > 1:
         # "hydrocodone #60 cut to #25 after wrist surgery": the surgery is the case's
         # history, the hydrocodone is what is asked about
-        rest = _treatment_filters(
+        rest = treatment_filters(
             q[: after.start()] + " " * (after.end() - after.start()) + q[after.end() :]
         )
         if rest.has_treatment:
@@ -1441,7 +1470,7 @@ def read_question(question: str) -> QueryPlan:
         at = q.lower().find(filters.specialty.lower())
         if at >= 0:
             cut = len(filters.specialty)
-            rest = _treatment_filters(q[:at] + " " * cut + q[at + cut :])
+            rest = treatment_filters(q[:at] + " " * cut + q[at + cut :])
             if rest.mentions != filters.mentions:
                 filters = treatment_of(filters, rest)
     if kept_decision:  # "other than the one that got overturned, why were ... denied"
@@ -1627,26 +1656,36 @@ def read_question(question: str) -> QueryPlan:
         age_min, age_max = lo, lo + 9
     licensed = None
     licensed_only = licensed_not = False
+    licensed_states_min = None
     group_state = None
     if group_by == "licensure" and (m := use(_LICENSED.search(q))):
         group_state = (m["state"] or m["state2"]).title()  # "licensed in Texas vs not"
+    elif m := use(_LICENSED_STATES.search(q)):
+        # "a reviewer licensed in more than one state", "in two or more states"
+        said = m["n"] or m["n2"] or m["n3"]
+        n = int(said) if said.isdigit() else _NUMBER_WORDS.get(said.lower(), 2)
+        licensed_states_min = n + 1 if m["more"] else n
     elif m := use(_LICENSED_OUTSIDE.search(q)):
         # "reviewers licensed outside California", "not licensed in California"
         licensed, licensed_not = m["state"].title(), True
     elif m := use(_LICENSED.search(q)):
         licensed = (m["state"] or m["state2"]).title()
         licensed_only = bool(m["only"] or m["only2"] or re.search(r"\bonly\s+in\b", m.group(0), _I))
-    decided_in = None
+    decided_in = decided_not_in = None
     ur_denied_in = None
     if m := _DECIDED_IN.search(q):
         before = q[max(0, m.start() - 40) : m.start()]
         if not re.search(r"\binjur", before[-30:], _I):
             used.append((m.start(), m.end()))
-            month = m["year"] + (f"-{_month_number(m['month']):02d}" if m["month"] else "")
+            said_month, year = m["month"] or m["month2"], m["year"] or m["year2"]
+            month = year + (f"-{_month_number(said_month):02d}" if said_month else "")
             # "a decision date in February 2017": the date words are the month's
             used.extend((d.start(), d.end()) for d in re.finditer(r"\bdat(?:e|es|ed)\b", q, _I))
             if re.search(r"\b(?:UR|utilization\s+review)\b", before, _I):
                 ur_denied_in = month  # "where the UR denial was issued in Jan 2017"
+            elif nm := _NOT_MONTH.search(before):
+                decided_not_in = month
+                used.append((m.start() - len(before) + nm.start(), m.end()))
             else:
                 decided_in = month
     decided_from = decided_to = None
@@ -1737,7 +1776,7 @@ def read_question(question: str) -> QueryPlan:
         blanked = q
         for a, b in said_in_reason:
             blanked = blanked[:a] + " " * (b - a) + blanked[b:]
-        filters = treatment_of(filters, _treatment_filters(blanked))
+        filters = treatment_of(filters, treatment_filters(blanked))
     if (
         (wm := _WHAT_MISSING.search(q))
         and filters.has_treatment
@@ -1942,11 +1981,13 @@ def read_question(question: str) -> QueryPlan:
         age_max=age_max,
         licensed_in=licensed,
         licensed_not=licensed_not,
+        licensed_states_min=licensed_states_min,
         group_state=group_state,
         licensed_only=licensed_only,
         sex=sex,
         measure=measure,
         decided_in=decided_in,
+        decided_not_in=decided_not_in,
         ur_denied_in=ur_denied_in,
         decided_from=decided_from,
         decided_to=decided_to,
@@ -2023,7 +2064,7 @@ _DRUG_LIKE = re.compile(
 _MEDS = re.compile(r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?)\b", _I)
 
 
-def _treatment_filters(q: str) -> QueryFilters:
+def treatment_filters(q: str) -> QueryFilters:
     """The filters a question names, with drug words, classes and combined services
     read as the lexicon means them."""
     f = _glossed_class(q, parse_question(q))
@@ -2096,7 +2137,7 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
         last = b
     if not said:
         return None, q
-    excluded = _treatment_filters(" and ".join(said))
+    excluded = treatment_filters(" and ".join(said))
     # a class word the lexicon finds twice ("muscle relaxants") is said once
     excluded = replace(excluded, mentions=list(dict.fromkeys(excluded.mentions)))
     return (excluded if excluded.has_treatment else None), out
@@ -2201,6 +2242,25 @@ def _with_combined_services(f: QueryFilters) -> QueryFilters:
     return replace(f, names_without_generic=names) if names != f.names_without_generic else f
 
 
+_ASKER = re.compile(
+    r"\b(?:I'?m|I\s+am|I\s+work|I\s+represent|we(?:'re|\s+are)|my\s+(?:client|firm|office|"
+    r"company|clinic)|our\s+(?:file|client|clinic|office|firm|company|UR|claims?)|here\s*,)",
+    _I,
+)
+
+
+def _asker_context(q: str) -> int:
+    """Where the question proper begins, after leading sentences in which the asker
+    says who they are or why they ask ("I'm a researcher looking at ...", "Adjuster
+    here, trying to ..."): 0 if it starts at once. The last sentence is never context."""
+    end = 0
+    for m in re.finditer(r"[^.!?]+[.!]\s+", q):
+        if m.start() != end or not _ASKER.search(m.group(0)) or m.end() >= len(q.rstrip()):
+            break
+        end = m.end()
+    return end
+
+
 def _topic(
     q: str, used: list[tuple[int, int]], f: QueryFilters
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -2247,7 +2307,11 @@ def _topic(
             continue
         if all(w != x for x, _ in words):
             words.append((w, m.start()))
-    cue = _CUE.search(q)
+    # "Adjuster here, trying to reconcile our UR file with the IMR outcomes. Show me
+    # ...": who asks and why, said first, is no part of what is asked
+    told = _asker_context(q)
+    words = [(w, pos) for w, pos in words if pos >= told]
+    cue = _CUE.search(q, told)
     at = cue.start() if cue else len(q)
     # words in parentheses gloss the rest ("retrospective (already provided / dates of
     # service)"): they rank passages, they restrict nothing
