@@ -2219,6 +2219,14 @@ class PlanRunner:
             age = lt.patient.age
             if age is None:
                 return "age not stated"
+            if plan is not None and plan.age_bands:  # the bands the question names
+                cuts = plan.age_bands
+                if age < cuts[0]:
+                    return f"under {cuts[0]}"
+                if age >= cuts[-1]:
+                    return f"{cuts[-1]} and over"
+                lo = max(c for c in cuts if c <= age)
+                return f"{lo}-{min(c for c in cuts if c > lo) - 1}"
             if age < 30:
                 return "under 30"
             if age >= 60:

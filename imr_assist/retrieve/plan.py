@@ -488,7 +488,7 @@ _ENDORSE_VERBS = frozenset(
 # Generic head nouns of a topic: "stress symptoms", "knee problems", "the post-op stuff".
 WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
-    "conditions history concern concerns stuff thing things matter matters aspect "
+    "conditions history histories concern concerns stuff thing things matter matters aspect "
     "aspects database databases".split()
 )
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
@@ -877,7 +877,7 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "mechanism",
         re.compile(
-            r"\bmechanism\s+of\s+(?:the\s+)?injury\b|\bhow\s+(?:did|was|were)\b[^?]{0,40}\b"
+            r"\bmechanism\s+of\s+(?:the\s+)?injury\b|\bhow\s+(?:did|was|were|does|do|is)\b[^?]{0,40}\b"
             r"(?:get\s+hurt|got\s+hurt|hurt|injur\w*)\b|\bwhat\s+caused\s+(?:the|his|her)\s+injur",
             _I,
         ),
@@ -1052,6 +1052,9 @@ class QueryPlan:
     licensed_not: bool = False  # "licensed outside California": not in ``licensed_in``
     licensed_states_min: int | None = None  # "licensed in more than one state": 2
     decided_not_in: str | None = None  # "apart from the February 2017 letters": 2017-02
+    # group by age in the bands the question names ("under 40, 40-49, 50-59, 60 and
+    # over"): the ages where a band starts (40, 50, 60)
+    age_bands: tuple[int, ...] = ()
     group_state: str | None = None  # by licensure: licensed in this state or not
     group_regions: tuple[str, ...] = ()  # by region: these regions, the rest as "other"
     sex: str | None = None
@@ -1129,6 +1132,7 @@ class QueryPlan:
             "licensed_only",
             "licensed_not",
             "licensed_states_min",
+            "age_bands",
             "group_state",
             "sex",
             "decided_in",
@@ -1254,6 +1258,8 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         low = word.lower()
         if len(low) < 4 or low in vocab or low in _STOP or _is_english(low):
             continue
+        if low.endswith("'s") and (low[:-2] in vocab or low[:-2] in _STOP or _is_english(low[:-2])):
+            continue  # "the worker's age": a possessive, no misspelling
         close = (
             difflib.get_close_matches(low, vocab, n=1, cutoff=0.86) if len(low) >= 5 else []
         ) or _transposed(low, vocab)
@@ -1948,9 +1954,12 @@ def read_question(question: str) -> QueryPlan:
     group_regions = (
         tuple(dict.fromkeys([*regions, *letter_regions])) if group_by == "region" else ()
     )
+    asked_g = _GUIDELINES_ASKED.search(q)
     guidelines_asked = (
-        bool(_GUIDELINES_ASKED.search(q) and kind not in ("count", "share", "group", "compare"))
+        bool(asked_g and kind not in ("count", "share", "group", "compare"))
         and not group_by
+        # "went beyond what the guidelines allow": the words of a reason, not a question
+        and not (asked_g and any(a <= asked_g.start() < b for a, b in said_in_reason))
     )
     if guidelines_asked:  # the word names what is shown, it restricts nothing
         terms = tuple(
@@ -1988,6 +1997,7 @@ def read_question(question: str) -> QueryPlan:
         measure=measure,
         decided_in=decided_in,
         decided_not_in=decided_not_in,
+        age_bands=_age_bands(q) if group_by == "age" else (),
         ur_denied_in=ur_denied_in,
         decided_from=decided_from,
         decided_to=decided_to,
@@ -2247,6 +2257,29 @@ _ASKER = re.compile(
     r"company|clinic)|our\s+(?:file|client|clinic|office|firm|company|UR|claims?)|here\s*,)",
     _I,
 )
+
+
+def _age_bands(q: str) -> tuple[int, ...]:
+    """The ages where the bands a question names start: "under 40, 40-49, 50-59, 60 and
+    over" gives (40, 50, 60); () when it names fewer than two."""
+    cuts: set[int] = set()
+    for m in re.finditer(
+        r"\b(?:under|below|younger\s+than|less\s+than)\s+(?P<u>\d{2})\b|"
+        r"\b(?P<a>\d{2})\s*(?:-|–|to)\s*(?P<b>\d{2})\b|"
+        r"\b(?P<o>\d{2})\s*(?:\+|and\s+(?:over|older|up|above)|or\s+(?:over|older|more))|"
+        r"\b(?P<d>[1-9])0'?s\b",  # "30s, 40s, 50s"
+        q,
+        _I,
+    ):
+        if m["d"]:
+            cuts.update((int(m["d"]) * 10, int(m["d"]) * 10 + 10))
+        elif m["u"]:
+            cuts.add(int(m["u"]))
+        elif m["a"]:
+            cuts.update((int(m["a"]), int(m["b"]) + 1))
+        else:
+            cuts.add(int(m["o"]))
+    return tuple(sorted(cuts)) if len(cuts) >= 2 else ()
 
 
 def _asker_context(q: str) -> int:
