@@ -309,3 +309,54 @@ def test_a_chat_about_what_else_a_letter_asked_for_and_who_reviewed_it(
     assert who.answered, who.notices
     assert cases(assistant, who) == {"CM16-0246487"}
     assert all(state in who.answer for state in lt.reviewer.licensure)
+
+
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [
+        (
+            "Of the decisions issued in Jan. '17, which ones went the worker's way?",
+            "Which decisions in January 2017 were overturned?",
+        ),
+        ("PT overturn %", "What share of PT requests were overturned?"),
+        (
+            "In how many letters was the reviewer licensed in California, alone or along with "
+            "other states?",
+            "How many letters had a reviewer licensed in California?",
+        ),
+        (
+            "Applicant attorney here. Why were the acupuncture requests upheld? I only care "
+            "about the denials, not the ones that got overturned.",
+            "Why were the acupuncture requests upheld?",
+        ),
+    ],
+)
+def test_outsiders_phrasings_read_as_the_plain_question(
+    assistant: Assistant, question: str, plain: str
+) -> None:
+    ans, base = ask_verified(assistant, question), ask_verified(assistant, plain)
+    assert ans.answered and base.answered, (ans.notices, base.notices)
+    for key in ("filters", "decided_in", "licensed_in", "licensed_only"):
+        assert ans.plan.get(key) == base.plan.get(key), (key, ans.plan, base.plan)
+    assert not ans.plan.get("topic"), ans.plan
+    assert cases(assistant, ans) == cases(assistant, base)
+
+
+def test_the_first_week_of_a_month_is_its_first_seven_days(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "How many items were decided in letters issued during the first week of Jan 2017?",
+    )
+    assert (ans.plan.get("decided_from"), ans.plan.get("decided_to")) == (
+        "2017-01-01",
+        "2017-01-07",
+    ), ans.plan
+
+
+def test_treatments_left_out_by_a_gloss_are_left_out(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Upheld decisions for workers of any age, not counting therapy requests (PT or OT).",
+    )
+    names = {c.treatment.lower() for c in ans.citations if c.treatment}
+    assert names and not any("physical therapy" in n or "pt/ot" in n for n in names), names

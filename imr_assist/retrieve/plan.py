@@ -171,8 +171,9 @@ def _excluded_regions(q: str) -> tuple[tuple[str, ...], str]:
 # "Other than the one that got overturned": the decisions left out, by their decision.
 _NOT_DECIDED = re.compile(
     r"\b(?:other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|besides|"
-    r"not\s+counting|leaving\s+out|setting\s+aside)\s+(?:the\s+|any\s+)?(?:one|ones|those|items?|"
-    r"requests?|decisions?)\s+(?:that\s+|which\s+)?(?:got\s+|were\s+|was\s+|(?:had\s+)?been\s+)?"
+    r"not\s+counting|leaving\s+out|setting\s+aside|not)\s+(?:the\s+|any\s+)?(?:one\s+|two\s+|few\s+)?"
+    r"(?:[A-Za-z/-]+\s+)?(?:one|ones|those|items?|requests?|decisions?|(?<=\s)[A-Z][A-Za-z/-]+)\s+"
+    r"(?:that\s+|which\s+)?(?:got\s+|were\s+|was\s+|(?:had\s+)?been\s+)?"
     r"(?P<d>overturned|upheld|approved|denied|reversed|certified|granted)\b",
     _I,
 )
@@ -556,7 +557,13 @@ _DECIDED_IN = re.compile(
     + "|".join(_MONTH_NAMES)
     + r"|"
     + "|".join(m[:3] for m in _MONTH_NAMES)
-    + r"|sept)\.?\s+(?P<year2>20\d{2})\s+(?:letters?|decisions?|cases?|determinations?|reviews?)\b",
+    + r"|sept)\.?\s+(?P<year2>20\d{2})\s+(?:letters?|decisions?|cases?|determinations?|reviews?)\b"
+    # "issued in Jan. '17"
+    r"|\b(?:in|during|dated)\s+(?P<month3>"
+    + "|".join(_MONTH_NAMES)
+    + r"|"
+    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + r"|sept)\.?\s*[’']\s?(?P<yy>\d{2})\b",
     _I,
 )
 # "apart from the February 2017 letters": the month left out
@@ -767,6 +774,15 @@ _DATE = (
     r"\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+20\d{2})?|"
     r"\d{1,2}/\d{1,2}/(?:20)?\d{2}|20\d{2}-\d{2}-\d{2})"
 )
+# "the first week of February 2017": its days
+_WEEK_OF = re.compile(
+    r"\b(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last|final)\s+week\s+of\s+(?P<month>"
+    + "|".join(_MONTH_NAMES)
+    + r"|"
+    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + r")\.?,?\s+(?P<year>20\d{2})\b",
+    _I,
+)
 _DATE_RANGE = re.compile(
     r"\b(?:between|from)\s+(?P<a>"
     + _DATE
@@ -971,7 +987,8 @@ _STOP = frozenset(
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
-    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing
+    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued
+    alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
@@ -1437,6 +1454,8 @@ def read_question(question: str) -> QueryPlan:
     corrected = re.sub(r"(?<![\w#])#\s*of\b", "number of", corrected)
     corrected = re.sub(r"\bwhat\s*%(?=\s)", "what percent", corrected, flags=_I)
     corrected = re.sub(r"(?<![\w.])%\s*of\b", "percent of", corrected, flags=_I)
+    # "PT overturn %", "MRI approval %?": the rate
+    corrected = re.sub(r"(?<=[A-Za-z])\s*%\s*(?=[?.!]*\s*$)", " rate", corrected)
     # "pt denials", "ot requests": the therapy, typed in lower case ("the pt" is the patient)
     corrected = re.sub(
         r"(?<![\w'])(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bthat\s)(?<!\beach\s)(pt|ot)\b(?!')",
@@ -1453,7 +1472,14 @@ def read_question(question: str) -> QueryPlan:
             f"{rest[: add_ons.start()]}the other requests in the {besides['x']} letter"
             f"{rest[add_ons.end() :]}"
         )
-    q = corrected
+    # "I'm a PM&R doc and our clinic dispenses a lot of compounded oral suspensions. In
+    # the letter that ...": who asks and why restricts nothing
+    told = _asker_context(corrected)
+    rest = corrected[told:]
+    if told and (treatment_filters(rest).has_treatment or query._CASE.search(rest)):
+        q = " " * told + rest
+    else:  # "I've got a client whose L4 and L5 TFESIs were upheld. What was missing?"
+        q = corrected
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
     excluded, q = _excluded(q)
@@ -1683,7 +1709,8 @@ def read_question(question: str) -> QueryPlan:
         before = q[max(0, m.start() - 40) : m.start()]
         if not re.search(r"\binjur", before[-30:], _I):
             used.append((m.start(), m.end()))
-            said_month, year = m["month"] or m["month2"], m["year"] or m["year2"]
+            said_month = m["month"] or m["month2"] or m["month3"]
+            year = m["year"] or m["year2"] or f"20{m['yy']}"
             month = year + (f"-{_month_number(said_month):02d}" if said_month else "")
             # "a decision date in February 2017": the date words are the month's
             used.extend((d.start(), d.end()) for d in re.finditer(r"\bdat(?:e|es|ed)\b", q, _I))
@@ -1695,7 +1722,16 @@ def read_question(question: str) -> QueryPlan:
             else:
                 decided_in = month
     decided_from = decided_to = None
-    if m := use(_DATE_RANGE.search(q)):
+    if m := use(_WEEK_OF.search(q)):
+        month_n = _month_number(m["month"])
+        days = calendar.monthrange(int(m["year"]), month_n)[1]
+        start = {"fi": 1, "1s": 1, "se": 8, "2n": 8, "th": 15, "3r": 15, "fo": 22, "4t": 22}.get(
+            m["nth"].lower()[:2], days - 6
+        )
+        decided_from = f"{m['year']}-{month_n:02d}-{start:02d}"
+        decided_to = f"{m['year']}-{month_n:02d}-{min(start + 6, days):02d}"
+        decided_in = None
+    elif m := use(_DATE_RANGE.search(q)):
         year = re.search(r"20\d{2}", m.group(0))
         decided_from = _iso_day(m["a"], year.group(0) if year else None)
         decided_to = _iso_day(m["b"], year.group(0) if year else None)
@@ -2114,7 +2150,11 @@ _NEGATION_CUE = re.compile(
     r"(?:\b(?:not\s+counting|leaving\s+out|setting\s+aside|not|other\s+than|apart\s+from|"
     r"aside\s+from|except(?:\s+for)?|excluding|"
     r"besides|but\s+not|without|neither|weren'?t|wasn'?t|aren'?t|isn'?t)|\bnon)"
-    r"(?:\s+|-)(?:(?:the|any|for|about|of|an?|including)\s+)?$",
+    r"(?:\s+|-)(?:(?:the|any|for|about|of|an?|including)\s+)?"
+    # "not counting therapy requests (PT or OT)": a generic name, the treatments glossed;
+    # "not the associated services, pre-op clearance or post-op meds": a list begun
+    r"(?:(?:(?:therapy|therapies|treatments?|requests?|items?|services?|associated|surgical|"
+    r"ancillary)\s+){1,3}\(\s*|(?<=the\s)(?:[\w-]+\s+){0,2}[\w-]+,\s+)?$",
     _I,
 )
 
@@ -2134,9 +2174,9 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
     for a, b in sorted(set(spans)):
         if any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
             continue
-        cue = _NEGATION_CUE.search(q[max(0, a - 30) : a])
+        cue = _NEGATION_CUE.search(q[max(0, a - 45) : a])
         if cue is not None:
-            start = max(0, a - 30) + cue.start()
+            start = max(0, a - 45) + cue.start()
         elif last >= 0 and _LIST_ON.fullmatch(q[last:a]):
             start = last  # "other than physical therapy and acupuncture", "neither X nor Y"
         else:
@@ -2147,7 +2187,8 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
         last = b
     if not said:
         return None, q
-    excluded = treatment_filters(" and ".join(said))
+    # each as named ("PT; OT", not "PT and OT", which names the combined requests)
+    excluded = _with_combined_services(treatment_filters("; ".join(said)))
     # a class word the lexicon finds twice ("muscle relaxants") is said once
     excluded = replace(excluded, mentions=list(dict.fromkeys(excluded.mentions)))
     return (excluded if excluded.has_treatment else None), out
@@ -2253,8 +2294,11 @@ def _with_combined_services(f: QueryFilters) -> QueryFilters:
 
 
 _ASKER = re.compile(
-    r"\b(?:I'?m|I\s+am|I\s+work|I\s+represent|we(?:'re|\s+are)|my\s+(?:client|firm|office|"
-    r"company|clinic)|our\s+(?:file|client|clinic|office|firm|company|UR|claims?)|here\s*,)",
+    r"\b(?:I'?m|I\s+am|I\s+work|I\s+represent|I\s+handle|we(?:'re|\s+are)|my\s+(?:client|firm|"
+    r"office|company|clinic)|our\s+(?:file|client|clinic|office|firm|company|UR|claims?))\b|"
+    r"\bhere\s*[,.:]|\bhere\s*$|\bquestion\s*:?\s*$|"
+    r"^\s*(?:applicant'?s?\s+|defense\s+)?(?:attorney|adjuster|nurse|researcher|journalist|reporter|"
+    r"doctor|physician|lawyer|paralegal|examiner)\b",
     _I,
 )
 
@@ -2287,7 +2331,7 @@ def _asker_context(q: str) -> int:
     says who they are or why they ask ("I'm a researcher looking at ...", "Adjuster
     here, trying to ..."): 0 if it starts at once. The last sentence is never context."""
     end = 0
-    for m in re.finditer(r"[^.!?]+[.!]\s+", q):
+    for m in re.finditer(r"[^.!?:]+[.!:]\s+", q):
         if m.start() != end or not _ASKER.search(m.group(0)) or m.end() >= len(q.rstrip()):
             break
         end = m.end()
@@ -2342,7 +2386,7 @@ def _topic(
             words.append((w, m.start()))
     # "Adjuster here, trying to reconcile our UR file with the IMR outcomes. Show me
     # ...": who asks and why, said first, is no part of what is asked
-    told = _asker_context(q)
+    told = _asker_context(q.lstrip(" ")) + len(q) - len(q.lstrip(" "))
     words = [(w, pos) for w, pos in words if pos >= told]
     cue = _CUE.search(q, told)
     at = cue.start() if cue else len(q)

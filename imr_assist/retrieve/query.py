@@ -27,7 +27,9 @@ _DECISION_WORD = re.compile(
     r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b|"
     # who the decision went for: "sides with the carrier", "favors UR"
     r"\b(?:favou?r(?:s|ed|ing)?|side[sd]?\s+with|siding\s+with)\s+(?:the\s+)?(?:employer|carrier|"
-    r"insurer|insurance\s+company|claims\s+administrator|defen[cs]e|UR|utilization\s+review)\b)"
+    r"insurer|insurance\s+company|claims\s+administrator|defen[cs]e|UR|utilization\s+review)\b|"
+    r"\bwent\s+(?:the\s+)?(?:employer|carrier|insurer|defen[cs]e)(?:'s)?\s+way\b|"
+    r"\bin\s+(?:the\s+)?(?:employer|carrier|insurer|defen[cs]e)(?:'s)?\s+favou?r\b)"
     # "FDA-approved", "approved as the Lidoderm patch": what a guideline says, not a decision
     r"|(?P<over>\boverturn\w*|(?<!FDA\s)(?<!FDA-)\bapprov\w*\b(?!\s+as\s+(?:the|a|an)\b)|"
     r"\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
@@ -37,7 +39,11 @@ _DECISION_WORD = re.compile(
     r"\bsuccess\w*|\bwin(?:s|ning)?\s+(?:an?\s+|the\s+|their\s+)?(?:[\w-]+\s+){0,2}?(?:appeal|IMR|"
     r"case|review)s?\b|"
     r"\b(?:favou?r(?:s|ed|ing)?|side[sd]?\s+with|siding\s+with)\s+(?:the\s+)?(?:injured\s+)?"
-    r"(?:workers?|patients?|applicants?|claimants?|employees?)\b)",
+    r"(?:workers?|patients?|applicants?|claimants?|employees?)\b|"
+    # "went the worker's way", "in the applicant's favor"
+    r"\bwent\s+(?:the\s+)?(?:injured\s+)?(?:workers?|patients?|applicants?|claimants?|employees?)(?:'s|s')?\s+"
+    r"way\b|\bin\s+(?:the\s+)?(?:injured\s+)?(?:workers?|patients?|applicants?|claimants?|employees?)"
+    r"(?:'s|s')?\s+favou?r\b)",
     _I,
 )
 _NEGATED = re.compile(
