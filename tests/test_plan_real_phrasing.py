@@ -28,6 +28,8 @@ LETTERS = [
     "CM16-0246487",  # Bankart repair overturned; post-op Percocet upheld, CURES not checked
     "CM16-0236380",  # the worker fell about 8 feet off a ladder
     "CM17-0014449",  # SLAP repair upheld, its 14 services upheld with it
+    "CM17-0013625",  # Fanatrex, Dicopanol, Deprizine, Tabradol: compounded oral suspensions
+    "CM17-0010021",  # retrospective TENS unit purchase, retrospective e-stim
 ]
 
 
@@ -360,3 +362,84 @@ def test_treatments_left_out_by_a_gloss_are_left_out(assistant: Assistant) -> No
     )
     names = {c.treatment.lower() for c in ans.citations if c.treatment}
     assert names and not any("physical therapy" in n or "pt/ot" in n for n in names), names
+
+
+def test_a_compounded_product_is_asked_for_by_its_own_name(assistant: Assistant) -> None:
+    """Tabradol is cyclobenzaprine in a compounded suspension: asked for by name, not
+    every cyclobenzaprine tablet (CM16-0247802 has one)."""
+    ans = ask_verified(
+        assistant,
+        "I'm a PM&R doc and our clinic dispenses a lot of compounded oral suspensions. In the "
+        "letter that reviewed Fanatrex, Dicopanol, Deprizine and Tabradol, why did the reviewer "
+        "uphold every one of them?",
+    )
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM17-0013625"}
+
+
+def test_a_word_before_the_requests_names_them(assistant: Assistant) -> None:
+    retro = set()
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        retro |= {
+            (d, it.treatment)
+            for it in lt.items
+            if it.treatment.lower().startswith("retrospective") and it.decision == "upheld"
+        }
+    assert retro
+    ans = ask_verified(assistant, "Which retrospective requests did IMR uphold?")
+    assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == retro
+    glossed = ask_verified(assistant, "List the therapy requests (PT, OT or chiropractic).")
+    assert not glossed.plan.get("named_by"), glossed.plan
+
+
+def test_besides_the_procedure_itself_with_the_case_named_first(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "In the right shoulder SLAP repair case, excluding the arthroscopy itself, why was every "
+        "add-on request that came with the surgery (sling, labs, EKG and so on) upheld?",
+    )
+    assert ans.answered, ans.notices
+    assert cases(assistant, ans) == {"CM17-0014449"}
+    assert not any("arthroscopy" in (c.treatment or "").lower() for c in ans.citations)
+
+
+def test_a_chat_that_picks_one_of_the_requests_shown(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    assert chat.ask("Pull up the TENS and electical stimulation decisions.").answered
+    one = chat.ask("which one was a purchase rather than a rental or trial?")
+    assert one.answered, one.notices
+    assert {c.treatment for c in one.citations if c.treatment} == {
+        "Retrospective TENS unit, purchase, lumbar spine, left hip, lower leg, and knee "
+        "(DOS 12/29/16)"
+    }
+    assert not one.plan.get("corrections"), one.plan  # the last question's, not shown again
+    who = chat.ask("who reviewed it?")
+    lt = next(
+        x
+        for d in assistant.index.catalog.doc_ids()
+        if (x := assistant.texts.letter(d)) and x.case_number == "CM17-0010021"
+    )
+    assert cases(assistant, who) == {"CM17-0010021"}
+    assert all(s in who.answer for s in [*lt.reviewer.specialties, *lt.reviewer.licensure])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the name of the orthopedic surgeon who reviewed the Bankart shoulder case?",
+        "Which letters say the medical records were only partly legible?",
+        "When UR only approved part of a request, did IMR ever overturn the remainder?",
+    ],
+)
+def test_partial_and_absent_read_from_their_own_words(assistant: Assistant, question: str) -> None:
+    plan = ask_verified(assistant, question).plan
+    if "name of" in question:
+        assert plan["kind"] == "absent", plan
+    elif "legible" in question:
+        assert not plan.get("partial"), plan
+    else:
+        assert plan.get("partial"), plan

@@ -25,7 +25,8 @@ _FOLLOW_UP = re.compile(
     r"\b(?:those|them|these|that\s+one|their|they|theirs|th[ae]t\s+(?:letter|case|request))\b|"
     r"\bthe\s+(?:\w+\s+)?ones?\b|"
     r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
-    r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b",
+    r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b|"
+    r"^\s*(?:and\s+)?which\s+(?:one|ones)\b|^\s*(?:and\s+)?(?:who|when)\s+\w+\s+(?:it|them)\b",
     re.IGNORECASE,
 )
 # "how many PT requests were there in total?": whatever the decision.
@@ -254,7 +255,8 @@ class ChatSession:
             kind = "list"
         elif new.partial and not prev.partial:
             kind = "list"  # "what had UR authorized before that?": the partial details
-        edits: dict[str, object] = dict(pinned)
+        # the misspellings read are this question's own, not the last one's again
+        edits: dict[str, object] = {"corrections": new.corrections, **pinned}
         if (
             _ELSE.search(question)
             and not nf.has_treatment

@@ -297,6 +297,28 @@ def _unused_runs(plan: QueryPlan) -> list[list[str]]:
     return runs
 
 
+def _names_the_requests(word: str, question: str) -> bool:
+    """Whether the question puts ``word`` right before the requests it asks about, as a
+    word of their names: "Which retrospective requests did IMR uphold?"."""
+    if len(word) < 5 or word.lower() in _GENERIC_MODIFIERS:
+        return False
+    # "the therapy requests (PT, OT, ...)": a generic word, the requests glossed
+    return bool(
+        re.search(
+            rf"\b{re.escape(word)}\s+(?:requests?|items?|decisions?|treatments?|orders?|"
+            r"prescriptions?|ones)\b(?!\s*\()",
+            question,
+            re.IGNORECASE,
+        )
+    )
+
+
+_GENERIC_MODIFIERS = frozenset(
+    "therapy therapies treatment medical other these those similar related specific "
+    "various different certain remaining additional".split()
+)
+
+
 def _a_name(word: str, question: str) -> bool:
     """Whether the question writes ``word`` as a name (capitalised, not its first word:
     "the Bankart shoulder case"), so that alone it may pick the requests named by it."""
@@ -698,7 +720,9 @@ class PlanRunner:
             cases.append((lt.case_number if lt else None) or d)
         what = " / ".join(dict.fromkeys(f0.mentions or f0.canonicals))
         # "what else", "the other requests": not the one that names the letter
-        other = re.search(r"\b(?:else|other|others|besides)\b", plan.question, re.IGNORECASE)
+        other = re.search(
+            r"\b(?:else|other|others|besides|itself|add-?ons?)\b", plan.question, re.IGNORECASE
+        )
         excluded = treatment_of(QueryFilters(), f0) if other else plan.excluded
         named = (
             f"The letter{'s' if len(docs) != 1 else ''} with the {what} request: {', '.join(cases)}"
@@ -1172,7 +1196,10 @@ class PlanRunner:
         those rows. One word alone ("sessions") is too common to pick requests by, unless
         the question writes it as a name ("the Bankart shoulder case")."""
         runs = [
-            r for r in _unused_runs(plan) if len(r) >= 2 or (r and _a_name(r[0], plan.question))
+            r
+            for r in _unused_runs(plan)
+            if len(r) >= 2
+            or (r and (_a_name(r[0], plan.question) or _names_the_requests(r[0], plan.question)))
         ]
         names = {r.treatment for r in rows}  # many rows share a name: each read once
         for run in sorted(runs, key=len, reverse=True):

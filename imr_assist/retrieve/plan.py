@@ -475,7 +475,8 @@ _ABOUT_CASE = re.compile(
 # before them turns into the same ("doesn't state", "not naming", "failed to specify").
 _ABSENCE_WORDS = frozenset("missing lack lacking absent absence failure".split())
 _REPORT_VERBS = frozenset(
-    "state stated states specify specified specifies specifying provide provided provides "
+    "state stated states stating say says saying specify specified specifies specifying "
+    "provide provided provides "
     "providing name names named naming list listed lists listing give gives given giving "
     "include included includes including mention mentioned mentions mentioning document "
     "documented documents documenting indicate indicated indicates indicating".split()
@@ -496,7 +497,11 @@ _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
     r"(?<!at least )(?<!at least, )(?<!at least in )(?<!at least )"
     r"\b(?:partial(?:ly)?|partly|in\s+part)\b(?!,?\s+(?:because|due|for|on\s+the\s+grounds|as|since|"
-    r"owing|in\s+light|given|on\s+account))|"
+    r"owing|in\s+light|given|on\s+account|legible|illegible|readable|unreadable|visible|blurry|"
+    r"cut\s+off|redacted|missing|copied|\w+ible\b|\w+able\b))|"
+    # "when UR only approved part of a request", "the remainder"
+    r"\b(?:approved|authori[sz]ed|certified|allowed|okayed)\s+(?:only\s+)?(?:a\s+)?part\s+of\b|"
+    r"\bthe\s+remainder\b|"
     r"\boriginally\b|\bleft\s+for\s+IMR\b|\b(?:do|did|done|happened|decided?)\s+(?:\w+\s+){0,2}?"
     r"(?:with|to|on|about)\s+the\s+rest\b|\bthe\s+rest\s+of\s+(?:the|it|that|this)\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
     r"\bpart\s+of\s+the\s+request\b|\bpartially\s+certified\b|\bpartialy\b|"
@@ -835,7 +840,10 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
     (
         "the reviewer's name",
         re.compile(
-            r"\b(?:name\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+|medical\s+)*reviewer|reviewer'?s\s+name|who\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+|medical\s+)*reviewer)\b",
+            r"\b(?:name\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+|medical\s+)*reviewer|reviewer'?s\s+name|who\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+|medical\s+)*reviewer)\b|"
+            # "the name of the orthopedic surgeon who reviewed the Bankart case"
+            r"\bname\s+of\s+(?:the\s+)?(?:[\w&-]+\s+){0,3}?(?:surgeon|physician|doctor|specialist|expert|"
+            r"md|internist)\s+(?:who|that)\s+(?:reviewed|decided|wrote|signed|handled)\b",
             _I,
         ),
     ),
@@ -933,6 +941,8 @@ FACTS: list[tuple[str, re.Pattern[str]]] = [
         "licensure",
         re.compile(
             r"\blicen[cs]\w*\b|\b(?:which|what)\s+states?\b|\bwhere\s+is\s+the\s+reviewer\b|"
+            # "who reviewed it?": the reviewer is known by credentials, licensure with them
+            r"\bwho\s+(?:reviewed|was\s+the\s+reviewer)\b(?!\s+(?:the\s+)?(?:most|fewest|more|least)\b)|"
             r"\b(?:specialty|specialties|credentials?)\s+(?:and|&|/)\s+(?:the\s+)?states?\b|"
             r"\bstates?\s+(?:and|&|/)\s+(?:the\s+)?specialt",
             _I,
@@ -987,7 +997,7 @@ _STOP = frozenset(
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
-    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued
+    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -1432,14 +1442,17 @@ _HURT_BEFORE = re.compile(
 
 #: "Besides the SLAP arthroscopy itself, ...": one request set apart, the rest asked about
 _BESIDES_ITSELF = re.compile(
-    r"^\s*(?:besides|other\s+than|apart\s+from|aside\s+from|except\s+for)\s+(?:the\s+)?"
-    r"(?P<x>[^,;?()]+?)\s+itself\s*,?\s*(?P<rest>.+)$",
+    # "In the SLAP repair case, excluding the arthroscopy itself, why ...": the case first
+    r"^\s*(?:in\s+the\s+(?P<case>[^,;?()]+?)\s+(?:case|letter)\s*,\s*)?"
+    r"(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|not\s+counting)\s+"
+    r"(?:the\s+)?(?P<x>[^,;?()]+?)\s+itself\s*,?\s*(?P<rest>.+)$",
     _I,
 )
 #: ... "the add-ons (sling, Vascutherm, labs)", "the rest", "everything else"
 _ADD_ONS = re.compile(
-    r"\b(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:add-?ons?|rest|others|other\s+(?:items|requests|"
-    r"services|things)|everything\s+else)\b(?:\s*\([^)]*\))?",
+    r"\b(?:all\s+|every\s+|each\s+)?(?:of\s+)?(?:the\s+)?(?:add-?ons?|rest|others|other\s+(?:items|"
+    r"requests|services|things)|everything\s+else)\b(?:\s+(?:requests?|items?|services?))?"
+    r"(?:\s+(?:that|which)\s+came\s+with\s+(?:the\s+|it\b)\w*)?(?:\s*\([^)]*\))?",
     _I,
 )
 
@@ -1468,8 +1481,9 @@ def read_question(question: str) -> QueryPlan:
     add_ons = _ADD_ONS.search(besides["rest"]) if besides else None
     if besides and add_ons:
         rest = besides["rest"]
+        named = f"{besides['case']} {besides['x']}" if besides["case"] else besides["x"]
         corrected = (
-            f"{rest[: add_ons.start()]}the other requests in the {besides['x']} letter"
+            f"{rest[: add_ons.start()]}the other requests in the {named} letter"
             f"{rest[add_ons.end() :]}"
         )
     # "I'm a PM&R doc and our clinic dispenses a lot of compounded oral suspensions. In
@@ -2393,6 +2407,11 @@ def _topic(
     # words in parentheses gloss the rest ("retrospective (already provided / dates of
     # service)"): they rank passages, they restrict nothing
     glossed = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", q)]
+    inside = {w for w, pos in words if any(a <= pos < b for a, b in glossed)}
+    # "a purchase rather than a rental or trial": what it is set against ranks passages
+    rather = re.search(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b[^?.;]*", q, _I)
+    if rather:
+        glossed.append((rather.start(), rather.end()))
     inside = {w for w, pos in words if any(a <= pos < b for a, b in glossed)}
     topic = tuple(dict.fromkeys(w for w, pos in words if pos >= at and w not in inside))
     terms = tuple(dict.fromkeys(w for w, pos in words if pos < at and w not in inside))

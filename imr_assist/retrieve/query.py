@@ -226,6 +226,9 @@ def _alias_words() -> frozenset[str]:
     )
 
 
+_COMPOUNDED = frozenset(("compounded oral suspension", "compounded topical"))
+
+
 def parse_question(question: str) -> QueryFilters:
     """Filters named by a question."""
     lex = get_lexicon()
@@ -242,7 +245,10 @@ def parse_question(question: str) -> QueryFilters:
             f.mentions.append(m.surface)
         if e.canonical not in f.canonicals:
             f.canonicals.append(e.canonical)
-        if e.generic:
+        # a compounded product ("Tabradol", cyclobenzaprine oral suspension) is asked
+        # for by its own name: its generic would also pick the tablets
+        own_name = e.drug_class in _COMPOUNDED and e.generic != e.drug_class
+        if e.generic and not own_name:
             if e.generic not in f.generics:
                 f.generics.append(e.generic)
         elif e.canonical not in f.names_without_generic:
