@@ -547,6 +547,13 @@ def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
     return False
 
 
+# A case summary's account of the UR decision: its reasons are not the IMR reviewer's.
+_UR_REASONS = re.compile(
+    r"\b(?:previously|originally)\s+(?:been\s+)?(?:non-?certified|denied|modified|not\s+certified)\b|"
+    r"\b(?:utilization\s+review|UR)\s+(?:\w+\s+){0,3}?(?:non-?certified|denied|modified|"
+    r"determined|found)\b",
+    re.IGNORECASE,
+)
 _ENDORSE_STEMS = frozenset(("recommend", "support"))
 _ENDORSE_QUALIFIED = re.compile(
     r"\b(?:routine|routinely|primary|beyond|unless|except|exceed\w*|without|prior|until|"
@@ -876,7 +883,10 @@ class PlanRunner:
         if plan.phrases:
             # any one of the names, each matched whole ("UDS / urine drug testing")
             parts = [
-                self.topic_hits(replace(plan, topic=tuple(p.lower().split()), phrases=()), rows)
+                self.topic_hits(
+                    replace(plan, topic=tuple(p.lower().split()), phrases=(), topic_phrase=True),
+                    rows,
+                )
                 for p in plan.phrases
             ]
             found: dict[tuple[str, int | None], list[Evidence]] = {}
@@ -1090,8 +1100,9 @@ class PlanRunner:
                 )
             )
             # what a guideline does not recommend is said in the IMR rationale, not in
-            # the history of the UR decision
+            # the history of the UR decision; so is why IMR decided as it did
             and not (endorse and name in ("summary", "case"))
+            and not (name == "summary" and plan.filters.decision and _UR_REASONS.search(ev.quote))
             # what the case involves is not what its letter says it lacks ("no
             # evidence of disc herniation")
             and (plan.topic_negated or not plan.about_case or not _only_negated(low, present))

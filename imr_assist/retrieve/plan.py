@@ -406,6 +406,7 @@ _SINCE_CUE = (
 )
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|"
+    r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b|"
     # "what happens to the services when the surgery itself is denied"
@@ -422,6 +423,7 @@ _REASON_CUE = re.compile(
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
     _SINCE_CUE + r"|"
+    r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
@@ -479,6 +481,7 @@ _REPORT_VERBS = frozenset(
     "provide provided provides "
     "providing name names named naming list listed lists listing give gives given giving "
     "include included includes including mention mentioned mentions mentioning document "
+    "describe described describes describing "
     "documented documents documenting indicate indicated indicates indicating".split()
 )
 _NEG_BEFORE = r"(?:\b(?:no|not|never|without|fail(?:s|ed|ing)?\s+to)\s+|n't\s+)"
@@ -997,7 +1000,7 @@ _STOP = frozenset(
     concerned about related relate reason reasons grounds basis based because due why
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
-    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed
+    doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed rested hinged
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -2060,6 +2063,7 @@ def read_question(question: str) -> QueryPlan:
         discusses=discusses,
         topic_or=topic_or,
         topic_negated=topic_negated,
+        phrases=_alternative_clauses(q, topic),
         topic_unqualified=bool(
             topic_negated and re.search(r"\bat\s+all\b|\bin\s+any\s+(?:form|case)\b", q, _I)
         ),
@@ -2315,6 +2319,25 @@ _ASKER = re.compile(
     r"doctor|physician|lawyer|paralegal|examiner)\b",
     _I,
 )
+
+
+def _alternative_clauses(q: str, topic: tuple[str, ...]) -> tuple[str, ...]:
+    """Two or more clauses of the topic joined by "or", each of two words or more ("no
+    surgical plan, or the worker not being described as a surgical candidate"): the
+    topic words of each, as alternatives a passage may hold one of; () otherwise."""
+    if len(topic) < 3:
+        return ()
+    parts = re.split(r",?\s+or\s+(?:on\s+|that\s+|if\s+|where\s+)?", q)
+    if len(parts) < 2:
+        return ()
+    said = []
+    for part in parts:
+        words = {w.lower().strip("'") for w in _WORD.findall(part)}
+        said.append([w for w in topic if w in words])
+    said = [w for w in said if w]
+    if len(said) < 2 or any(len(w) < 2 for w in said):
+        return ()
+    return tuple(" ".join(w) for w in said)
 
 
 def _age_bands(q: str) -> tuple[int, ...]:
