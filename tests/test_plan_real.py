@@ -556,7 +556,7 @@ def test_none_going_one_way_is_said_from_the_decisions_that_went_the_other(
         "Which letters discuss a home exercise program?",
         "anything about tapring?",
         # stems of eight letters or more are looked for as their two halves
-        "anything about retrospectve requests?",
+        "anything about tenderness?",
         "What do reviewers say about medication agreements?",
     ],
 )

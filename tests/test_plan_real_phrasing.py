@@ -443,3 +443,51 @@ def test_partial_and_absent_read_from_their_own_words(assistant: Assistant, ques
         assert not plan.get("partial"), plan
     else:
         assert plan.get("partial"), plan
+
+
+def test_did_any_get_approved_says_how_many_of_how_many(assistant: Assistant) -> None:
+    every = [
+        it.decision
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d))
+        for it in lt.items
+        if "acupuncture" in it.treatment.lower()
+    ]
+    over = every.count("overturned")
+    assert over and over < len(every)
+    ans = ask_verified(assistant, "Were any acupuncture requests approved?")
+    verb = "was" if over == 1 else "were"
+    assert f"Yes: {over} of {len(every)} Acupuncture decisions {verb} overturned." in ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [
+        (
+            "list all the acupuncture requests and whether they were approved",
+            "List the acupuncture requests.",
+        ),
+        (
+            "Pull all the retrospecitve requests (DOS already past).",
+            "Which requests were retrospective?",
+        ),
+        (
+            "show me every decision where a woman won her apeal",
+            "Which decisions for female workers were overturned?",
+        ),  # fmt: skip
+    ],
+)
+def test_an_outcome_asked_is_no_filter_and_typos_are_read(
+    assistant: Assistant, question: str, plain: str
+) -> None:
+    ans, base = ask_verified(assistant, question), ask_verified(assistant, plain)
+    assert ans.answered and base.answered
+    assert ans.plan["filters"].get("decision") == base.plan["filters"].get("decision")
+    assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == {
+        (c.doc_id, c.treatment) for c in base.citations if c.treatment
+    }
+
+
+def test_a_region_misspelt_as_a_word_before_spine(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "Did any lumber spine MRI get approved?")
+    assert ans.plan.get("regions") == ["lumbar spine"], ans.plan

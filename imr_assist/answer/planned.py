@@ -302,11 +302,11 @@ def _names_the_requests(word: str, question: str) -> bool:
     word of their names: "Which retrospective requests did IMR uphold?"."""
     if len(word) < 5 or word.lower() in _GENERIC_MODIFIERS:
         return False
-    # "the therapy requests (PT, OT, ...)": a generic word, the requests glossed
+    # "the therapy requests (PT, OT, ...)": a generic word, the requests glossed after
     return bool(
         re.search(
             rf"\b{re.escape(word)}\s+(?:requests?|items?|decisions?|treatments?|orders?|"
-            r"prescriptions?|ones)\b(?!\s*\()",
+            r"prescriptions?|ones)\b",
             question,
             re.IGNORECASE,
         )
@@ -552,6 +552,12 @@ _UR_REASONS = re.compile(
     r"\b(?:previously|originally)\s+(?:been\s+)?(?:non-?certified|denied|modified|not\s+certified)\b|"
     r"\b(?:utilization\s+review|UR)\s+(?:\w+\s+){0,3}?(?:non-?certified|denied|modified|"
     r"determined|found)\b",
+    re.IGNORECASE,
+)
+# "Did any of them get approved?", "Were any PT requests overturned?"
+_ANY_WENT = re.compile(
+    r"\b(?:did|were|was|has|have|had)\s+(?:any|anything|anyone)\b[^?]*\b(?:approv\w*|overturn\w*|"
+    r"upheld|denied|granted|certified|reversed)\b",
     re.IGNORECASE,
 )
 _ENDORSE_STEMS = frozenset(("recommend", "support"))
@@ -1210,7 +1216,7 @@ class PlanRunner:
             r
             for r in _unused_runs(plan)
             if len(r) >= 2
-            or (r and (_a_name(r[0], plan.question) or _names_the_requests(r[0], plan.question)))
+            or (r and (_a_name(r[0], plan.question) or _names_the_requests(r[0], plan.corrected)))
         ]
         names = {r.treatment for r in rows}  # many rows share a name: each read once
         for run in sorted(runs, key=len, reverse=True):
@@ -1635,6 +1641,23 @@ class PlanRunner:
                     lambda p, rw, led: self._none_went(p, rw, led, decision or ""),
                     others,
                     notices,
+                )
+        if rows and decision and not plan.topic and _ANY_WENT.search(plan.question):
+            # "Did any of them get approved?": yes, so many of so many
+            f_any = replace(result.filters, decision=None)
+            every = self.rows(
+                replace(plan, filters=replace(plan.filters, decision=None)),
+                replace(result, filters=f_any, items=matching_items(self.index, f_any)),
+            )
+            if plan.named_by:
+                every = [r for r in every if _holds_phrase(r.treatment, plan.named_by.split())]
+            among = {(r.doc_id, r.item_index) for r in every}
+            if len(every) >= len(rows) and all((r.doc_id, r.item_index) in among for r in rows):
+                asked = " / ".join(dict.fromkeys(plan.filters.canonicals or plan.filters.mentions))
+                of_what = f"{plan.named_by or asked} decisions".strip()
+                lead.append(
+                    f"Yes: {len(rows)} of {len(every)} {of_what} "
+                    f"{'was' if len(rows) == 1 else 'were'} {decision}."
                 )
         if plan.corrections:
             lead.append(" ".join(f"Read '{a}' as {b}." for a, b in plan.corrections))

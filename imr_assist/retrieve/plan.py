@@ -1001,6 +1001,8 @@ _STOP = frozenset(
     patient patients worker workers injured claimant claimants applicant employee ones one
     never ever always mainly mostly primarily chiefly largely solely right want light
     doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed rested hinged
+    full him her hers true complete loss ended caused fact similar point pointed
+    submitted addressed single-item together appeal appeals
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -1305,6 +1307,19 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         ):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
+    # A region misspelt as another English word ("lumber spine"), before a word that
+    # says it is the region
+    for m in list(
+        re.finditer(
+            r"\b(lumber|cervicle|thorasic)(?=\s+(?:spine|mri|x-?rays?|ct|region|area|strain|sprain|"
+            r"radiculopathy|esi|epidural|support|surgery|fusion|pain|imaging|scan)\b)",
+            out,
+            _I,
+        )
+    ):
+        right = {"lumber": "lumbar", "cervicle": "cervical", "thorasic": "thoracic"}[m[1].lower()]
+        fixes.append((m[1], right))
+        out = out[: m.start(1)] + right + out[m.end(1) :]
     # A body region or a bound word missing one letter ("kne injury", "sholder", "ovr
     # 55"): only such a word that the typed word is one insertion away from.
     for m in list(_WORD.finditer(out)):
@@ -1379,6 +1394,7 @@ def _one_insertion(short: str, long: str) -> bool:
 
 
 _DOMAIN_WORDS = """overturned upheld decisions decision requests request denied approved
+appeal appeals retrospective
 letters letter reviewer reviewers specialty treatment treatments medication medications
 physical therapy sessions injection injections surgery imaging lumbar cervical thoracic
 shoulder knee elbow wrist ankle partially certified certification modified functional

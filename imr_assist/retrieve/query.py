@@ -298,7 +298,12 @@ _BOTH_SIDES = re.compile(
     r"\b(?:approv\w*|upheld|uphold|overturn\w*|denied|certified|granted|reversed)\s+"
     r"(?:and|or|vs\.?|versus)\s+(?:(?:which|what|those|the)\s+)?(?:ones?\s+)?"
     r"(?:(?:that|which|were|got)\s+)?(?:didn'?t|did\s+not|weren'?t|were\s+not|wasn'?t|"
-    r"was\s+not|not)\b",
+    r"was\s+not|not)\b|"
+    # "list the acupuncture requests and whether they were approved": the outcome asked
+    r"\b(?:and\s+)?(?:whether|if)\s+(?:or\s+not\s+)?(?:they|it|each|any|these|those|the\s+\w+)\s+"
+    r"(?:(?:one|ones)\s+)?(?:was|were|got|had\s+been|ended\s+up)\s+(?:\w+\s+)?(?:approv\w*|upheld|"
+    r"overturn\w*|denied|certified|granted|reversed)\b|"
+    r"\bhow\s+(?:each|they|it|every\s+one)\s+(?:came\s+out|turned\s+out|went|fared)\b",
     _I,
 )
 
