@@ -40,6 +40,8 @@ SOURCES = {
     "data/eval/real/questions-wild.jsonl": "evals/real/questions-wild.jsonl",
     "data/eval/real/questions-blind.jsonl": "evals/real/questions-blind.jsonl",
     "data/eval/real/questions-probe.jsonl": "evals/real/questions-probe.jsonl",
+    "data/eval/real/questions-probe2.jsonl": "evals/real/questions-probe2.jsonl",
+    "data/eval/real/questions-probe3.jsonl": "evals/real/questions-probe3.jsonl",
     "data/eval/real": "evals/real",
 }
 

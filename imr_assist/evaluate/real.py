@@ -57,6 +57,8 @@ SPLITS = (
     "wild",
     "blind",
     "probe",
+    "probe2",
+    "probe3",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
