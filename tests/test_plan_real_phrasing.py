@@ -30,6 +30,8 @@ LETTERS = [
     "CM17-0014449",  # SLAP repair upheld, its 14 services upheld with it
     "CM17-0013625",  # Fanatrex, Dicopanol, Deprizine, Tabradol: compounded oral suspensions
     "CM17-0010021",  # retrospective TENS unit purchase, retrospective e-stim
+    "CM16-0232543",  # Pepcid among six requests
+    "CM17-0009995",  # retrospective famotidine, cyclobenzaprine, Lidopro
 ]
 
 
@@ -491,3 +493,69 @@ def test_an_outcome_asked_is_no_filter_and_typos_are_read(
 def test_a_region_misspelt_as_a_word_before_spine(assistant: Assistant) -> None:
     ans = ask_verified(assistant, "Did any lumber spine MRI get approved?")
     assert ans.plan.get("regions") == ["lumbar spine"], ans.plan
+
+
+def test_classes_named_say_which_medications(assistant: Assistant) -> None:
+    """ "the GI-protective medication requests (PPIs / H2 blockers)": those classes, not
+    every drug the word "medication" covers."""
+    from imr_assist.parse.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    want = set()
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None
+        for it in lt.items:
+            m = lex.find(it.treatment)
+            generic = m.entry.generic if m else None
+            if generic in ("famotidine", "ranitidine", "pantoprazole", "omeprazole"):
+                want.add((d, it.treatment))
+    assert len(want) >= 2
+    ans = ask_verified(
+        assistant,
+        "List the GI-protective medication requests (PPIs / H2 blockers) and their outcomes.",
+    )
+    assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == want
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "value"),
+    [
+        # a credential, no decision
+        (
+            "How many decisions were made by reviewers certified in Orthopedic Surgery?",
+            "kind",
+            "count",
+        ),
+        # the request for authorization, no radiofrequency ablation
+        ("Which decisions faulted the RFA for leaving the body part unspecified?", "kind", None),
+        # a list glossed in parentheses compares nothing
+        (
+            "Which requests left something unspecified (qty, dose, rental vs purchase)?",
+            "kind",
+            None,
+        ),
+    ],
+)
+def test_words_that_only_look_like_a_filter(
+    assistant: Assistant, question: str, key: str, value: str | None
+) -> None:
+    plan = ask_verified(assistant, question).plan
+    assert "decision" not in plan["filters"] or "certified" not in question, plan
+    assert "treatment" not in plan["filters"], plan
+    assert plan["kind"] != "compare", plan
+    if value:
+        assert plan[key] == value, plan
+
+
+def test_a_specialty_alone_or_with_another_is_every_reviewer_holding_it(
+    assistant: Assistant,
+) -> None:
+    ans = ask_verified(
+        assistant,
+        "How many decisions were made by reviewers certified in Orthopedic Surgery, alone or "
+        "together with another specialty?",
+    )
+    plain = ask_verified(assistant, "How many decisions were made by Orthopedic Surgery reviewers?")
+    assert not ans.plan.get("topic") and "decision" not in ans.plan["filters"], ans.plan
+    assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]

@@ -130,7 +130,18 @@ def _enumerated(q: str, topic: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[
     more alternative."""
     end = _ENUM_END.search(q)
     if end is None:
-        return None
+        # "such as a quantity, dosage, body part, or the procedures to be performed?",
+        # "(qty, dose, body part, location)": a list of three or more closes it too
+        listing = re.search(
+            r"(?:\b(?:such\s+as|e\.g\.?,?|including|for\s+example)\s+(?P<a>[^?.;()]+,[^?.;()]+,[^?.;()]+)"
+            r"|\((?P<b>[^)]+,[^)]+,[^)]+)\))\s*[?.;]?",
+            q,
+            _I,
+        )
+        if listing is None:
+            return None
+        listed, head = listing["a"] or listing["b"], q[: listing.start()]
+        return _alternatives(listed, head, topic)
     before = q[: end.start()]
     starts = list(_ENUM_START.finditer(before))
     if starts:
@@ -142,6 +153,14 @@ def _enumerated(q: str, topic: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[
         if run is None:
             return None
         listed, head = run.group(0), ""
+    return _alternatives(listed, head, topic)
+
+
+def _alternatives(
+    listed: str, head: str, topic: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The words of a listed enumeration any one of which will do, and the topic words
+    that only qualify one of them (see ``_enumerated``)."""
     group: list[str] = []
     qualifiers: list[str] = []
     head_words = re.findall(r"[A-Za-z]+", head)
@@ -1486,6 +1505,23 @@ def read_question(question: str) -> QueryPlan:
     corrected = re.sub(r"(?<![\w#])#\s*of\b", "number of", corrected)
     corrected = re.sub(r"\bwhat\s*%(?=\s)", "what percent", corrected, flags=_I)
     corrected = re.sub(r"(?<![\w.])%\s*of\b", "percent of", corrected, flags=_I)
+    # "Orthopedic Surgery, alone or together with another specialty": every reviewer
+    # who holds it, as a specialty is matched
+    corrected = re.sub(
+        r",?\s*(?:either\s+)?(?:alone|by\s+itself|only)\s+or\s+(?:together|along|combined|jointly)\s+"
+        r"with\s+(?:an(?:y)?\s*)?other\s+(?:specialt\w+|certifications?|board\s+certifications?)\b",
+        "",
+        corrected,
+        flags=_I,
+    )
+    # "faulted the RFA for leaving something unspecified": the request for
+    # authorization, not a radiofrequency ablation
+    corrected = re.sub(
+        r"\b(the|an?|each|every|this|that)\s+RFA\b(?!\s+(?:procedures?|requests?|decisions?|at|to|"
+        r"of\s+the|injections?))",
+        r"\1 request",
+        corrected,
+    )
     # "PT overturn %", "MRI approval %?": the rate
     corrected = re.sub(r"(?<=[A-Za-z])\s*%\s*(?=[?.!]*\s*$)", " rate", corrected)
     # "pt denials", "ot requests": the therapy, typed in lower case ("the pt" is the patient)
@@ -1571,7 +1607,15 @@ def read_question(question: str) -> QueryPlan:
     fact = None
     fact_without_letter = False
     asked_fact = None
-    letter_fact = fact_asked(q)
+    # "(qty, dose, body part, location)": a gloss asks for no fact
+    unglossed = re.sub(r"\([^)]*\)", lambda m: " " * len(m.group(0)), q)
+    unglossed = re.sub(
+        r"\b(?:such\s+as|e\.g\.|for\s+example)\b[^?.;]*",
+        lambda m: " " * len(m.group(0)),
+        unglossed,
+        flags=_I,
+    )
+    letter_fact = fact_asked(unglossed)
     if group_by is None and letter_fact and letter_fact != "reviewer_name":
         fact = letter_fact
     if group_by in ("sex", "age") and (_CASE_Q.search(q) or _one_worker(q)):
@@ -1580,7 +1624,7 @@ def read_question(question: str) -> QueryPlan:
         # every fact asked: "Age and sex of the injured worker in ...", "what specialty,
         # and licensed where?"
         names = [fact] if fact else []
-        names += [name for name, rx in FACTS if use(rx.search(q)) and name not in names]
+        names += [name for name, rx in FACTS if use(rx.search(unglossed)) and name not in names]
         if filters.specialty and not filters.case_number:
             names = [n for n in names if n != "specialty"]  # "reviewers with a ... certification"
         if names and "sex" not in names and filters.case_number:

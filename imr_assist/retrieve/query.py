@@ -33,7 +33,8 @@ _DECISION_WORD = re.compile(
     # "FDA-approved", "approved as the Lidoderm patch": what a guideline says, not a decision
     r"|(?P<over>\boverturn\w*|(?<!FDA\s)(?<!FDA-)\bapprov\w*\b(?!\s+as\s+(?:the|a|an)\b)|"
     r"\bgrant(?:ed|s)?\b|\brevers(?:ed|e|al|als)\b|"
-    r"\bcertified\b|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*|"
+    # "reviewers certified in Orthopedic Surgery", "board certified": a credential
+    r"(?<!board\s)(?<!board-)\bcertified\b(?!\s+(?:in|by\s+the\s+(?:american\s+)?board)\b)|\ballowed\b|\bmedically\s+necessary\b|\bwon\b(?!')|\bsucceed\w*|"
     # the worker's side: "favor the injured worker", "side with the worker", "winning
     # an appeal", "the success rate"
     r"\bsuccess\w*|\bwin(?:s|ning)?\s+(?:an?\s+|the\s+|their\s+)?(?:[\w-]+\s+){0,2}?(?:appeal|IMR|"
@@ -253,7 +254,16 @@ def parse_question(question: str) -> QueryFilters:
                 f.generics.append(e.generic)
         elif e.canonical not in f.names_without_generic:
             f.names_without_generic.append(e.canonical)
-    for cls, a, b in lex.classes_for_group_word(q):
+    groups = lex.classes_for_group_word(q)
+    spans: dict[tuple[int, int], int] = {}
+    for _cls, a, b in groups:
+        spans[(a, b)] = spans.get((a, b), 0) + 1
+    # "the GI-protective medication requests (PPIs / H2 blockers)": the classes named
+    # say which medications; the word for every drug class does not add the rest
+    narrower = f.canonicals or any(n < 8 for n in spans.values())
+    for cls, a, b in groups:
+        if narrower and spans[(a, b)] >= 8:
+            continue
         f.mentions.append(q[a:b])
         if cls not in f.classes:
             f.classes.append(cls)
@@ -570,10 +580,16 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
 
 
 def question_kind(question: str) -> str:
-    if fact_asked(question):
+    # "(qty, dose, rental vs purchase)", "such as a quantity, rental versus purchase, or":
+    # a list glossed compares nothing and asks for no fact
+    unglossed = re.sub(r"\([^)]*\)", " ", question)
+    unglossed = re.sub(
+        r"\b(?:such\s+as|e\.g\.|for\s+example|like)\b[^?.;]*", " ", unglossed, flags=re.IGNORECASE
+    )
+    if fact_asked(unglossed):
         return "fact"
     for kind, rx in _KIND_RULES:
-        if rx.search(question):
+        if rx.search(unglossed if kind == "compare" else question):
             if kind == "list" and YES_NO.search(question):
                 return "decision"  # "Was the request for ... upheld?"
             return kind
