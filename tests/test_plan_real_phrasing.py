@@ -559,3 +559,52 @@ def test_a_specialty_alone_or_with_another_is_every_reviewer_holding_it(
     plain = ask_verified(assistant, "How many decisions were made by Orthopedic Surgery reviewers?")
     assert not ans.plan.get("topic") and "decision" not in ans.plan["filters"], ans.plan
     assert ans.answer.splitlines()[0] == plain.answer.splitlines()[0]
+
+
+def test_the_earliest_and_the_latest_both(assistant: Assistant) -> None:
+    dates = sorted(
+        lt.decision_date
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d)) and lt.decision_date
+    )
+    ans = ask_verified(assistant, "What are the earliest and latest IMR decision dates?")
+    assert ans.plan.get("extreme") == "range", ans.plan
+    assert f"is {dates[0]}" in ans.answer and f"is {dates[-1]}" in ans.answer
+
+
+def test_a_yes_no_question_with_a_fact_of_the_letter(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Is it true the Bankart repair got overturned? What specialty was the reviewer on "
+        "that one?",
+    )
+    assert ans.plan.get("fact") == "specialty", ans.plan
+    lt = next(
+        x
+        for d in assistant.index.catalog.doc_ids()
+        if (x := assistant.texts.letter(d)) and x.case_number == "CM16-0246487"
+    )
+    assert lt.reviewer.specialties and lt.reviewer.specialties[0] in ans.answer
+    assert "overturned" in ans.answer
+
+
+def test_the_worker_of_a_chat_by_a_pronoun(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("pull up the case of the guy who fell off a ladder")
+    assert cases(assistant, first) == {"CM16-0236380"}, first.answer
+    then = chat.ask("what did he ask for, and what did IMR decide?")
+    assert cases(assistant, then) == {"CM16-0236380"}, then.plan
+
+
+def test_what_the_reviewer_said_is_a_topic_clause(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "In which denials did the reviewer say the patient should be on a home exercise program?",
+    )
+    assert {"home", "exercise"} <= set(ans.plan.get("topic") or []), ans.plan
+    said_by_ur = ask_verified(
+        assistant, "UR said there was no instability. Why was the Bankart repair overturned?"
+    )
+    assert not said_by_ur.plan.get("topic_negated"), said_by_ur.plan

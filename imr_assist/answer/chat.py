@@ -51,6 +51,8 @@ _ASIDE = re.compile(
     r"(?:approved|upheld|overturned|denied|certified|authori[sz]ed)\b[^?]*\??\s*$",
     re.IGNORECASE,
 )
+# The worker of the last answer, by a pronoun.
+_WORKER = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _THAT_LETTER = re.compile(
     r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b", re.IGNORECASE
 )
@@ -172,7 +174,8 @@ class ChatSession:
         if shown_case is not None:
             return shown_case
         follow = bool(
-            _FOLLOW_UP.search(question)
+            (_WORKER.search(question) and len(set(self._last_letters)) == 1)
+            or _FOLLOW_UP.search(question)
             or _ASK_AGAIN.search(question)
             or _says_nothing(new)
             or (new.kind == "fact" and _POINTS_BACK.search(question))
@@ -184,7 +187,9 @@ class ChatSession:
             return new  # names its own treatment and decision: a fresh question
         resolve_doc_refs(self.assistant.index, question, nf)  # "what about letter 004?"
         f = replace(prev.filters)
-        that_letter = bool(_THAT_LETTER.search(question))
+        # "what equipment did he ask for?" after an answer about one worker's letter
+        worker = bool(_WORKER.search(question)) and len(set(self._last_letters)) == 1
+        that_letter = bool(_THAT_LETTER.search(question)) or worker
         if that_letter and not nf.has_treatment:
             # "so how many in that letter were overturned?": the letter, every request
             f = replace(

@@ -313,6 +313,17 @@ def _names_the_requests(word: str, question: str) -> bool:
     )
 
 
+def _follows_a_mention(word: str, plan: QueryPlan) -> bool:
+    """Whether ``word`` comes right after a treatment or class the question names, as
+    the kind of request it is: "Which equipment purchases did UR convert?"."""
+    if len(word) < 5 or word.lower() in _GENERIC_MODIFIERS:
+        return False
+    return any(
+        re.search(rf"\b{re.escape(m)}\s+{re.escape(word)}\b", plan.corrected, re.IGNORECASE)
+        for m in plan.filters.mentions
+    )
+
+
 _GENERIC_MODIFIERS = frozenset(
     "therapy therapies treatment medical other these those similar related specific "
     "various different certain remaining additional".split()
@@ -1216,7 +1227,14 @@ class PlanRunner:
             r
             for r in _unused_runs(plan)
             if len(r) >= 2
-            or (r and (_a_name(r[0], plan.question) or _names_the_requests(r[0], plan.corrected)))
+            or (
+                r
+                and (
+                    _a_name(r[0], plan.question)
+                    or _names_the_requests(r[0], plan.corrected)
+                    or _follows_a_mention(r[0], plan)
+                )
+            )
         ]
         names = {r.treatment for r in rows}  # many rows share a name: each read once
         for run in sorted(runs, key=len, reverse=True):
@@ -2052,6 +2070,12 @@ class PlanRunner:
             return []
         if plan.extreme == "mean":
             return self._mean_age(plan, stated, unstated, led)
+        if plan.extreme == "range":  # "the earliest and latest": each, one after the other
+            first = self._extreme(replace(plan, extreme="min"), rows, led)
+            return [
+                *(line for line in first if not line.endswith("do not state it.")),
+                *self._extreme(replace(plan, extreme="max"), rows, led),
+            ]
         best = (min if plan.extreme == "min" else max)(v for v, _, _ in stated)
         top = [(lt, spans) for v, lt, spans in stated if v == best]
         label = _FACT_LABELS.get(fact) or _LETTER_FIELDS.get(fact) or fact.replace("_", " ")

@@ -95,7 +95,7 @@ def plan_schema() -> dict[str, Any]:
             "licensed_in": {"enum": [*(st.title() for st in _STATES), None]},
             "licensed_only": {"type": "boolean"},
             "licensed_not": {"type": "boolean"},
-            "extreme": {"enum": ["min", "max", None]},
+            "extreme": {"enum": ["min", "max", "range", None]},
             "decided_from": {**_DATE, "type": ["string", "null"]},
             "decided_to": {**_DATE, "type": ["string", "null"]},
             "every_decision": {"enum": [UPHELD, OVERTURNED, "mixed", None]},

@@ -425,6 +425,10 @@ _SINCE_CUE = (
 )
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|"
+    # "did the reviewer say the patient should already be on a home program": a clause
+    r"(?<!UR\s)(?<!ur\s)(?<!\bI\s)(?<!we\s)(?<!administrator\s)(?<!carrier\s)(?<!adjuster\s)"
+    r"\b(?:say|says|said|state|states|stated|note|notes|noted|conclude[sd]?|argue[sd]?|"
+    r"suggest(?:s|ed)?)\s+(?:that\s+)?(?=(?:the|a|an|there|it|this|no|these|those|he|she)\s)|"
     r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b|"
@@ -442,6 +446,10 @@ _REASON_CUE = re.compile(
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
     _SINCE_CUE + r"|"
+    # "did the reviewer say the patient should already be on a home program": a clause
+    r"(?<!UR\s)(?<!ur\s)(?<!\bI\s)(?<!we\s)(?<!administrator\s)(?<!carrier\s)(?<!adjuster\s)"
+    r"\b(?:say|says|said|state|states|stated|note|notes|noted|conclude[sd]?|argue[sd]?|"
+    r"suggest(?:s|ed)?)\s+(?:that\s+)?(?=(?:the|a|an|there|it|this|no|these|those|he|she)\s)|"
     r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b|"
@@ -1021,7 +1029,7 @@ _STOP = frozenset(
     never ever always mainly mostly primarily chiefly largely solely right want light
     doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed rested hinged
     full him her hers true complete loss ended caused fact similar point pointed
-    submitted addressed single-item together appeal appeals
+    submitted addressed single-item together appeal appeals ask asks
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -1842,6 +1850,13 @@ def read_question(question: str) -> QueryPlan:
         word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"]).lower())
         fact = "age" if word in ("youngest", "oldest") else "decision_date"
         extreme = "min" if word in ("youngest", "earliest") else "max"
+        # "the earliest and latest decision dates", "youngest and oldest workers": both
+        pair = ("youngest", "oldest") if fact == "age" else ("earliest", "latest")
+        if all(re.search(rf"\b{w}\b", q, _I) for w in pair):
+            extreme = "range"
+            used.extend(
+                (x.start(), x.end()) for x in re.finditer(rf"\b(?:{'|'.join(pair)})\b", q, _I)
+            )
     elif not (filters.case_number or filters.names_letter) and (m := use(_AVERAGE_AGE.search(q))):
         fact, extreme = "age", "mean"  # "the average age of the workers"
     elif fact and not (filters.case_number or filters.names_letter):
@@ -1876,11 +1891,22 @@ def read_question(question: str) -> QueryPlan:
         kind = "absent"
     reasons: list[str] = []
     said_in_reason: list[tuple[int, int]] = []
+    # "... instead of more supervised visits": what the reason is set against is none
+    set_against = re.sub(
+        r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b[^?.;]*",
+        lambda m: " " * len(m.group(0)),
+        q,
+        flags=_I,
+    )
     if cue := _REASON_CUE.search(q):
         side = filters.decision
         wanted = "overturned" if side == "overturned" else "upheld"
         for category, explains, rx in _reason_phrases():
-            if explains == wanted and category not in reasons and (m := rx.search(q, cue.start())):
+            if (
+                explains == wanted
+                and category not in reasons
+                and (m := rx.search(set_against, cue.start()))
+            ):
                 reasons.append(category)
                 # the words of the reason phrase and its usual company ("no functional
                 # improvement was documented")
@@ -1981,8 +2007,11 @@ def read_question(question: str) -> QueryPlan:
                 kind = "count"
             else:
                 kind = "list" if restricts else "general"
-    if fact_without_letter and kind in ("fact", "general", "list"):
-        kind, fact = "fact", asked_fact  # "what specialty was the reviewer?": which letter?
+    if fact_without_letter and kind in ("fact", "general", "list", "decision"):
+        # "what specialty was the reviewer?": which letter? "Is it true the partial
+        # hospitalization was overturned? What specialty was the reviewer?": its letter's,
+        # with its decision
+        kind, fact = "fact", asked_fact
         # "how many letters have a decision date in February 2017?" counts letters;
         # "what is the case number?" names no letter, and stays a fact no letter answers.
         if re.search(r"\bhow\s+many\b|\bnumber\s+of\b", q, _I):
