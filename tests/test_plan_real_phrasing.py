@@ -608,3 +608,38 @@ def test_what_the_reviewer_said_is_a_topic_clause(assistant: Assistant) -> None:
         assistant, "UR said there was no instability. Why was the Bankart repair overturned?"
     )
     assert not said_by_ur.plan.get("topic_negated"), said_by_ur.plan
+
+
+def test_every_medication_with_a_gloss_of_kinds_is_every_one(assistant: Assistant) -> None:
+    from imr_assist.parse.lexicon import get_lexicon
+
+    lex = get_lexicon()
+    drugs = {
+        (d, it.treatment)
+        for d in assistant.index.catalog.doc_ids()
+        if (lt := assistant.texts.letter(d))
+        for it in lt.items
+        if (m := lex.find(it.treatment)) and m.entry.kind == "drug"
+    }
+    ans = ask_verified(
+        assistant,
+        "Please list every medication request (oral, topical or compounded) that went to IMR, "
+        "with outcomes.",
+    )
+    assert {(c.doc_id, c.treatment) for c in ans.citations if c.treatment} == drugs
+
+
+def test_where_the_letter_says_it_is_no_request(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant, "Which letters involve a worker with a fracture, per the diagnoses or imaging?"
+    )
+    assert "treatment" not in ans.plan["filters"] and "drug_class" not in ans.plan["filters"]
+
+
+def test_what_was_missing_is_the_reasons(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "What documentation was missing that caused IMR to uphold the acupuncture denials?",
+    )
+    assert ans.plan["kind"] == "why" and not ans.plan.get("topic"), ans.plan
+    assert ans.answered

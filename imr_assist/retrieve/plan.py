@@ -1029,7 +1029,7 @@ _STOP = frozenset(
     never ever always mainly mostly primarily chiefly largely solely right want light
     doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed rested hinged
     full him her hers true complete loss ended caused fact similar point pointed
-    submitted addressed single-item together appeal appeals ask asks
+    submitted addressed single-item together appeal appeals ask asks hurt
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -1503,6 +1503,17 @@ _ADD_ONS = re.compile(
 )
 
 
+_SOURCE = r"(?:diagnos\w+|imaging|records?|summar\w+|histor\w+|exam\w*|findings|notes)"
+_PER_SOURCE = re.compile(
+    r"\b(?:per|according\s+to|as\s+(?:shown|seen|described|documented)\s+(?:in|on|by))\s+(?:the\s+)?"
+    + _SOURCE
+    + r"(?:\s*(?:,|or|and|/)\s*(?:the\s+)?"
+    + _SOURCE
+    + r")*(?:\s+(?:described|documented|reported))?\b",
+    _I,
+)
+
+
 def read_question(question: str) -> QueryPlan:
     """Read a question into its plan (see module docstring)."""
     m: re.Match[str] | None
@@ -1557,6 +1568,9 @@ def read_question(question: str) -> QueryPlan:
         q = " " * told + rest
     else:  # "I've got a client whose L4 and L5 TFESIs were upheld. What was missing?"
         q = corrected
+    # "a fracture, per the diagnoses or imaging described": where the letter says it,
+    # no request asked about
+    q = _PER_SOURCE.sub(lambda m: " " * len(m.group(0)), q)
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
     excluded, q = _excluded(q)
@@ -2078,6 +2092,10 @@ def read_question(question: str) -> QueryPlan:
     )
     if said_absent and len(said_absent) < len(topic):
         topic = tuple(w for w in topic if w not in said_absent)
+    elif said_absent and kind == "why":
+        # "What documentation was missing that caused IMR to uphold ...?": the reasons
+        # are what was missing; no topic besides
+        topic, said_absent = (), ()
     else:
         said_absent = ()
     # "depression, anxiety or stress symptoms": "symptoms" only ranks passages

@@ -262,7 +262,9 @@ def parse_question(question: str) -> QueryFilters:
     # say which medications; the word for every drug class does not add the rest
     narrower = f.canonicals or any(n < 8 for n in spans.values())
     for cls, a, b in groups:
-        if narrower and spans[(a, b)] >= 8:
+        # ... but "every medication request (oral, topical or compounded)" is every one
+        every = re.search(r"\b(?:every|all|any)\s+(?:of\s+the\s+)?(?:[\w-]+\s+)?$", q[:a], re.I)
+        if narrower and spans[(a, b)] >= 8 and not every:
             continue
         f.mentions.append(q[a:b])
         if cls not in f.classes:
