@@ -59,6 +59,7 @@ SPLITS = (
     "probe",
     "probe2",
     "probe3",
+    "probe4",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
