@@ -643,3 +643,33 @@ def test_what_was_missing_is_the_reasons(assistant: Assistant) -> None:
     )
     assert ans.plan["kind"] == "why" and not ans.plan.get("topic"), ans.plan
     assert ans.answered
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "value"),
+    [
+        ("how many letters had a reviewer licenced in pensylvania", "licensed_in", "Pennsylvania"),
+        ("how much did the wheelchair rental cost?", "absent", "costs"),
+        ("how many pills did UR allow for the Norco?", "partial", True),
+        ("list the items partly certified by the claims administrator", "topic", None),
+        ("which denials mention that no body part was specified?", "fact", None),
+    ],
+)
+def test_short_questions_read_as_meant(
+    assistant: Assistant, question: str, key: str, value: object
+) -> None:
+    plan = ask_verified(assistant, question).plan
+    got = plan.get(key)
+    assert (got.title() if isinstance(got, str) and key == "licensed_in" else got) == value, plan
+
+
+def test_a_chat_about_one_letter_there_and_him(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    first = chat.ask("what was decided in the case where the worker fell off a ladder")
+    assert cases(assistant, first) == {"CM16-0236380"}, first.answer
+    there = chat.ask("what else was requested there?")
+    assert cases(assistant, there) <= {"CM16-0236380"}, there.plan
+    age = chat.ask("how old is he")
+    assert cases(assistant, age) == {"CM16-0236380"}, age.plan

@@ -26,7 +26,8 @@ _FOLLOW_UP = re.compile(
     r"\bthe\s+(?:\w+\s+)?ones?\b|"
     r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
     r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b|"
-    r"^\s*(?:and\s+)?which\s+(?:one|ones)\b|^\s*(?:and\s+)?(?:who|when)\s+\w+\s+(?:it|them)\b",
+    r"^\s*(?:and\s+)?which\s+(?:one|ones)\b|^\s*(?:and\s+)?(?:who|when)\s+\w+\s+(?:it|them)\b|"
+    r"\b(?:there|in\s+there)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # "how many PT requests were there in total?": whatever the decision.
@@ -54,7 +55,10 @@ _ASIDE = re.compile(
 # The worker of the last answer, by a pronoun.
 _WORKER = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _THAT_LETTER = re.compile(
-    r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b", re.IGNORECASE
+    r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b|"
+    # "what had UR already approved there?"
+    r"\b(?:there|in\s+there)\s*[?.!]*\s*$",
+    re.IGNORECASE,
 )
 # A letter named by what it decided, as one already shown: "the arthroscopy case",
 # "the knee MRI letter", "the worker in the Bankart repair case".

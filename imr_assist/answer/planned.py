@@ -1274,7 +1274,7 @@ class PlanRunner:
         runs = [
             r
             for r in runs
-            if (len(r) >= 2 or (r and len(r[0]) >= 5)) and not any(_BODY_WORD.search(w) for w in r)
+            if (len(r) >= 2 or (r and len(r[0]) >= 3)) and not any(_BODY_WORD.search(w) for w in r)
         ]
         for run in sorted(runs, key=len, reverse=True):
             rx = re.compile(r"\b" + r"\w*\s+".join(re.escape(_stem(w)) for w in run) + r"\w*\b")
@@ -1481,8 +1481,13 @@ class PlanRunner:
                 result,
                 notices
                 + [
-                    f"the letters do not contain {plan.absent}: names of the worker, the "
-                    "physicians and the employer are redacted, and IMR reviewers are anonymous"
+                    f"the letters do not contain {plan.absent}: "
+                    + (
+                        "an IMR letter decides medical necessity and states no prices or costs"
+                        if plan.absent == "costs"
+                        else "names of the worker, the physicians and the employer are "
+                        "redacted, and IMR reviewers are anonymous"
+                    )
                 ],
             )
         if result.filters.letter_refs_unmatched:

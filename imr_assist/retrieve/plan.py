@@ -531,6 +531,8 @@ _PARTIAL = re.compile(
     r"cut\s+off|redacted|missing|copied|\w+ible\b|\w+able\b))|"
     # "when UR only approved part of a request", "the remainder"
     r"\b(?:approved|authori[sz]ed|certified|allowed|okayed)\s+(?:only\s+)?(?:a\s+)?part\s+of\b|"
+    # "how many did UR allow", "what did UR let him have"
+    r"\b(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+(?:\w+\s+)?(?:allow(?:ed)?|let|permit(?:ted)?)\b|"
     r"\bthe\s+remainder\b|"
     r"\boriginally\b|\bleft\s+for\s+IMR\b|\b(?:do|did|done|happened|decided?)\s+(?:\w+\s+){0,2}?"
     r"(?:with|to|on|about)\s+the\s+rest\b|\bthe\s+rest\s+of\s+(?:the|it|that|this)\b|\bmodif(?:ied|y|ication)\w*|\boriginal\s+request\b|"
@@ -878,6 +880,14 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "costs",
+        re.compile(
+            r"\bhow\s+much\s+(?:did|does|do|was|is|were|would)\b[^?]*\b(?:cost|costs|charge[sd]?|price[sd]?|"
+            r"paid|pay|bill(?:ed)?)\b|\b(?:cost|price|dollar\s+amount|charges?)\s+of\s+(?:the\s+)?\w+",
+            _I,
+        ),
+    ),
+    (
         "the employer",
         re.compile(
             r"\b(?:which|what|who\s+(?:is|was))\s+(?:the\s+|was\s+the\s+|is\s+the\s+)?employer\b|\bemployer'?s?\s+name\b|\bname\s+of\s+the\s+employer\b|\bwho\s+(?:did|does)\s+(?:the\s+)?(?:worker|patient|claimant)\s+work\s+for\b",
@@ -1029,7 +1039,8 @@ _STOP = frozenset(
     never ever always mainly mostly primarily chiefly largely solely right want light
     doctor doctors physician physicians need needs disputed dispute disputes asked asking nobody thanks seeing way favor favour issued rather instead opposed rested hinged
     full him her hers true complete loss ended caused fact similar point pointed
-    submitted addressed single-item together appeal appeals ask asks hurt
+    submitted addressed single-item together appeal appeals ask asks hurt claims
+    administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits
     there kind type types sort did happen happened what's whats were_ anything something
@@ -1334,6 +1345,26 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         ):
             fixes.append((word, close[0]))
             out = out.replace(word, close[0], 1)
+    # A state misspelt after "licensed in" ("pensylvania"): the state one or two letters off
+    for m in list(
+        re.finditer(r"\blicen[cs]ed\s+(?:only\s+)?in\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", out, _I)
+    ):
+        said = m[1]
+        if any(said.lower().startswith(st.lower()) for st in _STATES):
+            continue
+        close = difflib.get_close_matches(
+            said.lower(), [st.lower() for st in _STATES], n=1, cutoff=0.8
+        )
+        if not close:
+            first = said.split()[0]
+            close = difflib.get_close_matches(
+                first.lower(), [st.lower() for st in _STATES], n=1, cutoff=0.8
+            )
+            said = first if close else said
+        if close:
+            right = next(st for st in _STATES if st.lower() == close[0])
+            fixes.append((said, right))
+            out = out[: m.start(1)] + right + out[m.start(1) + len(said) :]
     # A region misspelt as another English word ("lumber spine"), before a word that
     # says it is the region
     for m in list(
@@ -1646,7 +1677,18 @@ def read_question(question: str) -> QueryPlan:
         # every fact asked: "Age and sex of the injured worker in ...", "what specialty,
         # and licensed where?"
         names = [fact] if fact else []
-        names += [name for name, rx in FACTS if use(rx.search(unglossed)) and name not in names]
+        names += [
+            name
+            for name, rx in FACTS
+            if (m := rx.search(unglossed))
+            # "denials that mention that no body part was specified": what a request
+            # lacked, not a fact asked for
+            and not re.search(
+                r"\b(?:no|not|without|missing|lack\s+of)\s+(?:\w+\s+)?$", q[: m.start()], _I
+            )
+            and use(m)
+            and name not in names
+        ]
         if filters.specialty and not filters.case_number:
             names = [n for n in names if n != "specialty"]  # "reviewers with a ... certification"
         if names and "sex" not in names and filters.case_number:
