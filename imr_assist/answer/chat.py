@@ -27,7 +27,8 @@ _FOLLOW_UP = re.compile(
     r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
     r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b|"
     r"^\s*(?:and\s+)?which\s+(?:one|ones)\b|^\s*(?:and\s+)?(?:who|when)\s+\w+\s+(?:it|them)\b|"
-    r"\b(?:there|in\s+there)\s*[?.!]*\s*$",
+    r"\b(?:in\s+there|(?:approved|requested|decided|denied|certified|authori[sz]ed|asked\s+for|else|"
+    r"ordered|upheld|overturned)\s+there)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # "how many PT requests were there in total?": whatever the decision.
@@ -56,8 +57,9 @@ _ASIDE = re.compile(
 _WORKER = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _THAT_LETTER = re.compile(
     r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b|"
-    # "what had UR already approved there?"
-    r"\b(?:there|in\s+there)\s*[?.!]*\s*$",
+    # "what had UR already approved there?" (not "how many were there?")
+    r"\b(?:in\s+there|(?:approved|requested|decided|denied|certified|authori[sz]ed|asked\s+for|else|"
+    r"ordered|upheld|overturned)\s+there)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # A letter named by what it decided, as one already shown: "the arthroscopy case",
