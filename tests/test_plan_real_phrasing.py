@@ -673,3 +673,20 @@ def test_a_chat_about_one_letter_there_and_him(assistant: Assistant) -> None:
     assert cases(assistant, there) <= {"CM16-0236380"}, there.plan
     age = chat.ask("how old is he")
     assert cases(assistant, age) == {"CM16-0236380"}, age.plan
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what happened to the add-on items like post-op PT, labs and slings when the surgery "
+        "itself wasn't approved?",
+        "What happens to ancillary services like labs and slings when the surgery itself is denied?",
+    ],
+)
+def test_examples_of_the_requests_a_reason_picks_restrict_nothing(
+    assistant: Assistant, question: str
+) -> None:
+    ans = ask_verified(assistant, question)
+    assert ans.plan.get("reasons") == ["depends_on_denied_procedure"], ans.plan
+    assert "treatment" not in ans.plan["filters"], ans.plan
+    assert cases(assistant, ans) == {"CM17-0014449"}

@@ -433,8 +433,8 @@ _REASON_CUE = re.compile(
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b|"
     # "what happens to the services when the surgery itself is denied"
-    r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
-    r"not\s+approved|non-?certified)\b)|"
+    r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
+    r"not\s+approved|non-?certified)|(?:isn't|wasn't|weren't)\s+(?:approved|certified|authori[sz]ed))\b)|"
     # "denied for exceeding guideline limits", "upheld for being experimental"
     r"\b(?:denied|upheld|rejected|refused|non-?certified|overturned|approved|down)\s+for\s+"
     r"(?=\w+ing\b)|"
@@ -1971,6 +1971,19 @@ def read_question(question: str) -> QueryPlan:
                     end = tail.end()
                 used.append((cue.start(), end))
                 said_in_reason.append((cue.start(), end))
+    if (
+        reasons
+        and filters.has_treatment
+        and re.search(
+            r"\b(?:items?|services?|requests?|things|stuff|add-?ons?)\s+(?:like|such\s+as|e\.g\.,?|"
+            r"including)\s",
+            q,
+            _I,
+        )
+    ):
+        # "the add-on items like post-op PT, labs and slings when the surgery wasn't
+        # approved": examples of the requests the reason picks, not a restriction
+        filters = treatment_of(filters, QueryFilters())
     if said_in_reason and filters.has_treatment:
         # "denied only because the surgery they went with was denied": a treatment
         # named inside the reason is the reason's, not the requests asked about
