@@ -60,6 +60,7 @@ SPLITS = (
     "probe2",
     "probe3",
     "probe4",
+    "probe5",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
