@@ -5,6 +5,8 @@ paraphrase must give the plain phrasing's answer, never a broader one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from imr_assist.answer.service import Assistant
@@ -690,3 +692,28 @@ def test_examples_of_the_requests_a_reason_picks_restrict_nothing(
     assert ans.plan.get("reasons") == ["depends_on_denied_procedure"], ans.plan
     assert "treatment" not in ans.plan["filters"], ans.plan
     assert cases(assistant, ans) == {"CM17-0014449"}
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("letters reviewed by ortho surgery", lambda p: p["filters"].get("specialty")),
+        ("dat of injry for CM16-0246487?", lambda p: p.get("fact") == "date_of_injury"),
+        (
+            "What do the letters say about stomache-protecting meds like Pepcid or PPIs?",
+            lambda p: not p.get("topic") and "proton pump inhibitor" in p["filters"]["drug_class"],
+        ),
+        (
+            "what do the letters say about oral suspension medications",
+            lambda p: p["filters"].get("drug_class") == ["compounded oral suspension"],
+        ),
+        (
+            "Which requests had part of them already approved by the claims administrator?",
+            lambda p: p.get("partial") and "decision" not in p["filters"],
+        ),
+    ],
+)
+def test_more_short_phrasings(assistant: Assistant, question: str, check: Any) -> None:
+    ans = ask_verified(assistant, question)
+    assert ans.answered, ans.notices
+    assert check(ans.plan), ans.plan

@@ -531,6 +531,9 @@ _PARTIAL = re.compile(
     r"cut\s+off|redacted|missing|copied|\w+ible\b|\w+able\b))|"
     # "when UR only approved part of a request", "the remainder"
     r"\b(?:approved|authori[sz]ed|certified|allowed|okayed)\s+(?:only\s+)?(?:a\s+)?part\s+of\b|"
+    # "requests that had part of them already approved by the claims administrator"
+    r"\bpart\s+of\s+(?:it|them|the\s+requests?)\s+(?:was\s+|were\s+)?(?:already\s+)?(?:approved|"
+    r"authori[sz]ed|certified|allowed)\b|"
     # "how many did UR allow", "what did UR let him have"
     r"\b(?:UR|utilization\s+review|the\s+claims\s+administrator)\s+(?:\w+\s+)?(?:allow(?:ed)?|let|permit(?:ted)?)\b|"
     r"\bthe\s+remainder\b|"
@@ -1274,6 +1277,7 @@ _QUESTION_TYPOS = {
     "wihch": "which",
     "whihc": "which",
     "wy": "why",
+    "dat": "date",
     "whay": "why",
     "unti": "unit",
     "untis": "units",
@@ -1323,6 +1327,15 @@ def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     # ("phyiscal therapy", "overturnd", "decisons"): the closest word of the lexicon's
     # aliases or of the domain words, when it is very close and starts alike.
     vocab = _vocabulary()
+    # "stomache-protecting": each part of a hyphenated word on its own
+    for m in list(re.finditer(r"\b([A-Za-z]{5,})-(?=[A-Za-z])", out)):
+        part = m[1].lower()
+        if part in vocab or part in _STOP or _is_english(part):
+            continue
+        close = difflib.get_close_matches(part, vocab, n=1, cutoff=0.86)
+        if close and close[0][0] == part[0] and not _inflection(part, close[0]):
+            fixes.append((m[1], close[0]))
+            out = out[: m.start(1)] + close[0] + out[m.end(1) :]
     for m in list(_WORD.finditer(out)):
         word = m.group(0)
         low = word.lower()
