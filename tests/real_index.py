@@ -33,3 +33,13 @@ def ask_verified(a: Assistant, question: str) -> Answer:
         letter = a.texts.letter(c.doc_id)
         assert letter is not None and clean(letter.text[c.start : c.end]).strip() == c.quote
     return ans
+
+
+def cases_of(a: Assistant, ans: Answer) -> set[str]:
+    """The case numbers of the letters an answer cites."""
+    out = set()
+    for c in ans.citations:
+        letter = a.texts.letter(c.doc_id)
+        assert letter is not None
+        out.add(letter.case_number or c.doc_id)
+    return out

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from imr_assist.answer.service import Assistant
-from imr_assist.models import Answer
-from tests.real_index import ask_verified, index_real_letters
+from tests.real_index import ask_verified, cases_of, index_real_letters
 from tests.test_real_letters import REAL
 
 pytestmark = pytest.mark.skipif(
@@ -33,13 +32,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     return index_real_letters(tmp_path_factory, "real-alternatives-index", LETTERS)
 
 
-def cases(a: Assistant, ans: Answer) -> set[str]:
-    out = set()
-    for c in ans.citations:
-        lt = a.texts.letter(c.doc_id)
-        assert lt is not None
-        out.add(lt.case_number or c.doc_id)
-    return out
+cases = cases_of
 
 
 @pytest.mark.parametrize(

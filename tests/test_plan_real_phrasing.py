@@ -11,7 +11,7 @@ import pytest
 
 from imr_assist.answer.service import Assistant
 from imr_assist.models import Answer
-from tests.real_index import ask_verified, index_real_letters
+from tests.real_index import ask_verified, cases_of, index_real_letters
 from tests.test_real_letters import REAL
 
 pytestmark = pytest.mark.skipif(
@@ -46,13 +46,7 @@ def items(a: Assistant, ans: Answer) -> set[tuple[str, int | None]]:
     return {(c.doc_id, c.treatment) for c in ans.citations if c.treatment}
 
 
-def cases(a: Assistant, ans: Answer) -> set[str]:
-    out = set()
-    for c in ans.citations:
-        lt = a.texts.letter(c.doc_id)
-        assert lt is not None
-        out.add(lt.case_number or c.doc_id)
-    return out
+cases = cases_of
 
 
 PLAIN_REASON = "Which requests were denied for lack of documented functional improvement?"

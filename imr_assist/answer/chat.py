@@ -20,6 +20,11 @@ from imr_assist.retrieve.plan import QueryPlan, treatment_filters
 from imr_assist.retrieve.query import QueryFilters, bare_specialty
 from imr_assist.settings import Settings
 
+# "what had UR already approved there?" (not "how many were there?")
+_THERE = (
+    r"\b(?:in\s+there|(?:approved|requested|decided|denied|certified|authori[sz]ed|asked\s+for|else|"
+    r"ordered|upheld|overturned)\s+there)\s*[?.!]*\s*$"
+)
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|what\s+about|how\s+about|same\s+for|and\s+for|so|then|ok(?:ay)?|also|now)\b|"
     r"\b(?:those|them|these|that\s+one|their|they|theirs|th[ae]t\s+(?:letter|case|request))\b|"
@@ -27,8 +32,7 @@ _FOLLOW_UP = re.compile(
     r"\b(?:before|after|about|for|of|in)\s+(?:that|it|this)\s*[?.!]*\s*$|"
     r"^\s*(?:were|was|are|is|did)\s+(?:any|none|all)\b|^\s*any\b|^\s*(?:and\s+)?why\s+not\b|"
     r"^\s*(?:and\s+)?which\s+(?:one|ones)\b|^\s*(?:and\s+)?(?:who|when)\s+\w+\s+(?:it|them)\b|"
-    r"\b(?:in\s+there|(?:approved|requested|decided|denied|certified|authori[sz]ed|asked\s+for|else|"
-    r"ordered|upheld|overturned)\s+there)\s*[?.!]*\s*$",
+    + _THERE,
     re.IGNORECASE,
 )
 # "how many PT requests were there in total?": whatever the decision.
@@ -56,10 +60,7 @@ _ASIDE = re.compile(
 # The worker of the last answer, by a pronoun.
 _WORKER = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _THAT_LETTER = re.compile(
-    r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b|"
-    # "what had UR already approved there?" (not "how many were there?")
-    r"\b(?:in\s+there|(?:approved|requested|decided|denied|certified|authori[sz]ed|asked\s+for|else|"
-    r"ordered|upheld|overturned)\s+there)\s*[?.!]*\s*$",
+    r"\b(?:in|of|from)\s+(?:that|this|the\s+same)\s+(?:letter|case)\b|" + _THERE,
     re.IGNORECASE,
 )
 # A letter named by what it decided, as one already shown: "the arthroscopy case",

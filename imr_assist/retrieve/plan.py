@@ -423,15 +423,19 @@ _SINCE_CUE = (
     r"(?!(?:of|well|an?|\d+|early|late|recently|far|medically|not|necessary|unnecessary|such|part|"
     r"requested|written|submitted|originally|appropriate|inappropriate)\b)"
 )
-_REASON_CUE = re.compile(
-    _SINCE_CUE + r"|"
-    # "did the reviewer say the patient should already be on a home program": a clause
+# Other words that give the reason or open what a reviewer said: "did the reviewer say
+# the patient should already be on a home program", "rested on", "owing to", "in light of"
+# (not "UR said ...": what the asker knows)
+_CONNECTIVES = (
     r"(?<!UR\s)(?<!ur\s)(?<!\bI\s)(?<!we\s)(?<!administrator\s)(?<!carrier\s)(?<!adjuster\s)"
     r"\b(?:say|says|said|state|states|stated|note|notes|noted|conclude[sd]?|argue[sd]?|"
     r"suggest(?:s|ed)?)\s+(?:that\s+)?(?=(?:the|a|an|there|it|this|no|these|those|he|she)\s)|"
     r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
-    r"seeing\s+(?:as|that))\b|"
+    r"seeing\s+(?:as|that))\b"
+)
+_REASON_CUE = re.compile(
+    _SINCE_CUE + r"|" + _CONNECTIVES + r"|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)|(?:isn't|wasn't|weren't)\s+(?:approved|certified|authori[sz]ed))\b)|"
@@ -445,14 +449,7 @@ _REASON_CUE = re.compile(
 )
 # Where the words that restrict the answer begin (see ``_topic``).
 _CUE = re.compile(
-    _SINCE_CUE + r"|"
-    # "did the reviewer say the patient should already be on a home program": a clause
-    r"(?<!UR\s)(?<!ur\s)(?<!\bI\s)(?<!we\s)(?<!administrator\s)(?<!carrier\s)(?<!adjuster\s)"
-    r"\b(?:say|says|said|state|states|stated|note|notes|noted|conclude[sd]?|argue[sd]?|"
-    r"suggest(?:s|ed)?)\s+(?:that\s+)?(?=(?:the|a|an|there|it|this|no|these|those|he|she)\s)|"
-    r"\b(?:rest(?:s|ed)?|hinge[sd]?|based|turned)\s+(?:at\s+least\s+)?(?:(?:in\s+)?part(?:ly)?\s+)?on\b|"
-    r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
-    r"seeing\s+(?:as|that))\b|"
+    _SINCE_CUE + r"|" + _CONNECTIVES + r"|"
     r"\b(?:because|due\s+to|for\s+(?:lack|want|absence)\s+of|for\s+(?:not|no|failing|failure)|"
     r"on\s+the\s+(?:grounds?|basis)\s+(?:of|that)|citing|cited|about|regarding|concerning|"
     r"mention\w*|discuss\w*|involv\w*|noting|noted|with(?:out)?|where|whose|that\s+"
@@ -584,26 +581,18 @@ _AGE_RANGE = re.compile(r"\b(?:aged?|ages)\s+(?P<a>\d{2})\s*(?:-|to|and)\s*(?P<b
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
 ).split()
+# A month by name or by its first three letters ("Feb", "Sept").
+_MONTH_WORD = "|".join(_MONTH_NAMES) + "|" + "|".join(m[:3] for m in _MONTH_NAMES) + "|sept"
 _DECIDED_IN = re.compile(
     r"\b(?:(?:decided|determined|issued|dated)\s+(?:in\s+|during\s+)?|"
     r"(?:decisions?\s+(?:made\s+)?|letters?\s+)?\s*(?:in|during|dated)\s+)"
-    r"(?:(?P<month>"
-    + "|".join(_MONTH_NAMES)
-    + r"|"
-    + "|".join(m[:3] for m in _MONTH_NAMES)
-    + r"|sept)\.?\s+)?(?P<year>20\d{2})\b"
+    r"(?:(?P<month>" + _MONTH_WORD + r")\.?\s+)?(?P<year>20\d{2})\b"
     # "the February 2017 letters", "Jan 2017 decisions"
     r"|\b(?P<month2>"
-    + "|".join(_MONTH_NAMES)
-    + r"|"
-    + "|".join(m[:3] for m in _MONTH_NAMES)
-    + r"|sept)\.?\s+(?P<year2>20\d{2})\s+(?:letters?|decisions?|cases?|determinations?|reviews?)\b"
+    + _MONTH_WORD
+    + r")\.?\s+(?P<year2>20\d{2})\s+(?:letters?|decisions?|cases?|determinations?|reviews?)\b"
     # "issued in Jan. '17"
-    r"|\b(?:in|during|dated)\s+(?P<month3>"
-    + "|".join(_MONTH_NAMES)
-    + r"|"
-    + "|".join(m[:3] for m in _MONTH_NAMES)
-    + r"|sept)\.?\s*[’']\s?(?P<yy>\d{2})\b",
+    r"|\b(?:in|during|dated)\s+(?P<month3>" + _MONTH_WORD + r")\.?\s*[’']\s?(?P<yy>\d{2})\b",
     _I,
 )
 # "apart from the February 2017 letters": the month left out
@@ -817,9 +806,7 @@ _DATE = (
 # "the first week of February 2017": its days
 _WEEK_OF = re.compile(
     r"\b(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last|final)\s+week\s+of\s+(?P<month>"
-    + "|".join(_MONTH_NAMES)
-    + r"|"
-    + "|".join(m[:3] for m in _MONTH_NAMES)
+    + _MONTH_WORD
     + r")\.?,?\s+(?P<year>20\d{2})\b",
     _I,
 )
