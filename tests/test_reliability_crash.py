@@ -393,6 +393,8 @@ HOLD = """
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
 fcntl.flock(fd, fcntl.LOCK_EX)
+# as the writer lock does: a shorter pid must not leave a longer one's digits behind
+os.ftruncate(fd, 0)
 os.pwrite(fd, str(os.getpid()).encode(), 0)
 print("held", flush=True)
 time.sleep(600)
