@@ -711,3 +711,30 @@ def test_more_short_phrasings(assistant: Assistant, question: str, check: Any) -
     ans = ask_verified(assistant, question)
     assert ans.answered, ans.notices
     assert check(ans.plan), ans.plan
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which decisions warn the doctor not to stop opioids abruptly?",
+        "Which opioid decisions warn against stopping abruptly?",
+        "do any letters caution prescribers about abrupt discontinuation of opioids",
+    ],
+)
+def test_what_a_rationale_warns_of_is_the_topic(assistant: Assistant, question: str) -> None:
+    # the tapering paragraph is in the Percocet and Norco 5/325 rationales; the Norco #35
+    # partial certification (CM16-0234202) has none: listing it would be a broader answer
+    ans = ask_verified(assistant, question)
+    assert ans.plan["kind"] == "topic" and "warn" not in ans.plan.get("topic", []), ans.plan
+    assert cases(assistant, ans) == {"CM16-0246487", "CM16-0247802"}, ans.answer
+
+
+def test_a_fact_question_names_the_words_it_could_not_use(assistant: Assistant) -> None:
+    # no passage of the x-ray requests says 'fracture': the fact is given for the
+    # letters that decided them, and the answer says the words were not used
+    ans = ask_verified(
+        assistant, "date of injury for the worker whose neck x-ray showed a fracture?"
+    )
+    assert ans.plan["fact"] == "date_of_injury"
+    assert any(n.startswith("not used: '") and "fracture" in n for n in ans.notices), ans.notices
+    assert "fracture" in ans.answer  # the note is in the answer shown

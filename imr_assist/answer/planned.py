@@ -1693,10 +1693,8 @@ class PlanRunner:
             notices.append(
                 f"no {' / '.join(undecided)} request was decided; searched as part of the topic"
             )
-        if plan.topic and (
-            plan.kind != "fact"
-            or (by_request and (plan.topic_phrase or not result.filters.has_treatment))
-        ):
+        if plan.topic and (plan.kind != "fact" or by_request):
+            fact_topic = plan.kind == "fact" and not plan.topic_phrase
             other = None if plan.phrases else _other_names(plan.topic)
             hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
             if other is not None and any(  # "motor vehicle accident" or "MVA", if used
@@ -1738,7 +1736,16 @@ class PlanRunner:
                     f"could not use '{' '.join(hits.unused)}': no matching letter uses "
                     f"{'that word' if len(hits.unused) == 1 else 'those words'}"
                 )
-            if not topic:
+            if not topic and fact_topic:
+                # "who reviewed the overturned partial hospitalization request - I'd like to
+                # know the specialty": words no passage of those requests says; the facts
+                # of the letters that decided them, with those words named as not used
+                notices = [n for n in notices if not n.startswith("could not use")]
+                said = f"not used: '{' '.join(plan.topic)}' (no passage of the matching decisions says it)"
+                notices.append(said)
+                lead.append(said[0].upper() + said[1:] + ".")
+                topic = None
+            elif not topic:
                 named_topic = " ".join(plan.topic)
                 missing = (
                     f"no passage in the {len(rows)} matching decisions uses the words "
@@ -1770,37 +1777,38 @@ class PlanRunner:
                 return self._refuse(
                     result, notices + [missing.replace("uses the words", "discusses")]
                 )
-            keep = {(d, i) for d, i in topic if i is not None}
-            keep_docs = {d for d, _ in topic}
-            before = len(rows)
-            rows = [
-                r
-                for r in rows
-                if (r.doc_id, r.item_index) in keep
-                or (plan.unit == "letters" and r.doc_id in keep_docs)
-            ]
-            unused = (
-                f" (not used: '{' '.join(hits.unused)}', which no letter says)"
-                if hits.unused
-                else ""
-            )
-            if hits.named:
-                # the requests' own names hold it ("SLAP repair" in "Operative arthroscopy,
-                # superior labral anterior posterior repair"): it was decided after all
-                if undecided_said is not None:
-                    lead = [x for x in lead if x != undecided_said[0]]
-                    notices = [n for n in notices if n != undecided_said[1]]
-                topic_line = (
-                    f"Read '{topic_words}' as part of the request{unused}: {len(rows)} of "
-                    f"{before} matching requests, in {len({r.doc_id for r in rows})} letters, "
-                    "name it."
+            if topic is not None:
+                keep = {(d, i) for d, i in topic if i is not None}
+                keep_docs = {d for d, _ in topic}
+                before = len(rows)
+                rows = [
+                    r
+                    for r in rows
+                    if (r.doc_id, r.item_index) in keep
+                    or (plan.unit == "letters" and r.doc_id in keep_docs)
+                ]
+                unused = (
+                    f" (not used: '{' '.join(hits.unused)}', which no letter says)"
+                    if hits.unused
+                    else ""
                 )
-            else:
-                topic_line = (
-                    f"Read '{topic_words}' as a topic{unused}: {len({r.doc_id for r in rows})} "
-                    f"letters ({len(rows)} of {before} matching decisions) discuss it."
-                )
-            lead.append(topic_line)
+                if hits.named:
+                    # the requests' own names hold it ("SLAP repair" in "Operative arthroscopy,
+                    # superior labral anterior posterior repair"): it was decided after all
+                    if undecided_said is not None:
+                        lead = [x for x in lead if x != undecided_said[0]]
+                        notices = [n for n in notices if n != undecided_said[1]]
+                    topic_line = (
+                        f"Read '{topic_words}' as part of the request{unused}: {len(rows)} of "
+                        f"{before} matching requests, in {len({r.doc_id for r in rows})} letters, "
+                        "name it."
+                    )
+                else:
+                    topic_line = (
+                        f"Read '{topic_words}' as a topic{unused}: {len({r.doc_id for r in rows})} "
+                        f"letters ({len(rows)} of {before} matching decisions) discuss it."
+                    )
+                lead.append(topic_line)
         kind = plan.kind
         if kind == "general":
             kind = "list" if (result.filters.restricted or plan.letter_restricted) else "general"

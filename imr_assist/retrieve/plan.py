@@ -434,6 +434,19 @@ _CONNECTIVES = (
     r"\b(?:owing\s+to|on\s+account\s+of|in\s+(?:view|light)\s+of|as\s+a\s+result\s+of|thanks\s+to|"
     r"seeing\s+(?:as|that))\b"
 )
+# A rationale's advice to the physician: "decisions that warn the doctor not to ...",
+# "caution against", "advise the provider to" (what follows is what the rationale says)
+_WARNS = re.compile(
+    r"\b(?:warn|caution|advise|urge|remind)(?:s|ed|ing)?\s+"
+    r"(?:(?:the|a|an|treating|requesting|prescribing|primary)\s+){0,2}"
+    r"(?:(?:doctors?|physicians?|providers?|prescribers?|clinicians?|PTPs?|workers?|patients?)\s+)?"
+    r"(?:(?:against|that|about|of)\s+)?",
+    _I,
+)
+_CREDENTIAL_WORDS = frozenset(
+    "specialty specialties licensed licenced licensure license licence certified "
+    "certification certifications board credentials qualified qualifications".split()
+)
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|" + _CONNECTIVES + r"|"
     # "what happens to the services when the surgery itself is denied"
@@ -1032,7 +1045,7 @@ _STOP = frozenset(
     submitted addressed single-item together appeal appeals ask asks hurt claims
     administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
-    group groups grouped split splits
+    group groups grouped split splits i'd i'm i've know wondering wonder curious
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -2180,6 +2193,10 @@ def read_question(question: str) -> QueryPlan:
         terms = tuple(
             t for t in terms if t not in ("guideline", "guidelines", "rely", "relied", "sections")
         )
+    if fact and "credentials" in fact:
+        # "who reviewed it - what specialty, and licensed in which states?": the fact's
+        # own words
+        topic, terms = (tuple(w for w in ws if w not in _CREDENTIAL_WORDS) for ws in (topic, terms))
     return QueryPlan(
         question=question,
         corrected=corrected,
@@ -2589,6 +2606,12 @@ def _topic(
     words = [(w, pos) for w, pos in words if pos >= told]
     cue = _CUE.search(q, told)
     at = cue.start() if cue else len(q)
+    warned = _WARNS.search(q, told)
+    if warned and warned.start() <= at:
+        # "Which decisions warn the doctor not to stop opioids abruptly?": what they warn
+        # of is the topic; the verb and whom it addresses are not
+        words = [(w, pos) for w, pos in words if not warned.start() <= pos < warned.end()]
+        at = warned.start()
     # words in parentheses gloss the rest ("retrospective (already provided / dates of
     # service)"): they rank passages, they restrict nothing
     glossed = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", q)]
