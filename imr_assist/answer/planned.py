@@ -539,6 +539,22 @@ _NEGATORS = frozenset(
 )
 
 
+# A letter saying the worker had none of a treatment before: "There is no previous
+# physical therapy sessions noted", "it does not appear the patient has undergone
+# physical therapy previously", "has not had any prior chiropractic care"
+_NONE_BEFORE = re.compile(
+    r"\b(?:no|not\s+any|never\s+had\s+(?:any\s+)?)\s*(?:prior|previous)\s+(?:course\s+of\s+)?[\w/-]+|"
+    r"\bno\s+(?:documentation|record|evidence)\s+of\s+(?:any\s+)?attendance\s+(?:of|at)\s+|"
+    r"\b(?:not|n't)\s+(?:document|show|reveal|indicate|note|mention|list)\w*\s+(?:any\s+)?"
+    r"(?:prior|previous)\s+[\w/-]+|"
+    r"\b(?:not|never|n't)\s+(?:\w+\s+){0,4}?(?:undergone|had|received|attended|tried)\s+"
+    r"(?:any\s+)?(?:prior\s+|previous\s+)?[\w/-]+(?:\s+[\w/-]+){0,3}?\s+(?:previously|before|in\s+the\s+past)\b|"
+    r"\b(?:not|never|n't)\s+(?:\w+\s+){0,2}?(?:undergone|had|received|attended|tried)\s+(?:any\s+)?"
+    r"(?:prior|previous)\b",
+    re.IGNORECASE,
+)
+
+
 def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
     """Whether a word of the topic (a stem of ``groups``) has a negation among the
     ``window`` words before it, in its clause: "failed to provide quantity", "there is no
@@ -873,6 +889,11 @@ class PlanRunner:
         if it is None:
             return False
         if plan.partial and not it.partial:
+            return False
+        if plan.none_before and not (
+            _NONE_BEFORE.search(" ".join((it.rationale or "").split()))
+            or _NONE_BEFORE.search(" ".join((lt.summary or "").split()))
+        ):
             return False
         if plan.reasons and not set(plan.reasons) & set(row.reasons):
             return False
@@ -1902,7 +1923,9 @@ class PlanRunner:
         ):
             return False  # "how many X requests": none is the answer
         f = replace(result.filters, decision=None)
-        return not self._narrow(replace(plan, all_decided=None), matching_items(self.index, f))
+        return not self._narrow(
+            replace(plan, all_decided=None, none_before=False), matching_items(self.index, f)
+        )
 
     @staticmethod
     def _undecided_mentions(
@@ -1933,7 +1956,11 @@ class PlanRunner:
     def _decided_at_all(self, plan: QueryPlan, result: SearchResult) -> bool:
         """Some request of the plan's treatment was decided, on either side."""
         f = replace(result.filters, decision=None)
-        return bool(self._narrow(replace(plan, all_decided=None), matching_items(self.index, f)))
+        return bool(
+            self._narrow(
+                replace(plan, all_decided=None, none_before=False), matching_items(self.index, f)
+            )
+        )
 
     def _refuse(self, result: SearchResult, notices: list[str]) -> Answer:
         ans = self.extractive.write(replace(result, items=[]), "general")
@@ -2492,6 +2519,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append("cases involving the " + " or ".join(plan.letter_regions))
     if plan.partial:
         parts.append("partial certifications")
+    if plan.none_before:
+        parts.append("where the letter says the worker had none of it before")
     if plan.sex and not plan.filters.patient_sex:
         parts.append(f"{plan.sex} workers")
     if plan.age_min is not None or plan.age_max is not None:

@@ -443,6 +443,14 @@ _WARNS = re.compile(
     r"(?:(?:against|that|about|of)\s+)?",
     _I,
 )
+_NONE_BEFORE_ASKED = re.compile(
+    r"\b(?:never|not|hadn't|hasn't|haven't|didn't)\s+(?:(?:had|have|has|received|undergone|"
+    r"tried|attended|done|gotten|been\s+to|ever)\s+){1,2}(?:any\s+)?(?:[\w/-]+\s+){0,3}?"
+    r"(?:before|previously|in\s+the\s+past|prior)\b|"
+    r"\b(?:no|without(?:\s+any)?)\s+(?:prior|previous|earlier|past)\s+(?:course\s+of\s+)?[\w/-]+|"
+    r"\b(?:first|1st)[-\s]+(?:ever\s+)?(?:time|course)\b",
+    _I,
+)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
@@ -1131,6 +1139,9 @@ class QueryPlan:
     group_state: str | None = None  # by licensure: licensed in this state or not
     group_regions: tuple[str, ...] = ()  # by region: these regions, the rest as "other"
     sex: str | None = None
+    # "PT requests where the patient had never had PT before": the letter says the worker
+    # had none of it before (the item's rationale or the case summary)
+    none_before: bool = False
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
     ur_denied_in: str | None = None  # the UR denial's date, "YYYY" or "YYYY-MM"
@@ -1192,6 +1203,7 @@ class QueryPlan:
             or self.min_items is not None
             or self.max_items is not None
             or self.sex
+            or self.none_before
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -1220,6 +1232,7 @@ class QueryPlan:
             "extreme",
             "letter_of_request",
             "guidelines_asked",
+            "none_before",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -2193,6 +2206,14 @@ def read_question(question: str) -> QueryPlan:
         terms = tuple(
             t for t in terms if t not in ("guideline", "guidelines", "rely", "relied", "sections")
         )
+    # "where the patient had never had PT before", "no prior PT": none of the requested
+    # treatment before, as the letter says; the words are that, not a topic
+    none_before = bool(filters.has_treatment and (nb := _NONE_BEFORE_ASKED.search(q)))
+    if none_before:
+        said = {w.lower() for w in re.findall(r"[\w'-]+", nb.group(0))}
+        topic, terms = (tuple(w for w in ws if w not in said) for ws in (topic, terms))
+        if kind == "general":
+            kind = "list"
     if fact and "credentials" in fact:
         # "who reviewed it - what specialty, and licensed in which states?": the fact's
         # own words
@@ -2226,6 +2247,7 @@ def read_question(question: str) -> QueryPlan:
         group_state=group_state,
         licensed_only=licensed_only,
         sex=sex,
+        none_before=none_before,
         measure=measure,
         decided_in=decided_in,
         decided_not_in=decided_not_in,
