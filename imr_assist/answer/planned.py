@@ -1762,9 +1762,12 @@ class PlanRunner:
                 # know the specialty": words no passage of those requests says; the facts
                 # of the letters that decided them, with those words named as not used
                 notices = [n for n in notices if not n.startswith("could not use")]
-                said = f"not used: '{' '.join(plan.topic)}' (no passage of the matching decisions says it)"
-                notices.append(said)
-                lead.append(said[0].upper() + said[1:] + ".")
+                unusable = (
+                    f"not used: '{' '.join(plan.topic)}' (no passage of the matching decisions "
+                    "says it)"
+                )
+                notices.append(unusable)
+                lead.append(unusable[0].upper() + unusable[1:] + ".")
                 topic = None
             elif not topic:
                 named_topic = " ".join(plan.topic)

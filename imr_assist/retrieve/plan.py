@@ -2208,8 +2208,9 @@ def read_question(question: str) -> QueryPlan:
         )
     # "where the patient had never had PT before", "no prior PT": none of the requested
     # treatment before, as the letter says; the words are that, not a topic
-    none_before = bool(filters.has_treatment and (nb := _NONE_BEFORE_ASKED.search(q)))
-    if none_before:
+    nb = _NONE_BEFORE_ASKED.search(q) if filters.has_treatment else None
+    none_before = nb is not None
+    if nb is not None:
         said = {w.lower() for w in re.findall(r"[\w'-]+", nb.group(0))}
         topic, terms = (tuple(w for w in ws if w not in said) for ws in (topic, terms))
         if kind == "general":
