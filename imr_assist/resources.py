@@ -44,6 +44,7 @@ SOURCES = {
     "data/eval/real/questions-probe3.jsonl": "evals/real/questions-probe3.jsonl",
     "data/eval/real/questions-probe4.jsonl": "evals/real/questions-probe4.jsonl",
     "data/eval/real/questions-probe5.jsonl": "evals/real/questions-probe5.jsonl",
+    "data/eval/real/questions-probe6.jsonl": "evals/real/questions-probe6.jsonl",
     "data/eval/real": "evals/real",
 }
 

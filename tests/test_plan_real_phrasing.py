@@ -738,3 +738,56 @@ def test_a_fact_question_names_the_words_it_could_not_use(assistant: Assistant) 
     assert ans.plan["fact"] == "date_of_injury"
     assert any(n.startswith("not used: '") and "fracture" in n for n in ans.notices), ans.notices
     assert "fracture" in ans.answer  # the note is in the answer shown
+
+
+def test_approved_one_but_not_the_other_asks_about_both(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Why did the reviewer approve the Bankart shoulder repair but not the SLAP repair?",
+    )
+    assert "decision" not in ans.plan["filters"] and "excluded" not in ans.plan, ans.plan
+    assert {"CM16-0246487", "CM17-0014449"} <= cases(assistant, ans), ans.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what are reviewers saying about topcial analgesics - lidoderm/lidocaine, voltaren type "
+        "diclofenac, compound creams?",
+        "What do the IMR reviewers say about topical pain products, like lidocaine patches or "
+        "ointment, diclofenac and compounded creams?",
+    ],
+)
+def test_examples_of_a_class_add_nothing(assistant: Assistant, question: str) -> None:
+    # Voltaren is an oral NSAID too: as an example of the topicals it adds no Celecoxib
+    ans = ask_verified(assistant, question)
+    assert "NSAID" not in ans.plan["filters"].get("drug_class", []), ans.plan
+    assert not ans.plan.get("topic"), ans.plan
+    got = cases(assistant, ans)
+    assert {"CM16-0247802", "CM17-0009995"} <= got and "CM17-0013625" not in got, ans.answer
+
+
+def test_a_question_after_a_dash_is_no_list_of_examples(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant, "muscle relaxants - what do the decisions say about how long they can be used?"
+    )
+    assert ans.plan.get("topic"), ans.plan
+
+
+def test_what_the_other_side_lacked_is_a_contrast(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "In the letters where the reviewer overturned a physical therapy denial, what did those "
+        "requests have that the upheld ones didn't?",
+    )
+    assert ans.plan["filters"].get("decision") == "overturned", ans.plan
+    # the post-op PT of the Bankart letter and the knee PT: both overturned
+    assert cases(assistant, ans) == {"CM16-0246487", "CM17-0015348"}, ans.answer
+
+
+def test_british_spellings_read_as_the_letters_spell_them() -> None:
+    from imr_assist.retrieve.plan import correct_names
+
+    out, fixes = correct_names("partial hospitalisation programme for an orthopaedic behaviour")
+    assert "hospitalization program" in out and ("hospitalisation", "hospitalization") in fixes
+    assert correct_names("advise the patient to exercise otherwise")[1] == ()

@@ -61,6 +61,8 @@ SPLITS = (
     "probe3",
     "probe4",
     "probe5",
+    "probe6",
+    "sealed6",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"

@@ -327,14 +327,18 @@ def _said_of_the_request(q: str) -> bool:
     """ "what did the reviewer say about the knee scooter?": a treatment right after "say
     about", with nothing else asked of it; what its decisions' rationales give."""
     m = re.search(
-        r"\b(?:say|says|said|write|wrote|think|thought|conclude\w*)\s+(?:about|regarding|on)\s+"
-        r"(?:the\s+|these\s+|those\s+)?",
+        r"\b(?:say|says|said|saying|write|wrote|writing|think|thought|conclude\w*)\s+"
+        r"(?:about|regarding|on)\s+(?:the\s+|these\s+|those\s+)?",
         q,
         _I,
     )
     if m is None:
         return False
-    return any(t.start == m.end() for t in get_lexicon().find_all(q))
+    lex = get_lexicon()
+    # "what do reviewers say about topical analgesics": a class, as a treatment
+    return any(t.start == m.end() for t in lex.find_all(q)) or any(
+        a == m.end() for _, a, _ in lex.classes_for_group_word(q)
+    )
 
 
 # What reviewers look for in a request: the reasons their decisions give
@@ -1311,8 +1315,37 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         return fixed
 
     question = _WORD.sub(typo, question)
+    question = _WORD.sub(lambda m: _american(m.group(0), typos), question)
     out, fixes = _correct_names(question)
     return out, tuple(typos) + fixes
+
+
+# British spellings, read as the letters (American) spell them: "hospitalisation",
+# "orthopaedic", "oedema", "anaesthesia", "haematoma", "programme", "behaviour"
+_BRITISH = (
+    (re.compile(r"isation"), "ization"),
+    (re.compile(r"is(e|ed|es|ing)$"), r"iz\1"),
+    (re.compile(r"paed"), "ped"),
+    (re.compile(r"^oe"), "e"),
+    (re.compile(r"(?<=[a-z])oe(?=[a-z])"), "e"),
+    (re.compile(r"(?<=[a-z])ae(?=[a-z])"), "e"),
+    (re.compile(r"^programme(s?)$"), r"program\1"),
+    (re.compile(r"our$"), "or"),
+    (re.compile(r"tre(s?)$"), r"ter\1"),
+)
+
+
+def _american(word: str, typos: list[tuple[str, str]]) -> str:
+    """The American spelling of a British-spelt word the domain knows, else the word."""
+    low = word.lower()
+    if len(low) < 5 or low in _vocabulary() or low in _STOP:
+        return word
+    for rx, repl in _BRITISH:
+        us = rx.sub(repl, low)
+        if us != low and us in _vocabulary():
+            typos.append((word, us))
+            return us
+    return word
 
 
 def _correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -2327,14 +2360,27 @@ _DRUG_LIKE = re.compile(
 )
 
 
-_MEDS = re.compile(r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?)\b", _I)
+_MEDS = re.compile(
+    r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?|"
+    # "topical pain products", "topical agents"
+    r"(?:pain\s+)?(?:products?|agents?|preparations?|formulations?|relievers?))\b",
+    _I,
+)
 
 
 def treatment_filters(q: str) -> QueryFilters:
     """The filters a question names, with drug words, classes and combined services
     read as the lexicon means them."""
     f = _glossed_class(q, parse_question(q))
-    return _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
+    out = _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
+    if out.classes and (named := _class_with_examples(q)) is not None:
+        # "topical analgesics - lidoderm/lidocaine, voltaren type diclofenac, compound
+        # creams": the class; its examples, which it holds in the forms it means (a
+        # topical diclofenac, not oral Voltaren), add nothing
+        own = treatment_filters(q[named[0] : named[1]])
+        if own.classes:
+            return treatment_of(out, own)
+    return out
 
 
 def treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
@@ -2347,6 +2393,52 @@ def treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
         names_without_generic=other.names_without_generic,
         mentions=other.mentions,
     )
+
+
+# What opens examples of a class: "topical pain products, like lidocaine patches ...",
+# "topical analgesics - lidoderm/lidocaine, voltaren type diclofenac, compound creams"
+_EXAMPLES_OPEN = re.compile(
+    r"\s*(?:,\s*)?(?:(?:such\s+as|like|e\.g\.?,?|including|for\s+example)\s|[-\u2014\u2013:]\s)", _I
+)
+
+
+def _class_with_examples(q: str) -> tuple[int, int] | None:
+    """Where a class named with examples after it is named ("topical pain products" in
+    "topical pain products, like lidocaine patches or ointment"), if one is."""
+    lex = get_lexicon()
+    for _cls, a, b in lex.classes_for_group_word(q):
+        head = _MEDS.match(q, b + 1) if q[b : b + 1] == " " else None
+        end = head.end() if head else b
+        m = _EXAMPLES_OPEN.match(q, end)
+        if m is None:
+            continue
+        stop = _CLAUSE_END.search(q, m.end())
+        upto = stop.start() if stop else len(q)
+        # examples are treatments ("- lidoderm/lidocaine, ..."), not a question ("muscle
+        # relaxants - what do the decisions say about ...")
+        if not _WH_START.match(q, m.end()) and any(
+            m.end() <= t.start < upto for t in lex.find_all(q)
+        ):
+            return a, end
+    return None
+
+
+_CLAUSE_END = re.compile(r"[?;]|[.!]\s|[.!]$")
+_WH_START = re.compile(
+    r"\s*(?:what|which|why|how|who|when|where|whether|do|does|did|is|are|was|were)\b", _I
+)
+
+
+def examples_span(q: str) -> tuple[int, int] | None:
+    """The examples after a named class, to the end of their clause: they gloss the
+    class, they are no topic."""
+    named = _class_with_examples(q)
+    if named is None:
+        return None
+    m = _EXAMPLES_OPEN.match(q, named[1])
+    assert m is not None
+    stop = _CLAUSE_END.search(q, m.end())
+    return m.end(), stop.start() if stop else len(q)
 
 
 def _glossed_class(q: str, f: QueryFilters) -> QueryFilters:
@@ -2379,6 +2471,15 @@ _NEGATION_CUE = re.compile(
 )
 
 
+#: A decision of one treatment set against another's: "approve the Bankart repair but not
+#: the SLAP repair" (the other was decided the other way; both are asked about)
+_DECIDED_BUT_NOT = re.compile(
+    r"\b(?:approv\w*|overturn\w*|uph[eo]ld\w*|den(?:y|ied|ying)|certif\w*|revers\w*|grant\w*)\s+"
+    r"(?:the\s+|a\s+|an\s+)?[^?.;]{1,80}?\s+but\s+not(?:\s+the)?\s*$",
+    _I,
+)
+
+
 #: What joins one treatment left out to the next: ", ", " and ", " or ", " nor the ".
 _LIST_ON = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|nor)\s+)(?:the\s+|any\s+)?", _I)
 
@@ -2395,6 +2496,9 @@ def _excluded(q: str) -> tuple[QueryFilters | None, str]:
         if any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
             continue
         cue = _NEGATION_CUE.search(q[max(0, a - 45) : a])
+        if cue is not None and _DECIDED_BUT_NOT.search(q[: max(0, a - 45) + cue.end()]):
+            # "approve the Bankart repair but not the SLAP repair": both were asked about
+            cue = None
         if cue is not None:
             start = max(0, a - 45) + cue.start()
         elif last >= 0 and _LIST_ON.fullmatch(q[last:a]):
@@ -2643,6 +2747,8 @@ def _topic(
     rather = re.search(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b[^?.;]*", q, _I)
     if rather:
         glossed.append((rather.start(), rather.end()))
+    if f.classes and (examples := examples_span(q)) is not None:
+        glossed.append(examples)  # "topical pain products, like ... patches or ointment"
     inside = {w for w, pos in words if any(a <= pos < b for a, b in glossed)}
     topic = tuple(dict.fromkeys(w for w, pos in words if pos >= at and w not in inside))
     terms = tuple(dict.fromkeys(w for w, pos in words if pos < at and w not in inside))

@@ -300,7 +300,10 @@ YES_NO = re.compile(
 # the ones that got denied?" does not ask about denied ones.
 _CONTRAST = re.compile(
     r"\b(?:differ\w*\s+from|unlike|compared\s+(?:to|with)|versus|vs\.?)\s+(?:all\s+)?"
-    r"(?:the\s+)?(?:ones?|those|others?|rest)\b[^?.;]*",
+    r"(?:the\s+)?(?:ones?|those|others?|rest)\b[^?.;]*|"
+    # "what did those requests have that the upheld ones didn't?"
+    r"\b(?:that|than|which)\s+the\s+(?:\w+\s+)?(?:ones?|requests?|cases?|decisions?)\s+"
+    r"(?:didn'?t|did\s+not|don'?t|do\s+not|lacked|lack|were\s+missing|had\s+not|hadn'?t)\b[^?.;]*",
     _I,
 )
 
@@ -315,7 +318,10 @@ _BOTH_SIDES = re.compile(
     r"\b(?:and\s+)?(?:whether|if)\s+(?:or\s+not\s+)?(?:they|it|each|any|these|those|the\s+\w+)\s+"
     r"(?:(?:one|ones)\s+)?(?:was|were|got|had\s+been|ended\s+up)\s+(?:\w+\s+)?(?:approv\w*|upheld|"
     r"overturn\w*|denied|certified|granted|reversed)\b|"
-    r"\bhow\s+(?:each|they|it|every\s+one)\s+(?:came\s+out|turned\s+out|went|fared)\b",
+    r"\bhow\s+(?:each|they|it|every\s+one)\s+(?:came\s+out|turned\s+out|went|fared)\b|"
+    # "why approve the Bankart repair but not the SLAP repair": one side each
+    r"\b(?:approv\w*|overturn\w*|uph[eo]ld\w*|den(?:y|ied|ying)|certif\w*|revers\w*|grant\w*)\s+"
+    r"(?:the\s+|a\s+|an\s+)?[^?.;]{1,80}?\s+but\s+not\b",
     _I,
 )
 
