@@ -282,6 +282,23 @@ SIGNALS = [
         "The records provided do not include the operative report.",
         "records-provided-do-not-include",
     ),
+    # --- repeat_study: a study of the kind already done, as real rationales say it
+    case(
+        "repeat_study",
+        "However it is not clear what the clinical indication is for repeat lumbar x-ray at "
+        "this point.",
+        "indication-for-repeat",
+    ),
+    case(
+        "repeat_study",
+        "It is unclear why the patient would require an additional electrodiagnostic study.",
+        "require-additional",
+    ),
+    case(
+        "repeat_study",
+        "The patient received a lumbar x-ray previously, so the request is not established.",
+        "received-previously",
+    ),
     # --- documented_improvement
     case(
         "documented_improvement",
@@ -591,6 +608,14 @@ NOT_SIGNALS = [
         "Antidepressants are a possibility for non-neuropathic pain.",
         "non-neuropathic",
     ),
+    # --- repeat_study: a guideline on repeats, or a repeat not done, is no finding
+    case(
+        "repeat_study",
+        "These Guidelines also encourage that repeat advanced imaging should be limited to "
+        "those with newly worsened or changed signs and symptoms.",
+        "guideline-on-repeats",
+    ),
+    case("repeat_study", "Repeat x-rays were not performed.", "repeat-not-done"),
 ]
 
 

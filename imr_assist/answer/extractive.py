@@ -479,9 +479,18 @@ class ExtractiveWriter:
         """ "n requests (showing ...):" and the first of them, ``listed``."""
         what = f"{f.decision} " if f.decision else ""
         head = f"{n} {what}{subject(f)}request{'s' if n != 1 else ''}{scope(f)}"
-        return [f"{head}{_more(MAX_LISTED, n)}:"] + self._item_lines(
+        lines = [f"{head}{_more(MAX_LISTED, n)}:"] + self._item_lines(
             listed, led, reason=False, total=n
         )
+        if f.cite_reasons:
+            # "requests denied because a study was already done": each with the sentence
+            # of its rationale that says so
+            for k, x in enumerate(listed[:MAX_LISTED]):
+                cat = next((c for c in f.cite_reasons if c in x.categories), None)
+                ev = x.reason_evidence(cat) if cat else None
+                if ev is not None:
+                    lines[k + 1] += f'; "{ev.quote}" {led.cite(ev)}'
+        return lines
 
     def _decisions(self, found: list[Found], f: QueryFilters, led: CitationLedger) -> list[str]:
         if not found:

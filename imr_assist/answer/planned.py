@@ -1896,7 +1896,9 @@ class PlanRunner:
             narrowed.hits = result.hits.within(rows)  # passages of the asked requests
         if plan.letter_restricted or topic is not None:
             # The writer's head line says the plan's restrictions with its own scope.
-            narrowed.filters = replace(result.filters, narrowed=_extra_scope(plan))
+            narrowed.filters = replace(
+                result.filters, narrowed=_extra_scope(plan), cite_reasons=plan.reasons
+            )
             if topic is not None:
                 lead.remove(topic_line)
                 notices.append(topic_line)

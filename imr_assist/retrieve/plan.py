@@ -455,12 +455,25 @@ _NONE_BEFORE_ASKED = re.compile(
     r"\b(?:first|1st)[-\s]+(?:ever\s+)?(?:time|course)\b",
     _I,
 )
+# A worker taking a drug, said as the case a question sets: "for someone on an NSAID",
+# "in patients taking opioids", "for workers already using a TENS unit"
+_ON_A_DRUG = re.compile(
+    r"\b(?:for|in|with)\s+(?:someone|somebody|anyone|(?:the\s+|a\s+)?(?:patients?|workers?|"
+    r"claimants?|people|persons?|those|employees?))\s+(?:who\s+(?:is|are|was|were)\s+)?"
+    r"(?:already\s+)?(?:on|taking|using|prescribed)\s+(?:an?\s+|the\s+|chronic\s+|long-term\s+)?"
+    r"[\w/-]+(?:\s+[\w/-]+)?",
+    _I,
+)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
 )
 _REASON_CUE = re.compile(
     _SINCE_CUE + r"|" + _CONNECTIVES + r"|"
+    # "what do reviewers say when a test had already been done before?", "denials where
+    # a similar study had already been done"
+    r"\b(?:say|says|said|do|does|did|decide|rule|conclude)\s+when\s+|"
+    r"\b(?:denials?|upheld\s+(?:decisions|requests)|rejections?)\s+(?:where|in\s+which|when)\s+|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)|(?:isn't|wasn't|weren't)\s+(?:approved|certified|authori[sz]ed))\b)|"
@@ -1058,6 +1071,7 @@ _STOP = frozenset(
     administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits i'd i'm i've know wondering wonder curious
+    someone somebody anyone anybody saying
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -1316,8 +1330,23 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
     question = _WORD.sub(typo, question)
     question = _WORD.sub(lambda m: _american(m.group(0), typos), question)
+
+    def quantity(m: re.Match[str]) -> str:
+        typos.append((m.group(0), f"{m['verb']} the quantity"))
+        return f"{m['verb']} the quantity"
+
+    # "for not saying how many or how much was asked for": the quantity, unstated
+    question = _HOW_MANY_SAID.sub(quantity, question)
     out, fixes = _correct_names(question)
     return out, tuple(typos) + fixes
+
+
+_HOW_MANY_SAID = re.compile(
+    r"\b(?P<verb>saying|stating|state|say|specify|specifying|indicate|indicating|list|listing)\s+"
+    r"how\s+(?:many|much)(?:\s+or\s+how\s+(?:many|much))?(?:\s+(?:was|were)\s+(?:being\s+)?"
+    r"(?:asked\s+for|requested|wanted))?",
+    _I,
+)
 
 
 # British spellings, read as the letters (American) spell them: "hospitalisation",
@@ -2030,6 +2059,13 @@ def read_question(question: str) -> QueryPlan:
                     end = tail.end()
                 used.append((cue.start(), end))
                 said_in_reason.append((cue.start(), end))
+    if reasons:
+        # "where did reviewers deny a test partly because the same test had been done":
+        # "test" is whatever was requested; the reason says the rest
+        used.extend(
+            (m.start(), m.end())
+            for m in re.finditer(r"\b(?:tests?|study|studies|requests?|items?)\b", q, _I)
+        )
     if (
         reasons
         and filters.has_treatment
@@ -2043,6 +2079,15 @@ def read_question(question: str) -> QueryPlan:
         # "the add-on items like post-op PT, labs and slings when the surgery wasn't
         # approved": examples of the requests the reason picks, not a restriction
         filters = treatment_of(filters, QueryFilters())
+    on_it = _ON_A_DRUG.search(q) if filters.has_treatment else None
+    if on_it is not None:
+        # "stomach-protection meds for someone on an NSAID": the drug the worker takes is
+        # the case the question sets, not a request asked about
+        blanked = q[: on_it.start()] + " " * (on_it.end() - on_it.start()) + q[on_it.end() :]
+        kept = treatment_filters(blanked)
+        if kept.has_treatment:
+            filters = treatment_of(filters, kept)
+            used.append((on_it.start(), on_it.end()))
     if said_in_reason and filters.has_treatment:
         # "denied only because the surgery they went with was denied": a treatment
         # named inside the reason is the reason's, not the requests asked about
@@ -2371,7 +2416,7 @@ _MEDS = re.compile(
 def treatment_filters(q: str) -> QueryFilters:
     """The filters a question names, with drug words, classes and combined services
     read as the lexicon means them."""
-    f = _glossed_class(q, parse_question(q))
+    f = _restated_class(q, _glossed_class(q, parse_question(q)))
     out = _with_class_generics(_with_combined_services(_as_class(q, _medications(q, f))))
     if out.classes and (named := _class_with_examples(q)) is not None:
         # "topical analgesics - lidoderm/lidocaine, voltaren type diclofenac, compound
@@ -2400,6 +2445,36 @@ def treatment_of(f: QueryFilters, other: QueryFilters) -> QueryFilters:
 _EXAMPLES_OPEN = re.compile(
     r"\s*(?:,\s*)?(?:(?:such\s+as|like|e\.g\.?,?|including|for\s+example)\s|[-\u2014\u2013:]\s)", _I
 )
+
+
+def _restated_class(q: str, f: QueryFilters) -> QueryFilters:
+    """A class named in a later sentence than a treatment of it ("why were the lumbar MRI
+    requests upheld? ... before they'll approve low back imaging"): the same requests
+    said again, not every request of the class. "MRIs and other imaging" keeps it."""
+    if not f.classes or not f.canonicals:
+        return f
+    lex = get_lexicon()
+    said = lex.classes_for_group_word(q)
+    members = {
+        t.start: t
+        for t in lex.find_all(q)
+        if t.entry.drug_class in f.classes
+        # "surgical procedures ... the operations": the class said twice, no member
+        and not any(a <= t.start < b or t.start <= a < t.end for _, a, b in said)
+    }
+    drop = set()
+    for cls, a, _b in said:
+        first = min((st for st, t in members.items() if t.entry.drug_class == cls), default=None)
+        if first is None or first > a:
+            continue
+        between = q[first:a]
+        if re.search(r"[?;.!]\s", between) and not re.search(
+            r"\b(?:other|all|every|any)\s+(?:\w+\s+)?$", q[:a], _I
+        ):
+            drop.add(cls)
+    if not drop:
+        return f
+    return replace(f, classes=[c for c in f.classes if c not in drop])
 
 
 def _class_with_examples(q: str) -> tuple[int, int] | None:

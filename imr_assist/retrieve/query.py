@@ -83,6 +83,12 @@ _PERSON_SPECIALTY = re.compile(
     r"acupuncturist)s?\b",
     _I,
 )
+# "referrals to a spine surgeon", "a consult with a psychiatrist": the request, not the reviewer
+_TREATMENT_BEFORE = re.compile(
+    r"\b(?:referrals?|refer(?:red|ring)?|consult(?:ation)?s?|evaluations?|evals?|visits?|"
+    r"appointments?|follow-?ups?)\s+(?:to|with|by)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?$",
+    _I,
+)
 _TREATMENT_AFTER = re.compile(
     r"^\s*(?:consult\w*|referral|evaluation|assessment|therapy|sessions?|treatment|"
     r"manipulation|program|care|visits?|follow-?up)\b",
@@ -139,6 +145,8 @@ class QueryFilters:
     # A plan narrowed the items further (body region, partial certification, topic...):
     # how, in the words the answer's scope says it.
     narrowed: str = ""
+    # the reasons a plan restricted to: each item listed cites its sentence that gives one
+    cite_reasons: tuple[str, ...] = ()
 
     @property
     def has_treatment(self) -> bool:
@@ -379,7 +387,7 @@ def specialty_named(q: str) -> str | None:
     for rx in SPECIALTY_PATTERNS.values():
         for m in rx.finditer(q):
             after, before = q[m.end() :], q[: m.start()]
-            if _TREATMENT_AFTER.search(after):
+            if _TREATMENT_AFTER.search(after) or _TREATMENT_BEFORE.search(before):
                 continue
             if (
                 _PERSON_SPECIALTY.fullmatch(m.group(0))
@@ -388,7 +396,11 @@ def specialty_named(q: str) -> str | None:
                 or _REVIEWER_BEFORE.search(before)
             ):
                 found.append((m.start(), m.group(0)))
-    if not found and (person := _PERSON_SPECIALTY.search(q)):
+    if (
+        not found
+        and (person := _PERSON_SPECIALTY.search(q))
+        and not _TREATMENT_BEFORE.search(q[: person.start()])
+    ):
         return person.group(0)
     if not found and _ABOUT_REVIEWERS.search(q):
         # "overturned decisions where the reviewer was Family Practice"
@@ -549,6 +561,9 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "count",
         # "denied because the number of visits exceeded...": a reason, not a count
         re.compile(
+            # "for not saying how many or how much was asked for": what the request lacked
+            r"(?<!saying )(?<!stating )(?<!state )(?<!say )(?<!specify )(?<!specifying )"
+            r"(?<!indicate )(?<!indicating )(?<!know )"
             r"\bhow\s+many\b|(?<!because the )(?<!due to the )(?<!since the )(?<!as the )"
             r"\bnumber\s+of\b|\bcount\b",
             _I,
