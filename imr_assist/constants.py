@@ -57,3 +57,10 @@ FORMAT_2013: Final = "notice_2013"  # numbered "has determined the request for" 
 FORMAT_PROFESSIONAL: Final = "professional_review"  # ISSUE AT DISPUTE layout
 
 COLLECTION_NAME: Final = "imr_chunks"
+
+
+def reason_label_in_text(category: str) -> str:
+    """A reason's label inside a sentence: its first letter lower case, its acronyms kept
+    ("no aberrant-behaviour monitoring (UDS, CURES, agreement)")."""
+    label = REASON_LABELS[category]
+    return label[:1].lower() + label[1:]

@@ -13,7 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from imr_assist.answer.citations import LetterTexts, verify
-from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
+from imr_assist.constants import (
+    CANNOT_ANSWER,
+    OVERTURNED,
+    REASON_LABELS,
+    UPHELD,
+    reason_label_in_text,
+)
 from imr_assist.index.catalog import ItemRow
 from imr_assist.models import Answer, Citation, Item, Letter
 from imr_assist.parse.reasons import sentences
@@ -357,7 +363,7 @@ class ExtractiveWriter:
         ev = x.reason_evidence()
         if ev is None or not x.categories:
             return ""
-        return f"; {REASON_LABELS[x.categories[0]].lower()} {led.cite(ev)}"
+        return f"; {reason_label_in_text(x.categories[0])} {led.cite(ev)}"
 
     def _item_lines(
         self, found: list[Found], led: CitationLedger, *, reason: bool, total: int | None = None
@@ -523,7 +529,7 @@ class ExtractiveWriter:
                 line = f"- {it.treatment}: {it.decision} {led.cite(decision_line(lt, it))}"
                 for r in it.reasons[:2]:
                     ev = Evidence(lt.doc_id, it.index, r.start, r.end, r.quote)
-                    line += f"; {REASON_LABELS[r.category].lower()} {led.cite(ev)}"
+                    line += f"; {reason_label_in_text(r.category)} {led.cite(ev)}"
                 lines.append(line)
         return lines
 

@@ -40,7 +40,12 @@ from imr_assist.answer.extractive import (
     scope,
     subject,
 )
-from imr_assist.constants import CANNOT_ANSWER, OVERTURNED, REASON_LABELS, UPHELD
+from imr_assist.constants import (
+    CANNOT_ANSWER,
+    OVERTURNED,
+    UPHELD,
+    reason_label_in_text,
+)
 from imr_assist.index.catalog import Catalog, ItemRow, NameFilter
 from imr_assist.index.index import Index
 from imr_assist.models import Answer, Letter, Span
@@ -2564,7 +2569,7 @@ def _extra_scope(plan: QueryPlan) -> str:
             else f"letters that decided at most {most} items"
         )
     if plan.reasons:
-        parts.append("reason: " + ", ".join(REASON_LABELS[r].lower() for r in plan.reasons))
+        parts.append("reason: " + ", ".join(reason_label_in_text(r) for r in plan.reasons))
     if plan.all_decided == "mixed":
         parts.append("letters with decisions both upheld and overturned")
     elif plan.all_decided:

@@ -474,6 +474,8 @@ _REASON_CUE = re.compile(
     # a similar study had already been done"
     r"\b(?:say|says|said|do|does|did|decide|rule|conclude)\s+when\s+|"
     r"\b(?:denials?|upheld\s+(?:decisions|requests)|rejections?)\s+(?:where|in\s+which|when)\s+|"
+    # "opioid denials - CURES or UDS not done"
+    r"\b(?:denials?|denied|upheld)\s*[-\u2013\u2014:]\s*|"
     # "what happens to the services when the surgery itself is denied"
     r"\bwhen\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:(?:is|was|were|gets?|got)\s+(?:denied|upheld|"
     r"not\s+approved|non-?certified)|(?:isn't|wasn't|weren't)\s+(?:approved|certified|authori[sz]ed))\b)|"
@@ -900,7 +902,7 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
     (
         "the reviewer's name",
         re.compile(
-            r"\b(?:name\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+|medical\s+)*reviewer|reviewer'?s\s+name|who\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+|medical\s+)*reviewer)\b|"
+            r"\b(?:name\s+of\s+(?:the\s+)?(?:expert\s+|IMR\s+|independent\s+|medical\s+)*reviewer|reviewer'?s?\s+names?|who\s+(?:is|was)\s+the\s+(?:expert\s+|IMR\s+|medical\s+)*reviewer)\b|"
             # "the name of the orthopedic surgeon who reviewed the Bankart case"
             r"\bname\s+of\s+(?:the\s+)?(?:[\w&-]+\s+){0,3}?(?:surgeon|physician|doctor|specialist|expert|"
             r"md|internist)\s+(?:who|that)\s+(?:reviewed|decided|wrote|signed|handled)\b",
@@ -1328,6 +1330,15 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         typos.append((m.group(0), fixed))
         return fixed
 
+    for rx, meant in _SHORTHAND:
+
+        def read(m: re.Match[str], meant: str = meant) -> str:
+            said = _STATE_CODES[m.group(0)] if meant == "STATE" else m.expand(meant)
+            if m.group(0).strip().lower() not in _PLAIN_SHORTHAND:
+                typos.append((m.group(0).strip(), said.strip()))
+            return said
+
+        question = rx.sub(read, question)
     question = _WORD.sub(typo, question)
     question = _WORD.sub(lambda m: _american(m.group(0), typos), question)
 
@@ -1341,6 +1352,73 @@ def correct_names(question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return out, tuple(typos) + fixes
 
 
+# Shorthand of notes and search boxes, read as meant: "pts 60+", "youngest pt w/ an
+# overturned item", "denied just bc surgery was denied", "car crash claims", "M vs F".
+# "PT" in capitals is physical therapy; "pt" in lower case beside what a patient has
+# (an age, a sex, "w/") is the patient.
+_PATIENT_NEAR = (
+    r"(?:age|aged|ages|w/|with|who|whose|y/?o|yrs?|years?|\d+\+?|over|under|older|younger|sex|"
+    r"gender|name|dob|doi|male|female|m|f|'s)"
+)
+_SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bb/c\b|\bbc\b|\bb/cause\b|\bcuz\b|\bbcuz\b|\bcoz\b", _I), "because"),
+    (re.compile(r"\bw/o\b", _I), "without"),
+    (re.compile(r"(?<![\w/])w/\s*(?=\w)", _I), "with "),
+    (re.compile(r"\bqty\b", _I), "quantity"),
+    (re.compile(r"\bcerts\b", _I), "certifications"),
+    (re.compile(r"\bwomens\b", _I), "women"),
+    (re.compile(r"\b(?:ilegible|illegable|ilegable|illegibile)\b", _I), "illegible"),
+    (re.compile(r"\b(?:handwritting|handwritng|handwritin)\b", _I), "handwriting"),
+    (
+        re.compile(
+            r"\b(?:car|auto|automobile|traffic|vehicle)\s+(?:crash|accident|wreck|collision)e?s?\b",
+            _I,
+        ),
+        "motor vehicle accident",
+    ),
+    (re.compile(r"\bM\s*(?:vs\.?|/|versus|v\.?)\s*F\b"), "men vs women"),
+    (re.compile(r"\b(\d{2})\s*\+(?=\s|$|\?)"), r"\1 or older"),
+    (re.compile(r"\bpts\b"), "patients"),
+    (
+        re.compile(
+            r"(?<=licensed in )(?:CA|TX|NY|FL|IL|PA|OH|GA|NJ|MA|AZ|CO|WA|OR|MI|NC|VA|MD|TN|NV)\b"
+        ),
+        "STATE",
+    ),
+    (
+        re.compile(
+            rf"\bpt\b(?=\s+{_PATIENT_NEAR}\b)|(?<=youngest )pt\b|(?<=oldest )pt\b|\bpt'?s\b(?=\s+age)"
+        ),
+        "patient",
+    ),
+    (re.compile(r"(?<=\d)\s*(?:yo|y/o|y\.o\.)\b", _I), " year old"),
+)
+# Shorthand read without a word in the answer: it can mean nothing else
+_PLAIN_SHORTHAND = frozenset(
+    ["w/", "w/o", "bc", "b/c", "cuz", "coz", "bcuz", "b/cause", "yo", "y/o"]
+)
+_STATE_CODES = {
+    "CA": "California",
+    "TX": "Texas",
+    "NY": "New York",
+    "FL": "Florida",
+    "IL": "Illinois",
+    "PA": "Pennsylvania",
+    "OH": "Ohio",
+    "GA": "Georgia",
+    "NJ": "New Jersey",
+    "MA": "Massachusetts",
+    "AZ": "Arizona",
+    "CO": "Colorado",
+    "WA": "Washington",
+    "OR": "Oregon",
+    "MI": "Michigan",
+    "NC": "North Carolina",
+    "VA": "Virginia",
+    "MD": "Maryland",
+    "TN": "Tennessee",
+    "NV": "Nevada",
+}
 _HOW_MANY_SAID = re.compile(
     r"\b(?P<verb>saying|stating|state|say|specify|specifying|indicate|indicating|list|listing)\s+"
     r"how\s+(?:many|much)(?:\s+or\s+how\s+(?:many|much))?(?:\s+(?:was|were)\s+(?:being\s+)?"
@@ -1792,7 +1870,10 @@ def read_question(question: str) -> QueryPlan:
         r"\b(?:of|among)\s+(?:the\s+|all\s+)?(?:letters|cases)\b(?!\s+(?:dated|decided|from|in)\b)|^\s*compare\s+(?:the\s+)?(?:letters|cases)\b|"
         r"\bhow\s+many\s+(?:\w+\s+){0,2}?(?:reviewers|experts|physicians|doctors|workers|patients|"
         r"claimants|employees|applicants|people|individuals)\b|"
-        r"\b(?:for|among)\s+(?:the\s+)?(?:letters|cases)\s+(?:where|with|whose|that|in\s+which)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
+        r"\b(?:for|among)\s+(?:the\s+)?(?:letters|cases)\s+(?:where|with|whose|that|in\s+which)\b|"
+        # "family practice letters with an overturn", "letters with something overturned"
+        r"\b(?:letters|cases)\s+with\s+(?:an?|any|some|something|one|at\s+least\s+one)\s+"
+        r"(?:\w+\s+)?(?:overturn\w*|upheld|uphold|denial|denied|approv\w*|reversal)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
         q,
         _I,
     ):

@@ -89,6 +89,7 @@ _TREATMENT_BEFORE = re.compile(
     r"appointments?|follow-?ups?)\s+(?:to|with|by)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?$",
     _I,
 )
+_LETTERS_AFTER = re.compile(r"\s+(?:letters?|cases?|decisions?|determinations?|reviews?)\b", _I)
 _TREATMENT_AFTER = re.compile(
     r"^\s*(?:consult\w*|referral|evaluation|assessment|therapy|sessions?|treatment|"
     r"manipulation|program|care|visits?|follow-?up)\b",
@@ -394,6 +395,12 @@ def specialty_named(q: str) -> str | None:
                 or re.search(r"(?:surgeon|ist|ian)s?$", m.group(0), _I)
                 or _REVIEWER_AFTER.search(after)
                 or _REVIEWER_BEFORE.search(before)
+                # "family practice letters w/ an overturn": a specialty no treatment is
+                # named by, before what its reviewers decided
+                or (
+                    _LETTERS_AFTER.match(after)
+                    and not any(t.start <= m.start() < t.end for t in get_lexicon().find_all(q))
+                )
             ):
                 found.append((m.start(), m.group(0)))
     if (
