@@ -48,7 +48,7 @@ from imr_assist.constants import (
 )
 from imr_assist.index.catalog import Catalog, ItemRow, NameFilter
 from imr_assist.index.index import Index
-from imr_assist.models import Answer, Letter, Span
+from imr_assist.models import Answer, Item, Letter, Span
 from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import RankedHits, SearchResult, item_matches, matching_items
@@ -560,6 +560,23 @@ _NONE_BEFORE = re.compile(
 )
 
 
+def _partial_kind(lt: Letter, it: Item) -> str:
+    """ "modified" when the letter says UR's certification left the whole original
+    request to IMR ("authorized a bedside commode for 1 month, leaving the original
+    request IMR eligible"), "remaining" when IMR decided what was left ("The remaining
+    IMR eligible portion of the original request")."""
+    flat = " ".join(lt.text.split())
+    said = " ".join((it.authorized_portion or "").split())
+    at = flat.find(said) if said else -1
+    while at >= 0:
+        if re.match(
+            r"[^.]{0,40}?,?\s*leaving\s+the\s+original\s+request", flat[at + len(said) :], re.I
+        ):
+            return "modified"
+        at = flat.find(said, at + 1)
+    return "remaining"
+
+
 def _negated_near(low: str, groups: list[list[str]], window: int = 10) -> bool:
     """Whether a word of the topic (a stem of ``groups``) has a negation among the
     ``window`` words before it, in its clause: "failed to provide quantity", "there is no
@@ -894,6 +911,8 @@ class PlanRunner:
         if it is None:
             return False
         if plan.partial and not it.partial:
+            return False
+        if plan.partial_kind and _partial_kind(lt, it) != plan.partial_kind:
             return False
         if plan.none_before and not (
             _NONE_BEFORE.search(" ".join((it.rationale or "").split()))
@@ -1930,6 +1949,7 @@ class PlanRunner:
             "topic",
             "decision",
             "filter",
+            "fact",  # "26 year old woman, the SLAP repair letter: date of injury?"
         ):
             return False  # "how many X requests": none is the answer
         f = replace(result.filters, decision=None)
@@ -2523,11 +2543,17 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append("not " + " or ".join(plan.excluded.mentions or plan.excluded.canonicals))
     if plan.regions_excluded:
         parts.append("not naming the " + " or ".join(plan.regions_excluded))
-    if plan.excluded_words:
+    if plan.excluded_words and plan.excluded_said:
+        parts.append(plan.excluded_said)  # "not counting the pre-op chest x-ray", as asked
+    elif plan.excluded_words:
         parts.append("not naming " + " or ".join(f"'{w}'" for w in plan.excluded_words))
     if plan.letter_regions:
         parts.append("cases involving the " + " or ".join(plan.letter_regions))
-    if plan.partial:
+    if plan.partial and plan.partial_kind == "modified":
+        parts.append("partial certifications that left the whole original request to IMR")
+    elif plan.partial and plan.partial_kind == "remaining":
+        parts.append("partial certifications where IMR decided the remaining portion")
+    elif plan.partial:
         parts.append("partial certifications")
     if plan.none_before:
         parts.append("where the letter says the worker had none of it before")

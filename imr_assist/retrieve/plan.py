@@ -199,11 +199,23 @@ _NOT_DECIDED = re.compile(
 # "not counting the pre-op chest film": a request left out by words of its name
 _NOT_NAMED = re.compile(
     r"\b(?:not\s+counting|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding|"
-    r"leaving\s+out|setting\s+aside)\s+(?P<w>(?:the|a|an|any)\s+[^,;:?.—–()]{3,40}?)"
+    r"leaving\s+out|setting\s+aside|if\s+you\s+set\s+aside|set\s+aside)\s+"
+    r"(?P<w>(?:(?:the|a|an|any)\s+)?[^,;:?.—–()]{3,90}?)"
     r"(?=\s*(?:[,;:?.—–()]|\s-\s|$))",
     _I,
 )
+# Words that name a surgery's add-ons, each standing for the others: "post-operative
+# therapy", "the pre-op chest x-ray requested as an associated surgical service"
+_ADD_ON_WORDS = frozenset(
+    "post-op postop post-operative postoperative pre-op preop pre-operative preoperative "
+    "associated ancillary add-on add-ons".split()
+)
 _SIDE_WORDS = frozenset("right left bilateral one ones request requests item items".split())
+_BODY_RX = re.compile(
+    r"(?:shoulders?|knees?|necks?|backs?|lumbar|cervical|thoracic|spine|wrists?|hands?|elbows?|"
+    r"hips?|ankles?|feet|foot|legs?|arms?)",
+    _I,
+)
 
 
 # Which guideline a decision rested on, asked for
@@ -299,15 +311,52 @@ def _excluded_words(q: str) -> tuple[tuple[str, ...], str, str]:
     question with them blanked): "not counting the pre-op chest film" leaves out the
     requests whose names hold 'chest', 'film' or 'pre-op'."""
     m = _NOT_NAMED.search(q)
-    if m is None or get_lexicon().find_all(m["w"]):
+    if m is None:
         return (), "", q
     if re.search(r"\b20\d{2}\b", m["w"]):
         return (), "", q  # "apart from the February 2017 letters": a month, read below
+    if re.search(
+        r"\b(?:who|whose|certified|certification|reviewers?|specialt\w*|board|licen[cs]ed|"
+        r"letters?|cases?|workers?|patients?|claimants?|decided|months?)\b",
+        m["w"],
+        _I,
+    ):
+        return (), "", q  # "excluding the ones who are also sports medicine certified"
+    lex = get_lexicon()
+    inside = lex.find_all(m["w"])
+    said = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", m["w"])]
+    add_on = any(w in _ADD_ON_WORDS for w in said)
+    shared: set[str] = set()
+    if inside:
+        # "other than the post-operative therapy tied to the approved shoulder surgery":
+        # some requests of a treatment asked about, picked by the words that qualify it;
+        # a treatment named only inside is what they go with, not a request asked about
+        outside = {t.entry.canonical for t in lex.find_all(q[: m.start()] + q[m.end() :])}
+        if not add_on and not all(t.entry.canonical in outside for t in inside):
+            return (), "", q
+        shared = {
+            w.lower()
+            for t in inside
+            if t.entry.canonical in outside
+            for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", m["w"][t.start : t.end])
+        }
+        if add_on:
+            said = [w for w in said if w in _ADD_ON_WORDS or w in ("chest",)] + [
+                "associated",
+                "post-op",
+                "postop",
+                "pre-op",
+                "preop",
+            ]
     words = tuple(
         dict.fromkeys(
-            w.lower()
-            for w in re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", m["w"])
-            if w.lower() not in _STOP and w.lower() not in _SIDE_WORDS and len(w) >= 3
+            w
+            for w in said
+            if w not in _STOP
+            and w not in _SIDE_WORDS
+            and w not in shared
+            and not _BODY_RX.fullmatch(w)
+            and len(w) >= 3
         )
     )
     if not words:
@@ -464,6 +513,17 @@ _ON_A_DRUG = re.compile(
     r"[\w/-]+(?:\s+[\w/-]+)?",
     _I,
 )
+# Two kinds of partial certification: UR certified something else (a rental, an
+# evaluation only) and the whole original request went to IMR; or UR certified part and
+# IMR decided the rest
+_MODIFIED_WHOLE = re.compile(
+    r"\b(?:something\s+(?:different|else)|a\s+modified\s+version|modified\s+(?:version|request)|"
+    r"(?:whole|entire|full|complete)\s+(?:original\s+)?request|original\s+request\s+(?:as\s+a\s+whole|"
+    r"in\s+full|went))\b",
+    _I,
+)
+# (only as the letters name it: "the remaining part" alone is said of every partial one)
+_REMAINING_PART = re.compile(r"\bremaining\s+IMR[\s-]+eligible\s+portion\b", _I)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
@@ -1146,6 +1206,10 @@ class QueryPlan:
     specialty_groups: tuple[frozenset[str], ...] = ()
     about_case: bool = False  # "letters involving a fracture": the case, not the rationale
     partial: bool = False
+    # which partial certifications: "remaining" (IMR decided what was left after UR
+    # certified part) or "modified" (UR certified something else; the whole original
+    # request went to IMR); "" either
+    partial_kind: str = ""
     age_min: int | None = None
     age_max: int | None = None
     licensed_in: str | None = None
@@ -1276,6 +1340,8 @@ class QueryPlan:
             out["specialty_groups"] = [sorted(g) for g in self.specialty_groups]
         if self.partial:
             out["partial"] = True
+        if self.partial_kind:
+            out["partial_kind"] = self.partial_kind
         if self.age_min is not None:
             out["age_min"] = self.age_min
         if self.age_max is not None:
@@ -1976,6 +2042,13 @@ def read_question(question: str) -> QueryPlan:
             r"\bcertified\b|\bapprov\w*", lambda m: " " * len(m.group(0)), blanked, flags=_I
         )
         filters = replace(filters, decision=decision_asked(blanked))
+    partial_kind = ""
+    if partial and (pk := _MODIFIED_WHOLE.search(q)):
+        partial_kind = "modified"
+        use(pk)
+    elif partial and (pk := _REMAINING_PART.search(q)):
+        partial_kind = "remaining"
+        use(pk)
     sex = None
     if fact != "sex" and group_by != "sex" and (m := use(_SEX_Q.search(q))):
         sex = "female" if m.group(0).lower().startswith(("f", "w")) else "male"
@@ -2399,6 +2472,7 @@ def read_question(question: str) -> QueryPlan:
         reasons=tuple(reasons),
         about_case=bool(_ABOUT_CASE.search(q)),
         partial=partial,
+        partial_kind=partial_kind,
         age_min=age_min,
         age_max=age_max,
         licensed_in=licensed,
