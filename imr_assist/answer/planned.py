@@ -75,6 +75,7 @@ _LETTER_SQL = (
     "licensed_in",
     "licensed_only",
     "licensed_not",
+    "licensed_except",
     "licensed_states_min",
     "decided_from",
     "decided_to",
@@ -83,7 +84,11 @@ _LETTER_SQL = (
     "ur_denied_in",
 )
 
-_FACT_LABELS = {"credentials": "reviewer", "mechanism": "mechanism of injury:"}
+_FACT_LABELS = {
+    "credentials": "reviewer",
+    "mechanism": "mechanism of injury:",
+    "items_decided": "requests decided:",
+}
 _LETTER_FIELDS = {
     "decision_date": "decision date",
     "date_of_injury": "date of injury",
@@ -560,6 +565,13 @@ _NONE_BEFORE = re.compile(
 )
 
 
+# The MAXIMUS guideline line of a decision that says what it rested on
+_REVIEWER_BASIS = {
+    "outside_mtus": re.compile(r"\boutside\s+of\s+the\s+MTUS", re.IGNORECASE),
+    "no_evidence": re.compile(r"\bdid\s+not\s+cite\s+any\s+medical\s+evidence", re.IGNORECASE),
+}
+
+
 def _partial_kind(lt: Letter, it: Item) -> str:
     """ "modified" when the letter says UR's certification left the whole original
     request to IMR ("authorized a bedside commode for 1 month, leaving the original
@@ -857,6 +869,7 @@ class PlanRunner:
             licensed_in=None,
             licensed_only=False,
             licensed_not=False,
+            licensed_except=None,
             licensed_states_min=None,
             decided_from=None,
             decided_to=None,
@@ -876,6 +889,8 @@ class PlanRunner:
             return False
         states = {s.lower() for s in lt.reviewer.licensure}
         if plan.licensed_in and (plan.licensed_in.lower() in states) == plan.licensed_not:
+            return False
+        if plan.licensed_except and plan.licensed_except.lower() in states:
             return False
         if plan.licensed_only and len(states) != 1:
             return False
@@ -913,6 +928,10 @@ class PlanRunner:
         if plan.partial and not it.partial:
             return False
         if plan.partial_kind and _partial_kind(lt, it) != plan.partial_kind:
+            return False
+        if plan.reviewer_basis and not _REVIEWER_BASIS[plan.reviewer_basis].search(
+            it.reviewer_guideline or ""
+        ):
             return False
         if plan.none_before and not (
             _NONE_BEFORE.search(" ".join((it.rationale or "").split()))
@@ -2159,6 +2178,9 @@ class PlanRunner:
         among = f"{len(stated)} letters" + (f" ({scope})" if scope else "")
         if fact == "age":
             head = f"The {word} worker, of the {among} that state an age, is {best} years old"
+        elif fact == "items_decided":
+            most = "most" if plan.extreme == "max" else "fewest"
+            head = f"The {most} requests decided in one letter, of the {among}, is {best}"
         else:
             head = f"The {word} {label}, of the {among} that state one, is {best}"
         lines = [head + (f", in {len(top)} letters:" if len(top) > 1 else ":")]
@@ -2226,6 +2248,12 @@ class PlanRunner:
             return getattr(lt.patient, fact), _spans(lt.patient.spans, [fact])
         if fact == "body_region":
             return self._injured_region(lt)
+        if fact == "items_decided":  # each decision line, cited
+            spans = []
+            for it in lt.items:
+                ev = decision_line(lt, it)
+                spans.append(Span(start=ev.start, end=ev.end))
+            return len(lt.items), spans
         if fact == "credentials":
             spec, a = self._fact_value(lt, "specialty")
             lic, b = self._fact_value(lt, "licensure")
@@ -2557,6 +2585,10 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append("partial certifications")
     if plan.none_before:
         parts.append("where the letter says the worker had none of it before")
+    if plan.reviewer_basis == "outside_mtus":
+        parts.append("the reviewer based the decision on recommendations outside the MTUS")
+    elif plan.reviewer_basis == "no_evidence":
+        parts.append("the reviewer cited no medical evidence")
     if plan.sex and not plan.filters.patient_sex:
         parts.append(f"{plan.sex} workers")
     if plan.age_min is not None or plan.age_max is not None:
@@ -2569,6 +2601,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append(f"reviewer licensed in {plan.licensed_states_min} or more states")
     if plan.licensed_in and plan.licensed_not:
         parts.append(f"reviewer not licensed in {plan.licensed_in}")
+    elif plan.licensed_in and plan.licensed_except:
+        parts.append(f"reviewer licensed in {plan.licensed_in}, not in {plan.licensed_except}")
     elif plan.licensed_in:
         parts.append(
             f"reviewer licensed {'only ' if plan.licensed_only else ''}in {plan.licensed_in}"

@@ -965,6 +965,7 @@ class Catalog:
         licensed_in: str | None = None,
         licensed_only: bool = False,
         licensed_not: bool = False,
+        licensed_except: str | None = None,
         licensed_states_min: int | None = None,
         decided_from: str | None = None,
         decided_to: str | None = None,
@@ -992,6 +993,9 @@ class Catalog:
             negated = "NOT " if licensed_not else ""
             where.append(f"{negated}EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
             args.append(licensed_in.lower())
+        if licensed_except:  # "licensed in Texas but not in California"
+            where.append("NOT EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
+            args.append(licensed_except.lower())
         if licensed_only:
             where.append("json_array_length(c.licensure) = 1")
         if licensed_states_min:

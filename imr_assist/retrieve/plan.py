@@ -35,6 +35,8 @@ from imr_assist.errors import ConfigError
 from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.retrieve import query
 from imr_assist.retrieve.query import (
+    NO_EVIDENCE_CITED,
+    OUTSIDE_MTUS,
     QueryFilters,
     decision_asked,
     fact_asked,
@@ -403,6 +405,9 @@ _DISCUSS = re.compile(
 )
 # "letters where every item was upheld", "all requests denied"
 _EVERY = re.compile(
+    # "letters that upheld every item"
+    r"\b(?P<v>upheld|denied|overturned|approved)\s+(?:every|all|each)\s+(?:single\s+)?(?:one\s+of\s+)?"
+    r"(?:(?:the|their|its)\s+)?(?:items?|decisions?|requests?|treatments?|ones?)\b|"
     r"(?<!of )(?<!of the )\b(?:every|all|each)\s+(?:single\s+)?(?:of\s+(?:the|their|its)\s+)?(?:items?|decisions?|requests?|"
     r"treatments?)\s+(?:was|were|got|being)?\s*(?P<d>upheld|denied|overturned|approved)\b|"
     r"\b(?P<e>upheld|denied|overturned|approved)\s+(?:entirely|in\s+full|completely|fully|"
@@ -725,6 +730,9 @@ _STATES = (
     "west virginia",
 ]
 _LICENSED = re.compile(
+    # "the reviewer's states of licensure include California"
+    r"\b(?:states?\s+of\s+)?licensure\s+(?:states?\s+)?(?:includes?|including|lists?|listing|"
+    r"names?|shows?|covers?)\s+(?P<state0>" + "|".join(_STATES) + r")\b|"
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
     r"(?:the\s+state\s+of\s+)?(?P<state>"
     + "|".join(_STATES)
@@ -887,7 +895,8 @@ _GROUP_BY: list[tuple[str, re.Pattern[str]]] = [
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _MORE_ITEMS = re.compile(
     r"\b(?:more\s+than\s+(?P<n>one|two|three|four|five|\d+)|(?P<m>multiple|several)|at\s+least\s+"
-    r"(?P<k>two|three|four|five|\d+)|(?P<j>two|three|four|five|\d+)\s+or\s+more)\s+(?:disputed\s+)?"
+    r"(?P<k>two|three|four|five|\d+)|(?P<j>two|three|four|five|\d+)\s+or\s+more)\s+"
+    r"(?:(?:disputed|separate|individual|distinct|different)\s+)?"
     r"(?:items?|requests?|decisions?|treatments?|issues?)\b",
     _I,
 )
@@ -1215,6 +1224,7 @@ class QueryPlan:
     licensed_in: str | None = None
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
     licensed_not: bool = False  # "licensed outside California": not in ``licensed_in``
+    licensed_except: str | None = None  # "in Texas but not in California": nor this one
     licensed_states_min: int | None = None  # "licensed in more than one state": 2
     decided_not_in: str | None = None  # "apart from the February 2017 letters": 2017-02
     # group by age in the bands the question names ("under 40, 40-49, 50-59, 60 and
@@ -1226,6 +1236,9 @@ class QueryPlan:
     # "PT requests where the patient had never had PT before": the letter says the worker
     # had none of it before (the item's rationale or the case summary)
     none_before: bool = False
+    # the MAXIMUS guideline line: "outside_mtus" (recommendations outside the MTUS),
+    # "no_evidence" (the reviewer cited no medical evidence); "" any
+    reviewer_basis: str = ""
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
     ur_denied_in: str | None = None  # the UR denial's date, "YYYY" or "YYYY-MM"
@@ -1288,6 +1301,7 @@ class QueryPlan:
             or self.max_items is not None
             or self.sex
             or self.none_before
+            or self.reviewer_basis
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -1300,6 +1314,7 @@ class QueryPlan:
             "licensed_in",
             "licensed_only",
             "licensed_not",
+            "licensed_except",
             "licensed_states_min",
             "age_bands",
             "group_state",
@@ -1317,6 +1332,7 @@ class QueryPlan:
             "letter_of_request",
             "guidelines_asked",
             "none_before",
+            "reviewer_basis",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -1647,7 +1663,12 @@ _EXTREME = re.compile(
     r"applicants?|employees?|persons?|people|individuals?)\b|\b(?:who\s+is|who\s+was|which\s+"
     r"(?:worker|patient|letter|case)\s+(?:is|was|has))\s+(?:the\s+)?(?P<w2>youngest|oldest)\b|"
     r"\b(?P<w3>earliest|latest|most\s+recent)\s+(?:\w+\s+)?(?:decisions?|letters?|"
-    r"determinations?|cases?)\b(?:\s+(?:was|were)\s+)?(?!\s+(?:of|in|for)\s+CM)",
+    r"determinations?|cases?)\b(?:\s+(?:was|were)\s+)?(?!\s+(?:of|in|for)\s+CM)|"
+    # "which single letter decided the most requests"
+    r"\b(?:letters?|cases?|determinations?)\s+(?:\w+\s+){0,2}?(?:decided|had|has|covered|"
+    r"included|contained|with)\s+the\s+(?P<w4>most|fewest|largest\s+number\s+of|greatest\s+"
+    r"number\s+of)\s+(?:disputed\s+|separate\s+|individual\s+)?(?:requests|items|decisions|"
+    r"treatments|issues)\b",
     _I,
 )
 
@@ -1884,6 +1905,17 @@ def read_question(question: str) -> QueryPlan:
             break
     if group_by == "guideline":
         filters = replace(filters, guideline=None)  # each guideline is a group
+    if group_by in ("month", "year"):
+        # "by the month of the IMR decision date, with counts for each month": every
+        # word of the grouping is the grouping's
+        for g in re.finditer(
+            rf"\b(?:each|every|per|the|a)\s+{group_by}s?\b|\b{group_by}s?\s+of\s+(?:the\s+)?"
+            r"(?:IMR\s+)?(?:decision|determination)(?:\s+dates?)?\b|"
+            rf"\b(?:decision|determination)\s+{group_by}s?\b|\b{group_by}s?\b",
+            q,
+            _I,
+        ):
+            use(g)
     # "Compare Family Practice, PM&R and Internal Medicine reviewers": by specialty,
     # each group the reviewers certified in exactly what it names
     compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
@@ -1940,6 +1972,13 @@ def read_question(question: str) -> QueryPlan:
         # "family practice letters with an overturn", "letters with something overturned"
         r"\b(?:letters|cases)\s+with\s+(?:an?|any|some|something|one|at\s+least\s+one)\s+"
         r"(?:\w+\s+)?(?:overturn\w*|upheld|uphold|denial|denied|approv\w*|reversal)\b|\bat\s+least\s+one\s+(?:item|decision|request)|^\s*(?:the\s+)?(?:letters|cases)\b",
+        q,
+        _I,
+    ) and not re.search(
+        # "which MRI requests were upheld, and in which letters?": the requests, each
+        # with its letter
+        r"\b(?:which|what|list)\s+(?:[\w/-]+\s+){0,4}?(?:requests?|items?|decisions?)\b[^?]*?"
+        r"\b(?:and\s+)?in\s+(?:which|what)\s+(?:letters?|cases?)\b",
         q,
         _I,
     ):
@@ -2014,7 +2053,7 @@ def read_question(question: str) -> QueryPlan:
         filters = replace(filters, decision=None)
         unit = "letters"
     elif m := use(_EVERY.search(q)):
-        said = (m["d"] or m["e"] or m["f"] or m["g"] or m["h"] or m["i"]).lower()
+        said = (m["d"] or m["e"] or m["f"] or m["g"] or m["h"] or m["i"] or m["v"]).lower()
         all_decided = "overturned" if said.startswith(("overt", "appro")) else "upheld"
         if m["h"] or m["i"]:  # none overturned: every decision upheld
             all_decided = "upheld" if all_decided == "overturned" else "overturned"
@@ -2042,6 +2081,20 @@ def read_question(question: str) -> QueryPlan:
             r"\bcertified\b|\bapprov\w*", lambda m: " " * len(m.group(0)), blanked, flags=_I
         )
         filters = replace(filters, decision=decision_asked(blanked))
+    reviewer_basis = ""
+    if m := use(OUTSIDE_MTUS.search(q)):
+        reviewer_basis = "outside_mtus"
+        used.extend((o.start(), o.end()) for o in OUTSIDE_MTUS.finditer(q))
+        used.extend(
+            (g.start(), g.end())
+            for g in re.finditer(
+                r"\b(?:guidelines?|based|relied|rely|sources?|recommendations?|entirely|only)\b",
+                q,
+                _I,
+            )
+        )
+    elif m := use(NO_EVIDENCE_CITED.search(q)):
+        reviewer_basis = "no_evidence"
     partial_kind = ""
     if partial and (pk := _MODIFIED_WHOLE.search(q)):
         partial_kind = "modified"
@@ -2070,21 +2123,37 @@ def read_question(question: str) -> QueryPlan:
         lo = int(said[:2]) if said[0].isdigit() else _TENS[said[:-3].replace("ie", "y")]
         age_min, age_max = lo, lo + 9
     licensed = None
+    licensed_except = None
     licensed_only = licensed_not = False
     licensed_states_min = None
     group_state = None
     if group_by == "licensure" and (m := use(_LICENSED.search(q))):
-        group_state = (m["state"] or m["state2"]).title()  # "licensed in Texas vs not"
+        group_state = (
+            m["state"] or m["state2"] or m["state0"]
+        ).title()  # "licensed in Texas vs not"
     elif m := use(_LICENSED_STATES.search(q)):
         # "a reviewer licensed in more than one state", "in two or more states"
         said = m["n"] or m["n2"] or m["n3"]
         n = int(said) if said.isdigit() else _NUMBER_WORDS.get(said.lower(), 2)
         licensed_states_min = n + 1 if m["more"] else n
+    elif (m := _LICENSED.search(q)) and (
+        but := re.compile(
+            r"\s*,?\s*(?:but|and)\s+not\s+(?:(?:also\s+)?(?:licen[cs]ed\s+)?in\s+)?(?P<state>"
+            + "|".join(_STATES)
+            + r")\b",
+            _I,
+        ).match(q, m.end())
+    ):
+        # "licensed in Texas but not in California"
+        use(m)
+        use(but)
+        licensed = (m["state"] or m["state2"] or m["state0"]).title()
+        licensed_except = but["state"].title()
     elif m := use(_LICENSED_OUTSIDE.search(q)):
         # "reviewers licensed outside California", "not licensed in California"
         licensed, licensed_not = m["state"].title(), True
     elif m := use(_LICENSED.search(q)):
-        licensed = (m["state"] or m["state2"]).title()
+        licensed = (m["state"] or m["state2"] or m["state0"]).title()
         licensed_only = bool(m["only"] or m["only2"] or re.search(r"\bonly\s+in\b", m.group(0), _I))
     decided_in = decided_not_in = None
     ur_denied_in = None
@@ -2145,9 +2214,12 @@ def read_question(question: str) -> QueryPlan:
     extreme = None
     if not (filters.case_number or filters.names_letter) and (m := use(_EXTREME.search(q))):
         # "who is the youngest worker", "the most recent decision": a fact over letters
-        word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"]).lower())
+        word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"] or m["w4"]).lower())
         fact = "age" if word in ("youngest", "oldest") else "decision_date"
-        extreme = "min" if word in ("youngest", "earliest") else "max"
+        extreme = "min" if word in ("youngest", "earliest", "fewest") else "max"
+        if m["w4"]:
+            fact = "items_decided"
+            kind = "fact"
         # "the earliest and latest decision dates", "youngest and oldest workers": both
         pair = ("youngest", "oldest") if fact == "age" else ("earliest", "latest")
         if all(re.search(rf"\b{w}\b", q, _I) for w in pair):
@@ -2477,11 +2549,13 @@ def read_question(question: str) -> QueryPlan:
         age_max=age_max,
         licensed_in=licensed,
         licensed_not=licensed_not,
+        licensed_except=licensed_except,
         licensed_states_min=licensed_states_min,
         group_state=group_state,
         licensed_only=licensed_only,
         sex=sex,
         none_before=none_before,
+        reviewer_basis=reviewer_basis,
         measure=measure,
         decided_in=decided_in,
         decided_not_in=decided_not_in,
@@ -2623,6 +2697,12 @@ def _restated_class(q: str, f: QueryFilters) -> QueryFilters:
         if first is None or first > a:
             continue
         between = q[first:a]
+        if any(
+            t.entry.drug_class == cls and re.fullmatch(r"[\s-]*", q[t.end : a])
+            for t in members.values()
+        ):
+            drop.add(cls)  # "MRI imaging of the low back": the head noun of the member
+            continue
         if re.search(r"[?;.!]\s", between) and not re.search(
             r"\b(?:other|all|every|any)\s+(?:\w+\s+)?$", q[:a], _I
         ):
@@ -2851,7 +2931,7 @@ _ASKER = re.compile(
     r"\b(?:I'?m|I\s+am|I\s+work|I\s+represent|I\s+handle|we(?:'re|\s+are)|my\s+(?:client|firm|"
     r"office|company|clinic)|our\s+(?:file|client|clinic|office|firm|company|UR|claims?))\b|"
     r"\bhere\s*[,.:]|\bhere\s*$|\bquestion\s*:?\s*$|"
-    r"^\s*(?:applicant'?s?\s+|defense\s+)?(?:attorney|adjuster|nurse|researcher|journalist|reporter|"
+    r"^\s*(?:an?\s+|the\s+)?(?:applicant'?s?\s+|defense\s+)?(?:attorney|adjuster|nurse|researcher|journalist|reporter|"
     r"doctor|physician|lawyer|paralegal|examiner)\b",
     _I,
 )
@@ -2904,11 +2984,26 @@ def _asker_context(q: str) -> int:
     says who they are or why they ask ("I'm a researcher looking at ...", "Adjuster
     here, trying to ..."): 0 if it starts at once. The last sentence is never context."""
     end = 0
-    for m in re.finditer(r"[^.!?:]+[.!:]\s+", q):
-        if m.start() != end or not _ASKER.search(m.group(0)) or m.end() >= len(q.rstrip()):
+    if m := _PURPOSE.match(q):
+        # "For a workload study, how many ...", "Writing a UR training memo: why ...",
+        # "For an audit of shoulder imaging, which ...": what it is for ("of shoulder
+        # imaging" is kept: it names what is asked about)
+        end = m.end("purpose") if m["about"] else m.end()
+    for m in re.finditer(r"[^.!?:]+[.!:]\s+", q[end:]):
+        m_start, m_end = m.start() + end, m.end() + end
+        if m_start != end or not _ASKER.search(m.group(0)) or m_end >= len(q.rstrip()):
             break
-        end = m.end()
+        end = m_end
     return end
+
+
+_PURPOSE = re.compile(
+    r"^\s*(?:(?:for|writing|preparing|drafting|doing|building|as\s+part\s+of)\s+)?"
+    r"(?:a|an|the|my|our|this)?\s*(?:[\w&/-]+\s+){0,3}?(?P<purpose>study|report|memo|audit|"
+    r"presentation|appeal|brief|article|analysis|project|training|deck|newsletter|seminar|lecture|"
+    r"survey|review\s+of\s+our\s+files)\b(?P<about>\s+(?:of|on|about)\s+[^,:?]{1,50})?\s*[,:]\s+",
+    _I,
+)
 
 
 def _topic(

@@ -55,6 +55,21 @@ _NEGATED = re.compile(
 _CASE = re.compile(r"\b(?:CM|MR|IMR)?\d{2}-\d{5,8}\b|\b(?:CM|MR|IMR)\s?\d{2}\s?\d{7}\b", _I)
 # Guideline names and reviewer specialties are data: imr_assist/data/specialties.toml.
 _GUIDELINES = PatternTable("specialties.toml", "guidelines")
+# The MAXIMUS guideline line of a decision: "The Expert Reviewer based their decision on
+# recommendation(s) outside of the MTUS Guidelines", or "... did not cite any medical
+# evidence for its decision", as questions say them
+OUTSIDE_MTUS = re.compile(
+    r"\b(?:outside\s+(?:of\s+)?(?:the\s+)?MTUS(?:\s+guidelines?)?(?:\s+entirely)?|"
+    r"non-?MTUS(?:\s+(?:sources?|guidelines?|recommendations?|evidence))?|"
+    r"(?:not|n't)\s+(?:based\s+)?(?:on|in|from)\s+the\s+MTUS|beyond\s+the\s+MTUS)\b",
+    _I,
+)
+NO_EVIDENCE_CITED = re.compile(
+    r"\b(?:did\s+not|didn't)\s+cite\s+any\s+(?:medical\s+)?evidence|"
+    r"\bno\s+(?:medical\s+)?evidence\s+(?:was\s+)?cited|\bcit(?:ed|ing)\s+no\s+(?:medical\s+)?evidence|"
+    r"\bwithout\s+citing\s+(?:any\s+)?(?:medical\s+)?evidence",
+    _I,
+)
 # "denial" is a noun the decision verbs act on: "the denial was reversed" is an
 # overturn, "the denial stood" or "was upheld" is not. Alone it means upheld.
 _DENIAL_NOUN = re.compile(r"\b(?:(?:UR|utilization\s+review)\s+)?denials?\b", _I)
@@ -286,7 +301,8 @@ def parse_question(question: str) -> QueryFilters:
     if not YES_NO.search(q):
         # "Was Xanax approved?" asks for the decision; it does not restrict to one.
         f.decision = decision_asked(q)
-    named = [name for name, rx in _GUIDELINES.items() if rx.search(q)]
+    # "decisions based on guidelines outside the MTUS": what the reviewer did not rely on
+    named = [name for name, rx in _GUIDELINES.items() if rx.search(OUTSIDE_MTUS.sub(" ", q))]
     # "MTUS or ODG?", "MTUS vs ODG": which one is asked, neither restricts
     if len(named) == 1 or (named and not re.search(r"\b(?:or|vs\.?|versus)\b", q, _I)):
         f.guideline = named[0]
@@ -528,7 +544,8 @@ FACT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "decision_date",
         re.compile(
-            r"^\s*(?:when|on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
+            r"^\s*(?:when(?![^?]*,\s*(?:what|which|how|did|do|does|were|was|is|are)\b)|"
+            r"on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
             r"\b(?:decided|decision|determination|issued)\b|\bdecision\s+dates?\b|"
             r"\bon\s+what\s+date\b(?![^?]{0,30}\b(?:injur|UR\b|utilization|assign|receiv|applica))",
             _I,
@@ -537,7 +554,8 @@ FACT_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "date_of_injury",
         re.compile(
-            r"^\s*(?:when|on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
+            r"^\s*(?:when(?![^?]*,\s*(?:what|which|how|did|do|does|were|was|is|are)\b)|"
+            r"on\s+what\s+date|what\s+(?:date|day)|which\s+date)\b[^?]{0,60}"
             r"\binjur\w*|\bdate\s+of\s+(?:the\s+)?injury\b",
             _I,
         ),

@@ -1,0 +1,111 @@
+"""Long questions of researchers and auditors, over eight real letters: what a decision
+rested on by its MAXIMUS guideline line ("outside the MTUS"), licensure in one state and
+not another, the letter that decided the most requests, letters by how many items they
+decided or by whether every item went one way, months as groups, and who asks and why
+said first ("For a workload study, ...")."""
+
+from __future__ import annotations
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from imr_assist.retrieve.plan import _asker_context
+from tests.real_index import ask_verified, cases_of, index_real_letters
+from tests.test_real_letters import REAL
+
+pytestmark = pytest.mark.skipif(
+    not (REAL / "gold.json").is_file(), reason=f"real letters not found at {REAL}"
+)
+LETTERS = [
+    "CM16-0230548",  # Texas; 2 items
+    "CM16-0232543",  # Texas, Ohio; 6 items, one decided outside the MTUS (upheld)
+    "CM16-0238352",  # Texas, New York, California; 1 item
+    "CM16-0241231",  # Texas, New York, California; 1 item
+    "CM16-0246487",  # Colorado, Texas, Arizona; 6 items, two outside the MTUS (overturned)
+    "CM17-0014449",  # Texas; 15 items, all upheld
+    "CM17-0015348",  # California; knee PT outside the MTUS, overturned
+    "CM17-0020384",  # Massachusetts; EMG outside the MTUS, overturned
+]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-analytical-index", LETTERS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When the expert reviewer based the decision on guidelines outside the MTUS, what share "
+        "of those decisions were overturned?",
+        "Of the items where the reviewer went outside the MTUS entirely and relied only on "
+        "non-MTUS sources, how many were reversed in the worker's favor, out of how many?",
+    ],
+)
+def test_decisions_rested_outside_the_mtus(assistant: Assistant, question: str) -> None:
+    ans = ask_verified(assistant, question)
+    assert ans.plan.get("reviewer_basis") == "outside_mtus", ans.plan
+    assert "guideline" not in ans.plan["filters"] and ans.plan["kind"] != "fact", ans.plan
+    assert "4 of 5" in ans.answer, ans.answer
+
+
+def test_licensed_in_one_state_and_not_another(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "How many letters were decided by reviewers licensed in Texas but not in California?",
+    )
+    assert ans.plan.get("licensed_in") == "Texas", ans.plan
+    assert ans.plan.get("licensed_except") == "California", ans.plan
+    assert ans.answer.startswith("4 letters"), ans.answer
+
+
+def test_the_letter_that_decided_the_most_requests(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "A researcher asks: which single letter decided the most requests, and how many items "
+        "did it decide?",
+    )
+    assert ans.plan.get("fact") == "items_decided" and ans.plan.get("extreme") == "max"
+    assert cases_of(assistant, ans) == {"CM17-0014449"} and "15" in ans.answer, ans.answer
+
+
+def test_letters_by_how_many_items_and_every_item_upheld(assistant: Assistant) -> None:
+    many = ask_verified(
+        assistant, "For a workload study, how many letters decided more than five separate items?"
+    )
+    assert many.plan.get("min_items") == 6 and not many.plan.get("topic"), many.plan
+    assert many.answer.startswith("3 letters"), many.answer
+    every = ask_verified(
+        assistant, "What fraction of the letters decided in February 2017 upheld every item?"
+    )
+    assert every.plan.get("all_decided") == "upheld", every.plan
+    assert "1 of 3 letters" in every.answer, every.answer
+
+
+def test_months_as_groups(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "For a trend report, break down all decisions by the month of the IMR decision date, "
+        "with overturned and upheld counts for each month.",
+    )
+    assert ans.plan.get("group_by") == "month" and not ans.plan.get("topic"), ans.plan
+    assert "2017-01" in ans.answer and "2017-02" in ans.answer
+
+
+def test_a_head_noun_after_a_treatment_is_no_class(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "which requests for MRI imaging were upheld?")
+    assert "imaging" not in ans.plan["filters"].get("drug_class", []), ans.plan
+
+
+@pytest.mark.parametrize(
+    ("question", "begins"),
+    [
+        ("For a workload study, how many letters decided more than five items?", "how many"),
+        ("A researcher asks: which letter decided the most requests?", "which letter"),
+        ("Writing a UR training memo: why were the Norco requests upheld?", "why were"),
+        ("For an audit of shoulder imaging, which MRIs were upheld?", " of shoulder imaging"),
+        ("For the male claimants only, what reasoning was given?", "For the male"),
+    ],
+)
+def test_what_a_question_is_for_is_not_what_it_asks(question: str, begins: str) -> None:
+    assert question[_asker_context(question) :].startswith(begins)
