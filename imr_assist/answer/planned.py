@@ -817,10 +817,13 @@ class PlanRunner:
             return False
         if plan.excluded is not None and item_matches(row, plan.excluded):
             return False
-        if plan.specialty_groups and (
-            frozenset(specialty_key(s) for s in row.specialties) not in plan.specialty_groups
-        ):
-            return False
+        if plan.specialty_groups:
+            held = frozenset(specialty_key(s) for s in row.specialties)
+            if plan.specialty_any:  # "including dual-certified reviewers"
+                if not any(want <= held for want in plan.specialty_groups):
+                    return False
+            elif held not in plan.specialty_groups:
+                return False
         if names is None:
             return PlanRunner._name_ok(plan, row.treatment)
         ok = names.get(row.treatment)
@@ -2314,6 +2317,7 @@ class PlanRunner:
 
     def _group(self, plan: QueryPlan, rows: list[ItemRow], led: CitationLedger) -> list[str]:
         groups: dict[str, list[ItemRow]] = defaultdict(list)
+        said_as: dict[frozenset[str], str] = {}
         if plan.group_regions and not re.search(
             r"\b(?:else|other|others|rest|remaining)\b", plan.question, re.IGNORECASE
         ):  # "cervical vs lumbar": those regions only
@@ -2324,6 +2328,17 @@ class PlanRunner:
                 for st in (lt.reviewer.licensure if lt else []) or ["no state stated"]:
                     groups[st].append(r)
                 continue
+            if plan.specialty_groups and plan.specialty_any:
+                # each specialty named, with every reviewer who holds it (a dual-certified
+                # reviewer counts in each of theirs)
+                held = frozenset(specialty_key(s) for s in r.specialties)
+                for want in plan.specialty_groups:
+                    if want <= held:
+                        # named as the letters write it ("Orthopedic Surgery")
+                        said = [s for s in r.specialties if specialty_key(s) in want]
+                        label = said_as.setdefault(want, " / ".join(said))
+                        groups[label].append(r)
+                continue
             groups[self._group_key(plan.group_by or "", r, plan)].append(r)
         unit = plan.unit
         lines = [
@@ -2333,15 +2348,20 @@ class PlanRunner:
             lines[0] = lines[0][:-1] + (
                 " of the reviewer's licensure (a reviewer licensed in several states counts in each):"
             )
-        if plan.specialty_groups:
+        if plan.specialty_groups and plan.specialty_any:
+            lines[0] = lines[0][:-1] + (
+                " (every reviewer holding the specialty counts in it, also one certified in "
+                "another):"
+            )
+        elif plan.specialty_groups:
             # each group is the reviewers certified in exactly what it names
             lines[0] = lines[0][:-1] + (
                 " (reviewers certified in exactly the specialties named; a reviewer who "
                 "also holds another certification is not counted):"
             )
-            held = {frozenset(specialty_key(s) for s in v[0].specialties) for v in groups.values()}
+            found = {frozenset(specialty_key(s) for s in v[0].specialties) for v in groups.values()}
             for want in plan.specialty_groups:
-                if want not in held:
+                if want not in found:
                     name = " / ".join(sorted(x.title() for x in want))
                     groups[name + " (no decisions)"] = []
 
@@ -2370,6 +2390,19 @@ class PlanRunner:
                     f"- {key}: {len(g)} decisions, {up} upheld, {over} overturned "
                     f"({rate:.0f}% overturned) {mark}"
                 )
+            if plan.specialty_groups and plan.specialty_any:
+                # each certification as the letters list it, within the group
+                written: dict[str, list[ItemRow]] = defaultdict(list)
+                for r in g:
+                    written[", ".join(r.specialties)].append(r)
+                for name in sorted(written, key=lambda n: (-len(written[n]), n)):
+                    w = written[name]
+                    w_over = sum(1 for r in w if r.decision == OVERTURNED)
+                    lines.append(
+                        f"  - {name}: {len(w)} decision{'s' if len(w) != 1 else ''}, "
+                        f"{len(w) - w_over} upheld, {w_over} "
+                        f"overturned {self._cite_line(w[0], led)}".rstrip()
+                    )
         return lines
 
     def _group_key(self, by: str, r: ItemRow, plan: QueryPlan | None = None) -> str:

@@ -529,6 +529,24 @@ _MODIFIED_WHOLE = re.compile(
 )
 # (only as the letters name it: "the remaining part" alone is said of every partial one)
 _REMAINING_PART = re.compile(r"\bremaining\s+IMR[\s-]+eligible\s+portion\b", _I)
+_ANY_CERTIFIED = re.compile(
+    r"\b(?:includ\w*|count\w*|with)\s+(?:the\s+)?(?:reviewers?\s+with\s+(?:an?\s+)?(?:second|another|"
+    r"other|additional|dual|more\s+than\s+one)|dual[\s-]*(?:certified|certifications?|boarded)|"
+    r"(?:those|ones|reviewers?)\s+(?:who\s+are\s+)?(?:also|dual)[\s-]|(?:a\s+)?second\s+certification|"
+    r"combined\s+(?:specialt\w+|certifications?))|\balone\s+or\s+with\s+(?:others?|another)\b|"
+    r"\bdual[\s-]*certified\s+ones?\b",
+    _I,
+)
+_FINDINGS_OF = re.compile(
+    r"\b(?:imaging|MRI|CT|x-?rays?|radiographs?|EMG|NCV|electrodiagnostic|scan|studies|study)\s+"
+    r"(?:findings|results?|reports?|showed|shows|revealed|reveals|demonstrated|confirmed)\b",
+    _I,
+)
+_SHOWN_WITH = re.compile(
+    r"\b(?:with|and|including|showing|giving)\s+(?:the|its|their|each(?:\s+one'?s)?)\s+"
+    r"(?:body\s+(?:region|part|area)|region|outcome|decision|result|date|reviewer)s?\b",
+    _I,
+)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
@@ -623,7 +641,7 @@ _ENDORSE_VERBS = frozenset(
 WEAK_TOPIC = frozenset(
     "symptom symptoms issue issues problem problems complaint complaints condition "
     "conditions history histories concern concerns stuff thing things matter matters aspect "
-    "aspects database databases".split()
+    "aspects database databases diagnoses diagnosis findings finding records".split()
 )
 _SEX_Q = re.compile(r"\b(?:female|male|women|men|woman|man)\b(?!\s+or\b)", _I)
 _PARTIAL = re.compile(
@@ -1142,7 +1160,8 @@ _STOP = frozenset(
     administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits i'd i'm i've know wondering wonder curious
-    someone somebody anyone anybody saying
+    someone somebody anyone anybody saying specialty specialties listing listings describe
+    describes described describing coding coded summary summaries
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall
@@ -1239,6 +1258,9 @@ class QueryPlan:
     # the MAXIMUS guideline line: "outside_mtus" (recommendations outside the MTUS),
     # "no_evidence" (the reviewer cited no medical evidence); "" any
     reviewer_basis: str = ""
+    # specialties compared counting every reviewer who holds one, also with another
+    # certification ("including dual-certified ones"); else exactly those named
+    specialty_any: bool = False
     measure: str | None = None  # group-by: the decision whose rate is asked
     decided_in: str | None = None  # "YYYY" or "YYYY-MM"
     ur_denied_in: str | None = None  # the UR denial's date, "YYYY" or "YYYY-MM"
@@ -1333,6 +1355,7 @@ class QueryPlan:
             "guidelines_asked",
             "none_before",
             "reviewer_basis",
+            "specialty_any",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -1453,7 +1476,7 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:handwritting|handwritng|handwritin)\b", _I), "handwriting"),
     (
         re.compile(
-            r"\b(?:car|auto|automobile|traffic|vehicle)\s+(?:crash|accident|wreck|collision)e?s?\b",
+            r"(?<!motor )\b(?:car|auto|automobile|traffic|vehicle)\s+(?:crash|accident|wreck|collision)e?s?\b",
             _I,
         ),
         "motor vehicle accident",
@@ -1862,6 +1885,16 @@ def read_question(question: str) -> QueryPlan:
     kept_decision, q = _excluded_decision(q)
     excluded_words, excluded_said, q = _excluded_words(q)
     filters = treatment_filters(q)
+    findings: list[tuple[int, int]] = []
+    if filters.has_treatment and (found := list(_FINDINGS_OF.finditer(q))):
+        # "a fracture in the worker's diagnoses or imaging findings": what a study found
+        # is the case, not a request asked about
+        blanked = q
+        for fm in found:
+            blanked = blanked[: fm.start()] + " " * (fm.end() - fm.start()) + blanked[fm.end() :]
+        rest = treatment_filters(blanked)
+        filters = treatment_of(filters, rest)
+        findings = [(fm.start(), fm.end()) for fm in found]
     history: tuple[int, int] | None = None  # "after wrist surgery": the case's history
     if (after := _AFTER_TREATMENT.search(q)) and len(filters.mentions) > 1:
         # "hydrocodone #60 cut to #25 after wrist surgery": the surgery is the case's
@@ -1887,6 +1920,7 @@ def read_question(question: str) -> QueryPlan:
         # "which drugs did PM&R reviewers review, and did any get approved?": all of them
         filters = replace(filters, decision=None)
     used: list[tuple[int, int]] = []  # spans of the question some part of the plan used
+    used.extend(findings)
 
     def use(m: re.Match[str] | None) -> re.Match[str] | None:
         if m is not None:
@@ -1921,11 +1955,17 @@ def read_question(question: str) -> QueryPlan:
     compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
     if compared:
         group_by, filters = "specialty", replace(filters, specialty=None)
+        for g in _ANY_CERTIFIED.finditer(q):
+            use(g)
     fact = None
     fact_without_letter = False
     asked_fact = None
     # "(qty, dose, body part, location)": a gloss asks for no fact
     unglossed = re.sub(r"\([^)]*\)", lambda m: " " * len(m.group(0)), q)
+    # "A researcher coding mechanism of injury: which letters describe the injury as a
+    # fall?": who asks and why is not what is asked
+    told = _asker_context(unglossed)
+    unglossed = " " * told + unglossed[told:]
     unglossed = re.sub(
         r"\b(?:such\s+as|e\.g\.|for\s+example)\b[^?.;]*",
         lambda m: " " * len(m.group(0)),
@@ -1986,10 +2026,16 @@ def read_question(question: str) -> QueryPlan:
     regions: list[str] = []
     letter_regions: list[str] = []
     treatment_at = [(m.start, m.end) for m in get_lexicon().find_all(q)]
+    examples = [
+        (ex.start(), ex.end())
+        for ex in re.finditer(r"\b(?:for\s+example|for\s+instance|e\.g\.,?)\s[^?.;()]*", q, _I)
+    ]
     for m in _REGION_Q.finditer(q):
         word = m.group(0).lower()
         if history and history[0] <= m.start() < history[1]:
             continue  # "after wrist surgery": not the request's region
+        if any(a <= m.start() < b for a, b in examples):
+            continue  # "for example a ... cervical vertebra fracture": one example of many
         if word in ("spine", "spinal"):
             if any(a <= m.start() < b for a, b in treatment_at):
                 continue  # "spinal cord stimulator", "spinal manipulation": a name
@@ -2334,6 +2380,8 @@ def read_question(question: str) -> QueryPlan:
             filters = replace(filters, decision=UPHELD)
     for rx in _USED_ELSEWHERE:
         used.extend((m.start(), m.end()) for m in rx.finditer(q))
+    # "with the body region and whether each was upheld": what each line shows
+    used.extend((m.start(), m.end()) for m in _SHOWN_WITH.finditer(q))
     if filters.canonicals == ["medication"]:
         used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
     topic, terms, gloss = _topic(q, used, filters)
@@ -2556,6 +2604,7 @@ def read_question(question: str) -> QueryPlan:
         sex=sex,
         none_before=none_before,
         reviewer_basis=reviewer_basis,
+        specialty_any=bool(compared) and bool(_ANY_CERTIFIED.search(q)),
         measure=measure,
         decided_in=decided_in,
         decided_not_in=decided_not_in,
@@ -3072,6 +3121,10 @@ def _topic(
     rather = re.search(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b[^?.;]*", q, _I)
     if rather:
         glossed.append((rather.start(), rather.end()))
+    # "a fracture ..., for example a distal radius, femur or cervical vertebra fracture":
+    # examples rank passages, they are not all required
+    for ex in re.finditer(r",?\s*\b(?:for\s+example|for\s+instance|e\.g\.,?)\s[^?.;()]*", q, _I):
+        glossed.append((ex.start(), ex.end()))
     if f.classes and (examples := examples_span(q)) is not None:
         glossed.append(examples)  # "topical pain products, like ... patches or ointment"
     inside = {w for w, pos in words if any(a <= pos < b for a, b in glossed)}

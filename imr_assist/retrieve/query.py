@@ -606,7 +606,15 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             _I,
         ),
     ),
-    ("summary", re.compile(r"\bsummar\w+|\bdigest\b|\btell\s+me\s+about\s+(?:case|letter)", _I)),
+    (
+        "summary",
+        # "what does the case summary say": the letter's section, not a summary asked for
+        re.compile(
+            r"(?<!case )(?<!clinical )(?<!the )\bsummar\w+|\bsummar(?:ise|ize)\b|\bdigest\b|"
+            r"\btell\s+me\s+about\s+(?:case|letter)",
+            _I,
+        ),
+    ),
     (
         "decision",
         re.compile(

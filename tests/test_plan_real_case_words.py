@@ -1,0 +1,86 @@
+"""What a case summary tells, asked for in researchers' words, over real letters: falls
+named by their kinds ("including slips, trips, fainting and falls from a ladder"), a
+fracture with examples ("for example a distal radius or femur fracture"), what imaging
+found as the case rather than a request, the summary named as where to look, and the
+fields a list is asked to show ("with the body region")."""
+
+from __future__ import annotations
+
+import pytest
+
+from imr_assist.answer.service import Assistant
+from tests.real_index import ask_verified, cases_of, index_real_letters
+from tests.test_real_letters import REAL
+
+pytestmark = pytest.mark.skipif(
+    not (REAL / "gold.json").is_file(), reason=f"real letters not found at {REAL}"
+)
+LETTERS = [
+    "CM16-0232543",  # "The mechanism of injury is detailed as a fall."
+    "CM16-0235869",  # "... detailed as a trip and fall."
+    "CM17-0005924",  # "... when he fainted and fell"; C2 fracture; CT of the cervical spine
+    "CM16-0234202",  # "The X-rays revealed ... fracture of the distal radius."
+    "CM17-0006912",  # femur fracture; motor vehicle accident
+    "CM16-0236380",  # "an 8 foot fall off a ladder"; cervical and thoracic CT scans
+    "CM16-0246487",  # Bankart repair overturned; "a physical altercation"
+    "CM17-0011703",  # CT of the cervical spine; no fall, no fracture
+]
+FALLS = {"CM16-0232543", "CM16-0235869", "CM17-0005924", "CM16-0236380"}
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-case-words-index", LETTERS)
+
+
+def test_falls_named_by_their_kinds(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "A researcher coding mechanism of injury: which letters describe the injury as a fall, "
+        "including slips, trips, fainting and falls from a ladder or height?",
+    )
+    assert ans.plan["kind"] == "topic" and "fact" not in ans.plan, ans.plan
+    assert cases_of(assistant, ans) == FALLS, ans.answer
+
+
+def test_a_fracture_with_examples(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Which letters mention a fracture in the worker's diagnoses or imaging findings, for "
+        "example a distal radius, femur or cervical vertebra fracture?",
+    )
+    assert ans.plan.get("topic") == ["fracture"], ans.plan
+    assert not ans.plan["filters"] and "letter_regions" not in ans.plan, ans.plan
+    assert cases_of(assistant, ans) == {"CM17-0005924", "CM16-0234202", "CM17-0006912"}
+
+
+def test_the_case_summary_named_as_where_to_look(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "In the case where the left shoulder Bankart repair was overturned, what mechanism of "
+        "injury does the case summary give?",
+    )
+    assert ans.plan["kind"] == "fact" and ans.plan.get("fact") == "mechanism", ans.plan
+    assert "physical altercation" in ans.answer and cases_of(assistant, ans) == {"CM16-0246487"}
+
+
+def test_fields_a_list_is_asked_to_show(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "List all of the CT scan requests in these letters, with the body region and whether "
+        "each was upheld or overturned.",
+    )
+    assert not ans.plan.get("topic"), ans.plan
+    assert cases_of(assistant, ans) == {"CM16-0236380", "CM17-0005924", "CM17-0011703"}
+
+
+def test_compared_specialties_with_dual_certified_reviewers(assistant: Assistant) -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    both = read_question(
+        "Comparing internal medicine with family practice reviewers, including dual-certified "
+        "ones, how many items did each decide and overturn?"
+    )
+    assert both.group_by == "specialty" and both.specialty_any and not both.topic, both
+    exact = read_question("Compare internal medicine with family practice reviewers")
+    assert exact.group_by == "specialty" and not exact.specialty_any
