@@ -100,3 +100,40 @@ def test_a_class_said_again_later_is_the_same_requests(assistant: Assistant) -> 
     assert "imaging" not in ans.plan["filters"].get("drug_class", []), ans.plan
     treatments = {c.treatment for c in ans.citations if c.treatment}
     assert treatments and all("x-ray" in t.lower() for t in treatments), treatments
+
+
+def test_a_why_question_with_a_part_no_passage_says(assistant: Assistant) -> None:
+    # the reasons are answered; the part no passage says is named as not used
+    ans = ask_verified(
+        assistant,
+        "why was the post-op Percocet upheld, and what did the reviewers say about the "
+        "worker's hobbies?",
+    )
+    assert ans.answered and cases_of(assistant, ans) == {"CM16-0246487"}, ans.answer
+    assert ans.answer.splitlines()[0].startswith("Not used: '"), ans.answer
+    assert "hobbies" in ans.answer.splitlines()[0]
+
+
+def test_a_treatment_never_decided_is_still_refused(assistant: Assistant) -> None:
+    ans, _ = assistant.ask("Why was the Butrans patch denied?")
+    assert not ans.answered, ans.answer
+
+
+def test_before_it_is_approved_is_no_decision(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Before a drug such as Pepcid is approved, what do the reviewers say the worker must "
+        "have tried first?",
+    )
+    assert "decision" not in ans.plan["filters"], ans.plan
+    assert ans.plan["kind"] == "why", ans.plan
+
+
+def test_what_reviewers_said_was_missing(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "what monitoring or documentation did reviewers say was missing when they upheld the "
+        "Percocet?",
+    )
+    assert ans.plan["kind"] == "why", ans.plan
+    assert cases_of(assistant, ans) == {"CM16-0246487"}

@@ -1762,6 +1762,13 @@ class PlanRunner:
             )
         if plan.topic and (plan.kind != "fact" or by_request):
             fact_topic = plan.kind == "fact" and not plan.topic_phrase
+            # "why were the muscle relaxant requests upheld, and what did reviewers say
+            # about how long they may be used?": the reasons, with the rest named as unused
+            why_topic = (
+                (plan.kind == "why" or bool(plan.reasons))
+                and not plan.topic_phrase  # a treatment never decided, searched by its name
+                and (result.filters.has_treatment or bool(plan.reasons))
+            )
             other = None if plan.phrases else _other_names(plan.topic)
             hits = self.topic_hits(replace(plan, phrases=other[0]) if other else plan, rows)
             if other is not None and any(  # "motor vehicle accident" or "MVA", if used
@@ -1803,7 +1810,7 @@ class PlanRunner:
                     f"could not use '{' '.join(hits.unused)}': no matching letter uses "
                     f"{'that word' if len(hits.unused) == 1 else 'those words'}"
                 )
-            if not topic and fact_topic:
+            if not topic and (fact_topic or why_topic):
                 # "who reviewed the overturned partial hospitalization request - I'd like to
                 # know the specialty": words no passage of those requests says; the facts
                 # of the letters that decided them, with those words named as not used
@@ -1815,6 +1822,7 @@ class PlanRunner:
                 notices.append(unusable)
                 lead.append(unusable[0].upper() + unusable[1:] + ".")
                 topic = None
+                plan = replace(plan, topic=(), topic_negated=False)
             elif not topic:
                 named_topic = " ".join(plan.topic)
                 missing = (

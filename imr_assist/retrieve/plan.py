@@ -395,7 +395,11 @@ def _said_of_the_request(q: str) -> bool:
 # What reviewers look for in a request: the reasons their decisions give
 _CRITERIA = re.compile(
     r"\bwhat\s+(?:do|does|did)\s+(?:the\s+)?(?:reviewers?|IMR|experts?|physicians?)\s+"
-    r"(?:require|want|look\s+for|expect|need)\b",
+    r"(?:require|want|look\s+for|expect|need)\b|"
+    # "what do the reviewers in these letters say the worker must have tried first?"
+    r"\bwhat\s+(?:do|does|did)\s+(?:the\s+)?(?:reviewers?|IMR|experts?|letters?)\s+(?:[\w-]+\s+){0,4}?"
+    r"(?:say|said|says)\s+(?:that\s+)?(?:the\s+)?(?:worker|patient|claimant|he|she|they|one)\s+"
+    r"(?:must|should|needs?\s+to|has\s+to|have\s+to|ought\s+to)\b",
     _I,
 )
 _DISCUSS = re.compile(
@@ -458,6 +462,10 @@ def _reason_phrases() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
 
 # What a denial found lacking, asked for as such: the reasons of the denials
 _WHAT_MISSING = re.compile(
+    # "what monitoring or documentation did reviewers say was missing"
+    r"\bwhat\s+(?:[\w-]+\s+(?:or\s+[\w-]+\s+)?)?(?:did|does)\s+(?:the\s+)?(?:IMR\s+|expert\s+)?"
+    r"(?:reviewers?|IMR|physicians?|doctors?)\s+(?:say|find|think|note)\s+(?:was|is|were|are)\s+"
+    r"(?:missing|lacking|absent|not\s+(?:documented|there|provided))\b|"
     r"\bwhat\s+(?:exactly\s+|specifically\s+)?(?:(?:did|does)\s+(?:the\s+)?(?:IMR\s+|expert\s+)?"
     r"(?:reviewers?|IMR|physician|doctor)\s+(?:say|find|think|note)\s+)?(?:was|is|were|are)\s+"
     r"(?:missing|lacking|absent|not\s+(?:documented|there|provided))\b(?:\s+(?:from|in)\s+(?:the\s+)?"
@@ -2397,6 +2405,17 @@ def read_question(question: str) -> QueryPlan:
         # require before approving EMG?": the reasons the decisions give
         kind = "why"
         terms = tuple(t for t in terms if t not in ("require", "requires", "want", "expect"))
+    elif (
+        filters.has_treatment
+        and not group_by
+        and not reasons
+        and kind in ("general", "list", "topic", "decision")
+        and (crit := _CRITERIA.search(q))
+        and all(q.lower().find(w, crit.start()) >= crit.start() for w in topic)
+    ):
+        # "what do the reviewers say the worker must have tried first?": what is asked
+        # of the requests is their reasons; the words after say which, and rank them
+        kind, terms, topic = "why", terms + topic, ()
     topic_negated = bool(
         topic
         and re.search(

@@ -356,6 +356,9 @@ _BOTH_SIDES = re.compile(
 _HYPOTHETICAL = re.compile(
     r"\b(?:before|prior\s+to|criteria\s+for|conditions?\s+for|requirements?\s+for)\s+"
     r"(?:(?:getting|being)\s+)?(?:approv\w*|certif\w*)\b|"
+    # "before a topical analgesic such as a lidocaine patch is approved"
+    r"\b(?:before|until|unless)\s+(?:an?\s+|the\s+)?[^?;]{1,120}?\s+(?:is|are|gets?|can\s+be|will\s+be|would\s+be)\s+"
+    r"(?:approved|certified|authori[sz]ed|covered)\b|"
     r"(?<!\bfail\s)(?<!\bfailed\s)(?<!\brefuse\s)(?<!\brefused\s)(?<!\bdecline\s)(?<!\bdeclined\s)"
     r"\bto\s+(?:get\s+(?:[\w/-]+\s+){0,3}?)?(?:approv\w*|certif\w*)\b|"
     r"\b(?:would|will|could|can)\s+(?:\w+\s+)?(?:approve|certify|be\s+approved)\b|"
