@@ -122,3 +122,32 @@ def test_two_kinds_of_partial_certification(assistant: Assistant) -> None:
         assistant, "When UR only approved part of a request, did IMR overturn the rest?"
     )
     assert "partial_kind" not in loose.plan, loose.plan
+
+
+def test_a_bare_fact_follow_up_in_chat(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    chat.ask("pts 60+ which letters")
+    over = chat.ask("any overturned?")
+    assert cases_of(assistant, over) == {"CM16-0230548"}, over.answer
+    date = chat.ask("date?")
+    assert date.plan.get("fact") == "decision_date", date.plan
+    assert "2017-01-04" in date.answer and cases_of(assistant, date) == {"CM16-0230548"}
+    doi = chat.ask("and the DOI?")
+    assert doi.plan.get("fact") == "date_of_injury", doi.plan
+
+
+def test_a_comparison_names_each_side_as_asked(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "PT vs acupuncture overturn rates")
+    assert "Physical therapy (PT)" in ans.answer, ans.answer
+
+
+def test_sessions_pushed_past_the_guideline_is_the_quantity_reason(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Training memo: which denied PT and OT requests did the reviewer say would push the "
+        "number of sesions past what the guidelines alow?",
+    )
+    assert ans.plan.get("reasons") == ["exceeds_guideline_quantity"], ans.plan
+    assert ans.plan["kind"] == "list", ans.plan

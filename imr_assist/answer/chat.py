@@ -162,8 +162,13 @@ class ChatSession:
 
     def resolve(self, question: str) -> QueryPlan:
         """The plan to answer: the question's own, or the last one edited by it."""
-        new, self._notice = self.assistant.read(question)
         prev = self.plan
+        if prev is not None and (bare := _BARE_FACT.match(question)):
+            # "date?", "and the DOI?", "age?" after an answer: that fact of the letters
+            # it cited
+            fact = next(name for name, word in _BARE_FACTS if re.fullmatch(word, bare["w"], re.I))
+            question = f"what was the {fact} of {'that letter' if len(set(self._last_letters)) == 1 else 'those letters'}?"
+        new, self._notice = self.assistant.read(question)
         aside = _ASIDE.search(question)
         if prev is not None and aside:
             # "why were those turned down if the surgery was approved?", "why was the
@@ -343,6 +348,20 @@ class ChatSession:
         self._last_letters = list(dict.fromkeys(c.doc_id for c in answer.citations))
         notices = [self._notice, *answer.notices] if self._notice else answer.notices
         return answer.model_copy(update={"question": question, "notices": notices})
+
+
+# A follow-up that names only a letter fact: "date?", "and the DOI?", "age?"
+_BARE_FACTS = (
+    ("decision date", r"(?:the\s+)?(?:decision\s+)?dates?|when|what\s+date|decided\s+when"),
+    ("date of injury", r"(?:the\s+)?(?:DOI|date\s+of\s+injury|injury\s+date)"),
+    ("UR denial date", r"(?:the\s+)?(?:UR\s+(?:denial\s+)?date|UR\s+denied\s+when)"),
+    ("age of the worker", r"(?:the\s+)?(?:age|ages|how\s+old)"),
+    ("reviewer's credentials", r"(?:the\s+)?(?:reviewer|specialty|credentials)"),
+)
+_BARE_FACT = re.compile(
+    r"^\s*(?:and\s+|ok\s+|so\s+)?(?P<w>" + "|".join(w for _, w in _BARE_FACTS) + r")\s*\??\s*$",
+    re.IGNORECASE,
+)
 
 
 def _says_nothing(plan: QueryPlan) -> bool:

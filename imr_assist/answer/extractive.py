@@ -22,6 +22,7 @@ from imr_assist.constants import (
 )
 from imr_assist.index.catalog import ItemRow
 from imr_assist.models import Answer, Citation, Item, Letter
+from imr_assist.parse.lexicon import get_lexicon
 from imr_assist.parse.reasons import sentences
 from imr_assist.retrieve.hybrid import SearchResult
 from imr_assist.retrieve.query import QueryFilters, fact_asked
@@ -551,6 +552,12 @@ class ExtractiveWriter:
             home = home or next((c for c, cw in asked if cw <= words), x.name)
             groups[home].append(x)
         names = sorted(groups, key=lambda g: (-len(groups[g]), g))
+        lex = get_lexicon()
+        as_asked: dict[str, str] = {}  # "Physical therapy (PT)": the name as asked too
+        for m in f.mentions:
+            hit = lex.find(m)
+            if hit is not None and hit.entry.canonical.lower() != m.lower():
+                as_asked.setdefault(hit.entry.canonical, m)
         for name in names[:MAX_GROUPS]:
             group = groups[name]
             n = len(group)
@@ -563,7 +570,8 @@ class ExtractiveWriter:
                     f"{n} decision{'s' if n != 1 else ''} ({up} upheld, {n - up} overturned: "
                     f"{rate}% overturned)"
                 )
-            lines.append(f"{name}, {counts}{scope(f)}:")
+            said = f" ({as_asked[name]})" if name in as_asked else ""
+            lines.append(f"{name}{said}, {counts}{scope(f)}:")
             for decision in (UPHELD, OVERTURNED):
                 side = [x for x in group if x.decision == decision]
                 for x in side[:COMPARED_PER_SIDE]:

@@ -2525,7 +2525,10 @@ class PlanRunner:
             _extra_scope(plan),
         ]
         scope = "; ".join(x for x in said if x)
-        lines = [f"{n_letters} letters ({n_rows} decisions{'; ' + scope if scope else ''}):"]
+        lines = [
+            f"{n_letters} letter{'s' if n_letters != 1 else ''} ({n_rows} "
+            f"decision{'s' if n_rows != 1 else ''}{'; ' + scope if scope else ''}):"
+        ]
         for doc_id, g in list(by_doc.items())[:MAX_LISTED]:
             lt = self.texts.letter(doc_id)
             name = (lt.case_number if lt else None) or doc_id

@@ -565,6 +565,8 @@ _REASON_CUE = re.compile(
     # a similar study had already been done"
     r"\b(?:say|says|said|do|does|did|decide|rule|conclude)\s+when\s+|"
     r"\b(?:denials?|upheld\s+(?:decisions|requests)|rejections?)\s+(?:where|in\s+which|when)\s+|"
+    # "which requests did the reviewer say would push the number of sessions past ..."
+    r"\b(?:say|says|said)\s+(?=(?:would|will|had|has|was|were|did|could)\b)|"
     # "opioid denials - CURES or UDS not done"
     r"\b(?:denials?|denied|upheld)\s*[-\u2013\u2014:]\s*|"
     # "what happens to the services when the surgery itself is denied"
@@ -1478,6 +1480,16 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bw/o\b", _I), "without"),
     (re.compile(r"(?<![\w/])w/\s*(?=\w)", _I), "with "),
     (re.compile(r"\bqty\b", _I), "quantity"),
+    (re.compile(r"\balow\b", _I), "allow"),
+    # "therapy requests (physical, occupational, chiropractic)": the head noun for each
+    (
+        re.compile(r"(?<=therapy requests \()physical,\s*occupational(?=,|\s+and|\s+or|\))", _I),
+        "physical therapy, occupational therapy",
+    ),
+    (
+        re.compile(r"(?<=therapy \()physical,\s*occupational(?=,|\s+and|\s+or|\))", _I),
+        "physical therapy, occupational therapy",
+    ),
     (re.compile(r"\bcerts\b", _I), "certifications"),
     (re.compile(r"\bwomens\b", _I), "women"),
     (re.compile(r"\b(?:ilegible|illegable|ilegable|illegibile)\b", _I), "illegible"),

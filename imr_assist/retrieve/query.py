@@ -593,6 +593,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?<!saying )(?<!stating )(?<!state )(?<!say )(?<!specify )(?<!specifying )"
             r"(?<!indicate )(?<!indicating )(?<!know )"
             r"\bhow\s+many\b|(?<!because the )(?<!due to the )(?<!since the )(?<!as the )"
+            r"(?<!push the )(?<!pushed the )(?<!exceed the )(?<!exceeds the )(?<!exceeded the )"
             r"\bnumber\s+of\b|\bcount\b",
             _I,
         ),
