@@ -163,10 +163,10 @@ class ChatSession:
     def resolve(self, question: str) -> QueryPlan:
         """The plan to answer: the question's own, or the last one edited by it."""
         prev = self.plan
-        if prev is not None and (said := _BARE_FACT.match(question)):
+        if prev is not None and (asked := _BARE_FACT.match(question)):
             # "date?", "and the DOI?", "age?" after an answer: that fact of the letters
             # it cited
-            fact = next(name for name, word in _BARE_FACTS if re.fullmatch(word, said["w"], re.I))
+            fact = next(name for name, word in _BARE_FACTS if re.fullmatch(word, asked["w"], re.I))
             question = f"what was the {fact} of {'that letter' if len(set(self._last_letters)) == 1 else 'those letters'}?"
         new, self._notice = self.assistant.read(question)
         aside = _ASIDE.search(question)
