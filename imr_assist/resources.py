@@ -45,6 +45,8 @@ SOURCES = {
     "data/eval/real/questions-probe4.jsonl": "evals/real/questions-probe4.jsonl",
     "data/eval/real/questions-probe5.jsonl": "evals/real/questions-probe5.jsonl",
     "data/eval/real/questions-probe6.jsonl": "evals/real/questions-probe6.jsonl",
+    "data/eval/real/questions-probe7.jsonl": "evals/real/questions-probe7.jsonl",
+    "data/eval/real/questions-probe8.jsonl": "evals/real/questions-probe8.jsonl",
     "data/eval/real": "evals/real",
 }
 

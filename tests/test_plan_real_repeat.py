@@ -137,3 +137,30 @@ def test_what_reviewers_said_was_missing(assistant: Assistant) -> None:
     )
     assert ans.plan["kind"] == "why", ans.plan
     assert cases_of(assistant, ans) == {"CM16-0246487"}
+
+
+def test_a_request_that_left_things_unsaid_is_a_reason(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Which IMR decisions faulted the RFA for leaving something unspecified (qty, dose, body "
+        "part, location)?",
+    )
+    assert ans.plan.get("reasons") == ["request_unspecified"], ans.plan
+    assert cases_of(assistant, ans) == {"CM16-0246487"}, ans.answer
+    # one thing named alone stays a topic: the sentences that say it is missing
+    one = ask_verified(
+        assistant,
+        "In which decisions did the reviewer fault the request for not stating a quantity?",
+    )
+    assert "reasons" not in one.plan and one.plan.get("topic_negated"), one.plan
+
+
+def test_the_section_relied_on_for_a_request_in_a_case_described(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant,
+        "Which MTUS Opioid Treatment section did the reviewer rely on for the Norco 5/325 request "
+        "in the lumbar disc extrusion case?",
+    )
+    assert ans.plan.get("guidelines_asked") and "regions" not in ans.plan, ans.plan
+    assert cases_of(assistant, ans) == {"CM16-0247802"}, ans.answer
+    assert any("Opioid" in c.quote for c in ans.citations), ans.answer

@@ -299,6 +299,17 @@ SIGNALS = [
         "The patient received a lumbar x-ray previously, so the request is not established.",
         "received-previously",
     ),
+    # --- request_unspecified: the request itself left out what was asked for
+    case(
+        "request_unspecified",
+        "The request as submitted also failed to specify a body part for treatment.",
+        "failed-to-specify-body-part",
+    ),
+    case(
+        "request_unspecified",
+        "The requested service did not specify the amount of gloves that are being recommended.",
+        "did-not-specify-amount",
+    ),
     # --- documented_improvement
     case(
         "documented_improvement",
@@ -616,6 +627,12 @@ NOT_SIGNALS = [
         "guideline-on-repeats",
     ),
     case("repeat_study", "Repeat x-rays were not performed.", "repeat-not-done"),
+    # --- request_unspecified: the records, not the request, lacked something
+    case(
+        "request_unspecified",
+        "The documentation submitted for review failed to provide evidence of red flag findings.",
+        "records-failed-to-provide",
+    ),
 ]
 
 

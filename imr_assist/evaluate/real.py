@@ -63,6 +63,8 @@ SPLITS = (
     "probe5",
     "probe6",
     "sealed6",
+    "probe7",
+    "probe8",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"

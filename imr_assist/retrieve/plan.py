@@ -224,7 +224,10 @@ _BODY_RX = re.compile(
 _GUIDELINES_ASKED = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+){0,2}?guidelines?\b|\b(?:guidelines?|sections?)\s+(?:\w+\s+)?(?:cited|used|"
     r"relied\s+on|applied|quoted|referenced)\b|\b(?:under|by)\s+(?:what|which)\s+(?:\w+\s+)?"
-    r"(?:guidelines?|criteria)\b|\brel(?:y|ied|ies)\s+on\b[^?]{0,60}\b(?:MTUS|ODG|ACOEM|guidelines?)\b",
+    r"(?:guidelines?|criteria)\b|\brel(?:y|ied|ies)\s+on\b[^?]{0,60}\b(?:MTUS|ODG|ACOEM|guidelines?)\b|"
+    # "Which MTUS Opioid Treatment section did the reviewer rely on for ..."
+    r"\b(?:what|which)\s+(?:[\w&-]+\s+){0,4}?(?:sections?|chapters?|guidelines?)\b[^?]{0,40}?"
+    r"\b(?:rel(?:y|ied|ies)\s+on|cite[sd]?|use[sd]?|appl(?:y|ied))\b",
     _I,
 )
 # A letter named by one of its requests: "in the Celebrex letter", "from the ESI case"
@@ -565,6 +568,8 @@ _REASON_CUE = re.compile(
     # a similar study had already been done"
     r"\b(?:say|says|said|do|does|did|decide|rule|conclude)\s+when\s+|"
     r"\b(?:denials?|upheld\s+(?:decisions|requests)|rejections?)\s+(?:where|in\s+which|when)\s+|"
+    # "which decisions faulted the RFA for leaving something unspecified"
+    r"\b(?:fault\w*|ding\w*|criticiz\w*|penaliz\w*)\s+(?:\w+\s+){0,3}?for\s+|"
     # "which requests did the reviewer say would push the number of sessions past ..."
     r"\b(?:say|says|said)\s+(?=(?:would|will|had|has|was|were|did|could)\b)|"
     # "opioid denials - CURES or UDS not done"
@@ -1170,7 +1175,7 @@ _STOP = frozenset(
     administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits i'd i'm i've know wondering wonder curious
-    someone somebody anyone anybody saying specialty specialties listing listings describe
+    none someone somebody anyone anybody saying specialty specialties listing listings describe
     describes described describing coding coded summary summaries
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
@@ -2010,6 +2015,13 @@ def read_question(question: str) -> QueryPlan:
             and not re.search(
                 r"\b(?:no|not|without|missing|lack\s+of)\s+(?:\w+\s+)?$", q[: m.start()], _I
             )
+            # "denials where the request didn't specify the quantity or body part"
+            and not re.search(
+                r"(?:\b(?:not|never|failed\s+to|fail\w*\s+to)|n't)\s+(?:\w+\s+){0,2}?(?:specify|"
+                r"specifying|state|stating|name|naming|say|saying|list|listing)\b[^?.;]{0,40}$",
+                q[: m.start()],
+                _I,
+            )
             and use(m)
             and name not in names
         ]
@@ -2104,10 +2116,16 @@ def read_question(question: str) -> QueryPlan:
             for a, b in treatment_at
         )
         hurt = _HURT_BEFORE.search(q[max(0, m.start() - 40) : m.start()])
+        # "the Norco request in the lumbar disc extrusion case": the region names the case
+        names_case = re.match(
+            r"(?:[\s-]+[A-Za-z][\w-]*){0,3}?\s+(?:case|letter|claim|injury|worker|patient)\b",
+            q[m.end() :],
+            _I,
+        )
         target = (
             letter_regions
             # "the truck driver who broke her wrist, EMG of the right arm": her injury
-            if hurt or (treatment_at and not near) or (unit == "letters" and not near)
+            if hurt or names_case or (treatment_at and not near) or (unit == "letters" and not near)
             else regions
         )
         for rg in _SPINE if region == "spine" else (region,):  # "spine MRIs": any part of it
@@ -2404,7 +2422,9 @@ def read_question(question: str) -> QueryPlan:
     used.extend((m.start(), m.end()) for m in _SHOWN_WITH.finditer(q))
     if filters.canonicals == ["medication"]:
         used.extend((m.start(), m.end()) for m in _MEDS.finditer(q))
-    topic, terms, gloss = _topic(q, used, filters)
+    topic, terms, gloss = _topic(
+        q, used, filters, max((b for _, b in said_in_reason), default=None)
+    )
     if (
         filters.has_treatment
         and not topic
@@ -3087,7 +3107,7 @@ _PURPOSE = re.compile(
 
 
 def _topic(
-    q: str, used: list[tuple[int, int]], f: QueryFilters
+    q: str, used: list[tuple[int, int]], f: QueryFilters, reason_end: int | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Content words that no filter used, in question order: (topic, terms, gloss).
 
@@ -3152,6 +3172,12 @@ def _topic(
     rather = re.search(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b[^?.;]*", q, _I)
     if rather:
         glossed.append((rather.start(), rather.end()))
+    # "rejected because the request was incomplete — no quantity, no body part ...": what
+    # follows a dash after the reason spells it out
+    if reason_end is not None:
+        dash = re.search(r"\s[\u2014\u2013]\s|\s--\s|\s-\s|:\s", q[reason_end:])
+        if dash:
+            glossed.append((reason_end + dash.start(), len(q)))
     # "a fracture ..., for example a distal radius, femur or cervical vertebra fracture":
     # examples rank passages, they are not all required
     for ex in re.finditer(r",?\s*\b(?:for\s+example|for\s+instance|e\.g\.,?)\s[^?.;()]*", q, _I):

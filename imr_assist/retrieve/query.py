@@ -24,7 +24,7 @@ _I = re.IGNORECASE
 # "wasn't approved", "won't approve") counts for the other side.
 _DECISION_WORD = re.compile(
     r"(?P<up>\bnot\s+medically\s+necessary\b|\bnon-?certif\w*|\bupheld\b|\buphold\w*|"
-    r"\bden(?:y|ied|ies|ying)\b|\brejected\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b|"
+    r"\bden(?:y|ied|ies|ying)\b|\breject(?:ed|s|ing)?\b|\brefus(?:e|ed|es|ing)\b|\bturned\s+down\b|"
     # who the decision went for: "sides with the carrier", "favors UR"
     r"\b(?:favou?r(?:s|ed|ing)?|side[sd]?\s+with|siding\s+with)\s+(?:the\s+)?(?:employer|carrier|"
     r"insurer|insurance\s+company|claims\s+administrator|defen[cs]e|UR|utilization\s+review)\b|"
