@@ -84,3 +84,28 @@ def test_compared_specialties_with_dual_certified_reviewers(assistant: Assistant
     assert both.group_by == "specialty" and both.specialty_any and not both.topic, both
     exact = read_question("Compare internal medicine with family practice reviewers")
     assert exact.group_by == "specialty" and not exact.specialty_any
+
+
+def test_decisions_broken_down_for_treatments_compared() -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    plan = read_question("break down approved vs denied for PT vs chiropactic vs acupuncture")
+    assert plan.kind == "compare" and plan.group_by is None, plan
+    every = read_question(
+        "Break the MRI decisions down by reviewer specialty (Family Practice vs occ med vs PM&R "
+        "and so on), with upheld and overturned counts for each specialty"
+    )
+    assert every.group_by == "specialty" and not every.specialty_groups, every
+    named = read_question(
+        "Break the MRI decisions down by reviewer specialty: Family Practice vs PM&R"
+    )
+    assert named.group_by == "specialty" and len(named.specialty_groups) == 2, named
+
+
+def test_a_class_glossed_by_examples_keeps_the_class() -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    plan = read_question(
+        "oral suspension versions of meds (the liquid gabapentin etc) - how did reviewers handle those?"
+    )
+    assert "compounded oral suspension" in plan.filters.classes, plan

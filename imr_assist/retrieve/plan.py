@@ -1978,10 +1978,27 @@ def read_question(question: str) -> QueryPlan:
     # "Compare Family Practice, PM&R and Internal Medicine reviewers": by specialty,
     # each group the reviewers certified in exactly what it names
     compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
-    if compared:
+    if compared and re.search(
+        r"\b(?:and\s+so\s+on|and\s+so\s+forth|etc\.?|and\s+(?:the\s+)?(?:others|rest)|"
+        r"and\s+every\s+other|or\s+whatever)\b",
+        q,
+        _I,
+    ):
+        # "by reviewer specialty (Family Practice vs occ med vs PM&R and so on)": every
+        # specialty, those named being examples
+        group_by, filters, compared = "specialty", replace(filters, specialty=None), ()
+    elif compared:
         group_by, filters = "specialty", replace(filters, specialty=None)
         for g in _ANY_CERTIFIED.finditer(q):
             use(g)
+    if (
+        group_by == "decision"
+        and len(filters.canonicals) >= 2
+        and re.search(r"\b(?:vs\.?|versus|compared\s+(?:to|with))\b", q, _I)
+    ):
+        # "break down approved vs denied for PT vs chiro vs acupuncture": each treatment,
+        # with its decisions
+        group_by, kind = None, "compare"
     fact = None
     fact_without_letter = False
     asked_fact = None
@@ -2861,6 +2878,8 @@ def _glossed_class(q: str, f: QueryFilters) -> QueryFilters:
         m = re.match(r"\s*\(([^)]*)\)", q[b:])
         if m is None:
             continue
+        if re.search(r"\b(?:etc|e\.g|and\s+so\s+on|and\s+the\s+like|for\s+example|such\s+as)\b", m[1], _I):
+            continue  # "(the liquid gabapentin etc)": examples of the class, not its members
         inside = [t for t in lex.find_all(q) if b + m.start(1) <= t.start and t.end <= b + m.end(1)]
         if inside:
             return replace(f, classes=[])
