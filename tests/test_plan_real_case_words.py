@@ -109,3 +109,19 @@ def test_a_class_glossed_by_examples_keeps_the_class() -> None:
         "oral suspension versions of meds (the liquid gabapentin etc) - how did reviewers handle those?"
     )
     assert "compounded oral suspension" in plan.filters.classes, plan
+
+
+def test_classes_named_with_and_other_group_every_medication() -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    plan = read_question(
+        "Split the medication decisions by drug class — opioids, muscle relaxants, topical "
+        "analgesics, oral NSAIDs, stomach/acid drugs, and other — with upheld and overturned counts."
+    )
+    assert plan.group_by == "class" and plan.filters.canonicals == ["medication"], plan
+    outside = read_question(
+        "Among decisions where the letter says the reviewer based the decision on recommendations "
+        "outside the MTUS (rather than on the MTUS itself), what share were overturned?"
+    )
+    assert outside.kind == "share" and outside.group_by is None, outside
+    assert outside.reviewer_basis == "outside_mtus", outside

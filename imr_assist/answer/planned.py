@@ -2395,8 +2395,8 @@ class PlanRunner:
             else:
                 rate = 100 * over / len(g)
                 lines.append(
-                    f"- {key}: {len(g)} decisions, {up} upheld, {over} overturned "
-                    f"({rate:.0f}% overturned) {mark}"
+                    f"- {key}: {len(g)} decision{'s' if len(g) != 1 else ''}, {up} upheld, "
+                    f"{over} overturned ({rate:.0f}% overturned) {mark}"
                 )
             if plan.specialty_groups and plan.specialty_any:
                 # each certification as the letters list it, within the group

@@ -1991,6 +1991,14 @@ def read_question(question: str) -> QueryPlan:
         group_by, filters = "specialty", replace(filters, specialty=None)
         for g in _ANY_CERTIFIED.finditer(q):
             use(g)
+    if group_by == "class" and re.search(
+        r"\b(?:and|or)\s+(?:the\s+)?(?:other|others|rest|everything\s+else|all\s+(?:the\s+)?others?)\b",
+        q,
+        _I,
+    ):
+        # "by drug class — opioids, muscle relaxants, ..., and other": every medication,
+        # the classes named being some of the groups
+        filters = treatment_of(filters, treatment_filters("medications"))
     if (
         group_by == "decision"
         and len(filters.canonicals) >= 2
@@ -2186,6 +2194,23 @@ def read_question(question: str) -> QueryPlan:
     if m := use(OUTSIDE_MTUS.search(q)):
         reviewer_basis = "outside_mtus"
         used.extend((o.start(), o.end()) for o in OUTSIDE_MTUS.finditer(q))
+        if group_by == "guideline" and not re.search(
+            r"\b(?:by|per|for\s+each)\s+(?:the\s+)?guidelines?\b", q, _I
+        ):
+            # "outside the MTUS (rather than on the MTUS itself), what share ...": the
+            # guidelines named say what the decisions rested on, they are no grouping
+            group_by = None
+            kind = (
+                "share"
+                if re.search(
+                    r"\bwhat\s+(?:share|percent\w*|proportion|fraction)|\bhow\s+often|\brates?\b",
+                    q,
+                    _I,
+                )
+                else "count"
+                if re.search(r"\bhow\s+many\b", q, _I)
+                else "list"
+            )
         used.extend(
             (g.start(), g.end())
             for g in re.finditer(
@@ -2878,7 +2903,9 @@ def _glossed_class(q: str, f: QueryFilters) -> QueryFilters:
         m = re.match(r"\s*\(([^)]*)\)", q[b:])
         if m is None:
             continue
-        if re.search(r"\b(?:etc|e\.g|and\s+so\s+on|and\s+the\s+like|for\s+example|such\s+as)\b", m[1], _I):
+        if re.search(
+            r"\b(?:etc|e\.g|and\s+so\s+on|and\s+the\s+like|for\s+example|such\s+as)\b", m[1], _I
+        ):
             continue  # "(the liquid gabapentin etc)": examples of the class, not its members
         inside = [t for t in lex.find_all(q) if b + m.start(1) <= t.start and t.end <= b + m.end(1)]
         if inside:
