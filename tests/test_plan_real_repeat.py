@@ -164,3 +164,35 @@ def test_the_section_relied_on_for_a_request_in_a_case_described(assistant: Assi
     assert ans.plan.get("guidelines_asked") and "regions" not in ans.plan, ans.plan
     assert cases_of(assistant, ans) == {"CM16-0247802"}, ans.answer
     assert any("Opioid" in c.quote for c in ans.citations), ans.answer
+
+
+SURGERY_LETTERS = [
+    "CM16-0213037",  # "no documentation of a willingness to consider ... surgical intervention"
+    "CM16-0247255",  # "There was no plan for surgery."
+    "CM17-0004039",  # "Absent red flags or clear indications for surgery"
+    "CM17-0006634",  # quotes "would consider surgery an option" without applying it
+    "CM17-0008479",  # acupuncture: "adjunct to ... surgical intervention" (a guideline quote)
+]
+
+
+@pytest.fixture(scope="module")
+def surgery(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-surgery-index", SURGERY_LETTERS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "MRI/CT/x-ray requests upheld partly because nobody was contemplating surgery — which ones?",
+        "what do reviewers say about whether the patient is a surgical candidate / would act on "
+        "MRI results",
+        "Which imaging denials rested at least in part on there being no surgical plan, or on the "
+        "worker not being described as a surgical candidate?",
+    ],
+)
+def test_no_surgery_the_study_would_guide_is_a_reason(surgery: Assistant, question: str) -> None:
+    ans = ask_verified(surgery, question)
+    assert ans.plan.get("reasons") == ["no_surgical_plan"] and not ans.plan.get("topic"), ans.plan
+    # the criterion quoted but not applied (CM17-0006634) and the acupuncture guideline's
+    # "surgical intervention" (CM17-0008479) are not the reason
+    assert cases_of(surgery, ans) == {"CM16-0213037", "CM16-0247255", "CM17-0004039"}, ans.answer

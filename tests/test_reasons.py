@@ -310,6 +310,13 @@ SIGNALS = [
         "The requested service did not specify the amount of gloves that are being recommended.",
         "did-not-specify-amount",
     ),
+    # --- no_surgical_plan: imaging with no surgery it would guide
+    case(
+        "no_surgical_plan",
+        "There was a lack of documentation indicating that the patient was a candidate for surgery.",
+        "not-a-candidate",
+    ),
+    case("no_surgical_plan", "There was no plan for surgery.", "no-plan-for-surgery"),
     # --- documented_improvement
     case(
         "documented_improvement",
@@ -632,6 +639,13 @@ NOT_SIGNALS = [
         "request_unspecified",
         "The documentation submitted for review failed to provide evidence of red flag findings.",
         "records-failed-to-provide",
+    ),
+    # --- no_surgical_plan: the guideline's criterion quoted, not applied
+    case(
+        "no_surgical_plan",
+        "Imaging is warranted in patients who do not respond to treatment and would consider "
+        "surgery an option.",
+        "criterion-quoted",
     ),
 ]
 

@@ -568,6 +568,8 @@ _REASON_CUE = re.compile(
     # a similar study had already been done"
     r"\b(?:say|says|said|do|does|did|decide|rule|conclude)\s+when\s+|"
     r"\b(?:denials?|upheld\s+(?:decisions|requests)|rejections?)\s+(?:where|in\s+which|when)\s+|"
+    # "what do reviewers say about whether the patient is a surgical candidate"
+    r"\b(?:say|says|said|write|wrote)\s+about\s+whether\s+|"
     # "which decisions faulted the RFA for leaving something unspecified"
     r"\b(?:fault\w*|ding\w*|criticiz\w*|penaliz\w*)\s+(?:\w+\s+){0,3}?for\s+|"
     # "which requests did the reviewer say would push the number of sessions past ..."
@@ -2409,8 +2411,16 @@ def read_question(question: str) -> QueryPlan:
                 end = m.end()
                 if tail := _REASON_TAIL.match(q, end):
                     end = tail.end()
+                # "no surgical plan, or the worker not described as a surgical candidate":
+                # each way the question says the one reason
+                for again in rx.finditer(set_against, m.end()):
+                    end = max(end, again.end())
                 used.append((cue.start(), end))
                 said_in_reason.append((cue.start(), end))
+        for category, explains, rx in _reason_phrases():
+            if category in reasons and explains == wanted:
+                for again in rx.finditer(set_against, cue.start()):
+                    used.append((again.start(), again.end()))
     if reasons:
         # "where did reviewers deny a test partly because the same test had been done":
         # "test" is whatever was requested; the reason says the rest
