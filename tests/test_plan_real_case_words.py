@@ -125,3 +125,28 @@ def test_classes_named_with_and_other_group_every_medication() -> None:
     )
     assert outside.kind == "share" and outside.group_by is None, outside
     assert outside.reviewer_basis == "outside_mtus", outside
+
+
+def test_a_guideline_statement_alone_is_no_case_of_the_topic() -> None:
+    # the rationale's "The MTUS and ACOEM Guidelines support using electrodiagnostic
+    # studies when ..." says what a guideline allows, not what happened to the worker
+    from imr_assist.answer.planned import _GUIDELINE_STATEMENT
+
+    assert _GUIDELINE_STATEMENT.search(
+        "The MTUS and ACOEM Guidelines support using electrodiagnostic studies when someone is "
+        "experiencing neurologic symptoms."
+    )
+    assert _GUIDELINE_STATEMENT.search(
+        "According to California MTUS 2016 Chronic Pain Guidelines, a TENS unit is not recommended."
+    )
+    assert not _GUIDELINE_STATEMENT.search(
+        "The mechanism of injury is detailed as a slip and fall."
+    )
+    assert not _GUIDELINE_STATEMENT.search(
+        "He should have also been taught a home exercise program to continue."
+    )
+
+
+def test_falls_are_the_workers_not_a_guideline_quote(assistant: Assistant) -> None:
+    ans = ask_verified(assistant, "which workers got hurt in a fall?")
+    assert cases_of(assistant, ans) == FALLS, ans.answer

@@ -572,6 +572,24 @@ _REVIEWER_BASIS = {
 }
 
 
+# A rationale sentence that states what a guideline says rather than what the case shows:
+# "According to the MTUS ...", "ODG states ...", "TENS is not recommended as a primary
+# treatment modality, but ... may be considered ...", "Guidelines recommend ..."
+_GUIDELINE_STATEMENT = re.compile(
+    r"^\W*(?:according\s+to|per|as\s+per|based\s+on)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
+    r"(?:MTUS|ODG|ACOEM|guidelines?|Official\s+Disability)|"
+    r"\b(?:MTUS|ODG|ACOEM|guidelines?|Official\s+Disability\s+Guidelines)(?:\s+\w+){0,4}?\s+"
+    r"(?:states?|recommends?|notes?|indicates?|supports?|specif(?:y|ies)|say|says|allows?|"
+    r"does\s+not\s+recommend|do\s+not\s+recommend|discuss(?:es)?|describes?)\b|"
+    r"\b(?:is|are)\s+(?:not\s+)?recommended\s+(?:as|for|if|when|in|only)\b|"
+    r"^\W*\"",
+    re.IGNORECASE,
+)
+_GUIDELINE_WORDS_ASKED = re.compile(
+    r"\bguidelines?\b|\bMTUS\b|\bODG\b|\bACOEM\b|\bquot\w*|\bcriteri\w*", re.IGNORECASE
+)
+
+
 def _partial_kind(lt: Letter, it: Item) -> str:
     """ "modified" when the letter says UR's certification left the whole original
     request to IMR ("authorized a bedside commode for 1 month, leaving the original
@@ -1191,6 +1209,17 @@ class PlanRunner:
             # evidence of disc herniation")
             and (plan.topic_negated or not plan.about_case or not _only_negated(low, present))
         ]
+        if not plan.about_case and not _GUIDELINE_WORDS_ASKED.search(plan.question):
+            # "which decisions say the patient should move to a home exercise program":
+            # a rationale that only quotes the guideline's words did not say it of the
+            # case; when some rationale applies it, those quoting alone are left out
+            applied = {
+                key
+                for key, name, ev in matched
+                if name != "rationale" or not _GUIDELINE_STATEMENT.search(ev.quote)
+            }
+            if applied:
+                matched = [x for x in matched if x[0] in applied]
         named = plan.unit == "decisions" and any(name == "treatment" for _, name, _ in matched)
         summarised = {key[0] for key, name, _ in matched if name == "summary"}
         matched = [

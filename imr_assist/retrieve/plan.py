@@ -2787,7 +2787,7 @@ _DRUG_LIKE = re.compile(
 
 
 _MEDS = re.compile(
-    r"\b(?:medications?|meds|drugs?|prescriptions?|pharmaceuticals?|"
+    r"\b(?:(?:pain\s+)?(?:medications?|meds|drugs?|killers?)|painkillers?|prescriptions?|pharmaceuticals?|"
     # "topical pain products", "topical agents"
     r"(?:pain\s+)?(?:products?|agents?|preparations?|formulations?|relievers?))\b",
     _I,
