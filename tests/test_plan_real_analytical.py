@@ -109,3 +109,18 @@ def test_a_head_noun_after_a_treatment_is_no_class(assistant: Assistant) -> None
 )
 def test_what_a_question_is_for_is_not_what_it_asks(question: str, begins: str) -> None:
     assert question[_asker_context(question) :].startswith(begins)
+
+
+def test_a_chat_that_moves_the_region_and_then_narrows_it(assistant: Assistant) -> None:
+    from imr_assist.answer.chat import ChatSession
+
+    chat = ChatSession(assistant.settings, assistant=assistant)
+    chat.ask("A defense adjuster asks why the overturned physical therapy requests won.")
+    again = chat.ask("Now the same for the knee.")
+    assert again.plan.get("regions") == ["knee"] and not again.plan.get("topic"), again.plan
+    assert cases_of(assistant, again) == {"CM17-0015348"}, again.answer
+
+
+def test_who_asks_is_said_first() -> None:
+    question = "A defense adjuster asks why the lumbar MRI requests were upheld."
+    assert question[_asker_context(question) :] == "why the lumbar MRI requests were upheld."

@@ -1177,7 +1177,7 @@ _STOP = frozenset(
     administrator wouldn't won't didn't doesn't don't isn't wasn't weren't couldn't guy guys
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits i'd i'm i've know wondering wonder curious
-    none someone somebody anyone anybody saying specialty specialties listing listings describe
+    now none someone somebody anyone anybody saying specialty specialties listing listings describe
     describes described describing coding coded summary summaries
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
@@ -3140,6 +3140,9 @@ def _asker_context(q: str) -> int:
     says who they are or why they ask ("I'm a researcher looking at ...", "Adjuster
     here, trying to ..."): 0 if it starts at once. The last sentence is never context."""
     end = 0
+    if m := _ROLE_ASKS.match(q):
+        # "A defense adjuster asks why the lumbar MRI requests were upheld."
+        return m.end()
     if m := _PURPOSE.match(q):
         # "For a workload study, how many ...", "Writing a UR training memo: why ...",
         # "For an audit of shoulder imaging, which ...": what it is for ("of shoulder
@@ -3153,6 +3156,12 @@ def _asker_context(q: str) -> int:
     return end
 
 
+_ROLE_ASKS = re.compile(
+    r"^\s*(?:an?|the|my|our)\s+(?:[\w'-]+\s+){0,2}?(?:attorney|lawyer|adjuster|nurse|researcher|"
+    r"physician|doctor|examiner|paralegal|client|analyst|manager|director)s?\s+"
+    r"(?:asks|asked|wants\s+to\s+know|is\s+asking|wonders|would\s+like\s+to\s+know)\s*:?\s*",
+    _I,
+)
 _PURPOSE = re.compile(
     r"^\s*(?:(?:for|writing|preparing|drafting|doing|building|as\s+part\s+of)\s+)?"
     r"(?:a|an|the|my|our|this)?\s*(?:[\w&/-]+\s+){0,3}?(?P<purpose>study|report|memo|audit|"
