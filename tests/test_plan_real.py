@@ -101,7 +101,7 @@ def test_group_by_specialty_counts_every_decision(assistant: Assistant) -> None:
         c[1] += it.decision == "overturned"
     for spec, (n, over) in counts.items():
         line = next(ln for ln in ans.answer.splitlines() if ln.startswith(f"- {spec}:"))
-        assert f"{n} decisions" in line and f"{over} overturned" in line
+        assert f"{n} decision{'s' * (n != 1)}" in line and f"{over} overturned" in line
 
 
 def test_letter_fact_is_cited_from_the_cover_block(assistant: Assistant) -> None:
@@ -1108,8 +1108,8 @@ def test_reviewers_licensed_in_a_state_against_the_rest(assistant: Assistant) ->
     texas = [it for lt, it in all_items(assistant) if "Texas" in lt.reviewer.licensure]
     rest = [it for lt, it in all_items(assistant) if "Texas" not in lt.reviewer.licensure]
     assert texas and rest
-    assert f"licensed in Texas: {len(texas)} decisions" in ans.answer
-    assert f"not licensed in Texas: {len(rest)} decisions" in ans.answer
+    assert f"licensed in Texas: {len(texas)} decision{'s' * (len(texas) != 1)}" in ans.answer
+    assert f"not licensed in Texas: {len(rest)} decision{'s' * (len(rest) != 1)}" in ans.answer
     assert "partial" not in ans.plan
 
 
@@ -1152,9 +1152,9 @@ def test_regions_named_in_a_breakdown_are_its_groups(assistant: Assistant) -> No
     shoulder = [it for it in xrays if it not in lumbar and REGIONS["shoulder"].search(it.treatment)]
     other = len(xrays) - len(lumbar) - len(shoulder)
     assert lumbar and shoulder and other
-    assert f"{len(xrays)} decisions" in ans.answer
-    assert f"lumbar spine: {len(lumbar)} decisions" in ans.answer
-    assert f"other regions: {other} decisions" in ans.answer
+    assert f"{len(xrays)} decision{'s' * (len(xrays) != 1)}" in ans.answer
+    assert f"lumbar spine: {len(lumbar)} decision{'s' * (len(lumbar) != 1)}" in ans.answer
+    assert f"other regions: {other} decision{'s' * (other != 1)}" in ans.answer
 
 
 def test_what_the_reviewer_found_missing_is_why_it_was_denied(assistant: Assistant) -> None:

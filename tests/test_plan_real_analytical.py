@@ -124,3 +124,27 @@ def test_a_chat_that_moves_the_region_and_then_narrows_it(assistant: Assistant) 
 def test_who_asks_is_said_first() -> None:
     question = "A defense adjuster asks why the lumbar MRI requests were upheld."
     assert question[_asker_context(question) :] == "why the lumbar MRI requests were upheld."
+
+
+def test_the_longest_and_shortest_time_from_ur_denial_to_decision(assistant: Assistant) -> None:
+    import datetime as dt
+
+    days = {}
+    for d in assistant.index.catalog.doc_ids():
+        lt = assistant.texts.letter(d)
+        assert lt is not None and lt.decision_date and lt.ur_denial_date
+        days[lt.case_number] = (
+            dt.date.fromisoformat(lt.decision_date) - dt.date.fromisoformat(lt.ur_denial_date)
+        ).days
+    longest = ask_verified(
+        assistant,
+        "Which letter had the longest gap between the UR denial date and the IMR decision date, "
+        "and how many days was it?",
+    )
+    assert longest.plan.get("fact") == "ur_to_decision_days", longest.plan
+    top = max(days.values())
+    assert cases_of(assistant, longest) == {c for c, n in days.items() if n == top}
+    assert f"{top} days" in longest.answer
+    shortest = ask_verified(assistant, "shortest time from UR denial to IMR decision?")
+    assert "decision" not in shortest.plan["filters"], shortest.plan
+    assert f"{min(days.values())} days" in shortest.answer

@@ -88,6 +88,7 @@ _FACT_LABELS = {
     "credentials": "reviewer",
     "mechanism": "mechanism of injury:",
     "items_decided": "requests decided:",
+    "ur_to_decision_days": "days from UR denial to IMR decision:",
 }
 _LETTER_FIELDS = {
     "decision_date": "decision date",
@@ -1209,7 +1210,11 @@ class PlanRunner:
             # evidence of disc herniation")
             and (plan.topic_negated or not plan.about_case or not _only_negated(low, present))
         ]
-        if not plan.about_case and not _GUIDELINE_WORDS_ASKED.search(plan.question):
+        about_guidelines = _GUIDELINE_WORDS_ASKED.search(plan.corrected) or any(
+            w.lower().startswith(("guid", "mtus", "odg", "acoem", "recommend", "endors", "support"))
+            for w in plan.topic
+        )
+        if not plan.about_case and not about_guidelines:
             # "which decisions say the patient should move to a home exercise program":
             # a rationale that only quotes the guideline's words did not say it of the
             # case; when some rationale applies it, those quoting alone are left out
@@ -2221,6 +2226,12 @@ class PlanRunner:
         elif fact == "items_decided":
             most = "most" if plan.extreme == "max" else "fewest"
             head = f"The {most} requests decided in one letter, of the {among}, is {best}"
+        elif fact == "ur_to_decision_days":
+            most = "longest" if plan.extreme == "max" else "shortest"
+            head = (
+                f"The {most} time from the UR denial to the IMR decision, of the {among} that "
+                f"state both dates, is {best} days"
+            )
         else:
             head = f"The {word} {label}, of the {among} that state one, is {best}"
         lines = [head + (f", in {len(top)} letters:" if len(top) > 1 else ":")]
@@ -2288,6 +2299,17 @@ class PlanRunner:
             return getattr(lt.patient, fact), _spans(lt.patient.spans, [fact])
         if fact == "body_region":
             return self._injured_region(lt)
+        if fact == "ur_to_decision_days":  # from the UR denial to the IMR decision
+            import datetime as dt
+
+            try:
+                days = (
+                    dt.date.fromisoformat(lt.decision_date or "")
+                    - dt.date.fromisoformat(lt.ur_denial_date or "")
+                ).days
+            except ValueError:
+                return None, []
+            return days, _spans(lt.spans, ["ur_denial_date", "decision_date"])
         if fact == "items_decided":  # each decision line, cited
             spans = []
             for it in lt.items:
@@ -2378,8 +2400,10 @@ class PlanRunner:
                 continue
             groups[self._group_key(plan.group_by or "", r, plan)].append(r)
         unit = plan.unit
+        n_docs = len({r.doc_id for r in rows})
         lines = [
-            f"{len(rows)} decisions in {len({r.doc_id for r in rows})} letters, by {plan.group_by}:"
+            f"{len(rows)} decision{'s' if len(rows) != 1 else ''} in {n_docs} "
+            f"letter{'s' if n_docs != 1 else ''}, by {plan.group_by}:"
         ]
         if plan.group_by == "state":
             lines[0] = lines[0][:-1] + (

@@ -1714,6 +1714,10 @@ _EXTREME = re.compile(
     r"(?:worker|patient|letter|case)\s+(?:is|was|has))\s+(?:the\s+)?(?P<w2>youngest|oldest)\b|"
     r"\b(?P<w3>earliest|latest|most\s+recent)\s+(?:\w+\s+)?(?:decisions?|letters?|"
     r"determinations?|cases?)\b(?:\s+(?:was|were)\s+)?(?!\s+(?:of|in|for)\s+CM)|"
+    # "the longest gap between the UR denial date and the IMR decision date"
+    r"\b(?P<w5>longest|shortest|biggest|smallest|largest|greatest|least|most)\s+(?:gap|time|wait|"
+    r"delay|interval|turnaround|lag)\b(?=[^?]{0,60}\b(?:UR|utilization\s+review)\b[^?]{0,60}\b"
+    r"(?:IMR|decision|decided|determination))|"
     # "which single letter decided the most requests"
     r"\b(?:letters?|cases?|determinations?)\s+(?:\w+\s+){0,2}?(?:decided|had|has|covered|"
     r"included|contained|with)\s+the\s+(?P<w4>most|fewest|largest\s+number\s+of|greatest\s+"
@@ -2342,12 +2346,16 @@ def read_question(question: str) -> QueryPlan:
     extreme = None
     if not (filters.case_number or filters.names_letter) and (m := use(_EXTREME.search(q))):
         # "who is the youngest worker", "the most recent decision": a fact over letters
-        word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"] or m["w4"]).lower())
+        word = re.sub(r"\s+", " ", (m["w"] or m["w2"] or m["w3"] or m["w4"] or m["w5"]).lower())
         fact = "age" if word in ("youngest", "oldest") else "decision_date"
         extreme = "min" if word in ("youngest", "earliest", "fewest") else "max"
         if m["w4"]:
             fact = "items_decided"
             kind = "fact"
+        if m["w5"]:
+            fact = "ur_to_decision_days"
+            kind = "fact"
+            extreme = "min" if word in ("shortest", "smallest", "least") else "max"
         # "the earliest and latest decision dates", "youngest and oldest workers": both
         pair = ("youngest", "oldest") if fact == "age" else ("earliest", "latest")
         if all(re.search(rf"\b{w}\b", q, _I) for w in pair):
@@ -2787,7 +2795,7 @@ _DRUG_LIKE = re.compile(
 
 
 _MEDS = re.compile(
-    r"\b(?:(?:pain\s+)?(?:medications?|meds|drugs?|killers?)|painkillers?|prescriptions?|pharmaceuticals?|"
+    r"\b(?:(?:pain\s+)?(?:medications?|meds|drugs?)|prescriptions?|pharmaceuticals?|"
     # "topical pain products", "topical agents"
     r"(?:pain\s+)?(?:products?|agents?|preparations?|formulations?|relievers?))\b",
     _I,

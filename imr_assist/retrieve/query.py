@@ -385,6 +385,15 @@ def decision_asked(q: str) -> str | None:
         return None
     q = _HYPOTHETICAL.sub(" ", q)
     q = _CONTRAST.sub(" ", q)
+    # "the time from the UR denial to the IMR decision", "UR denial date": a date, not
+    # a side asked for
+    q = re.sub(
+        r"\b(?:UR|utilization\s+review)\s+denials?\s+dates?\b|"
+        r"\bfrom\s+(?:the\s+)?(?:UR|utilization\s+review)\s+denials?\b",
+        " ",
+        q,
+        flags=_I,
+    )
     stood = bool(_DENIAL_STOOD.search(q))
     had_denial = bool(_DENIAL_NOUN.search(q))
     q = _DENIAL_STOOD.sub(" ", q)
