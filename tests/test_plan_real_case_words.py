@@ -150,3 +150,26 @@ def test_a_guideline_statement_alone_is_no_case_of_the_topic() -> None:
 def test_falls_are_the_workers_not_a_guideline_quote(assistant: Assistant) -> None:
     ans = ask_verified(assistant, "which workers got hurt in a fall?")
     assert cases_of(assistant, ans) == FALLS, ans.answer
+
+
+HISTORY_LETTERS = [
+    "CM16-0236380",  # "Prior treatment has included chiropractic treatment, ..."
+    "CM17-0008479",  # "The prior treatment included chiropractic treatment, ..."
+    "CM16-0247405",  # chiropractic is the request decided, not the worker's history
+    "CM16-0237163",  # "The treatment plan included ... chiropractic": planned, not had
+]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-history-told-index", HISTORY_LETTERS)
+
+
+def test_a_treatment_the_worker_had_before_is_the_case_history(history: Assistant) -> None:
+    ans = ask_verified(
+        history,
+        "According to the case summaries, which workers had already received chiropractic "
+        "treatment before the disputed requests went to IMR?",
+    )
+    assert ans.plan.get("history_only") and not ans.plan["filters"], ans.plan
+    assert cases_of(history, ans) == {"CM16-0236380", "CM17-0008479"}, ans.answer

@@ -591,6 +591,14 @@ _GUIDELINE_WORDS_ASKED = re.compile(
 )
 
 
+# A summary sentence about what is planned or asked for, not what the worker had
+_PLANNED = re.compile(
+    r"\b(?:treatment\s+plan|plan\s+(?:included|was|consisted|is)|request\w*|recommend\w*|"
+    r"will\s+(?:be|start|begin|undergo)|to\s+(?:start|begin)|referr\w*|authoriz\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def _partial_kind(lt: Letter, it: Item) -> str:
     """ "modified" when the letter says UR's certification left the whole original
     request to IMR ("authorized a bedside commode for 1 month, leaving the original
@@ -1067,14 +1075,23 @@ class PlanRunner:
                 span = None if plan.in_rationale else lt.spans.get("summary")
                 if span is not None:
                     for c in self._sentences(nt, lt, span.start, span.end):
-                        if plan.about_case and not (
-                            _CASE_WORDS.search(c[0].quote) or _FINDING.search(c[0].quote)
+                        if (
+                            plan.about_case
+                            and not plan.history_only
+                            and not (_CASE_WORDS.search(c[0].quote) or _FINDING.search(c[0].quote))
                         ):
+                            continue
+                        if plan.history_only and _PLANNED.search(c[0].quote):
+                            # "the treatment plan included chiropractic": not had before
                             continue
                         cands.append(((r.doc_id, None), "summary", *c))
             it = lt.items[r.item_index]
             for name in (
-                ("treatment",) if plan.about_case or names_only else ("treatment", "rationale")
+                ()
+                if plan.history_only
+                else ("treatment",)
+                if plan.about_case or names_only
+                else ("treatment", "rationale")
             ):
                 span = it.spans.get(name)
                 if span is None:

@@ -558,6 +558,12 @@ _SHOWN_WITH = re.compile(
     r"(?:body\s+(?:region|part|area)|region|outcome|decision|result|date|reviewer)s?\b",
     _I,
 )
+_HAD_RECEIVED = re.compile(
+    r"\b(?:had|have|has)\s+(?:already\s+|previously\s+|ever\s+)?(?:received|had|undergone|tried|done|"
+    r"gotten|attended|completed|been\s+(?:given|treated\s+with))\s+(?:any\s+|prior\s+|previous\s+|"
+    r"some\s+|earlier\s+)?",
+    _I,
+)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
@@ -1275,6 +1281,9 @@ class QueryPlan:
     # the MAXIMUS guideline line: "outside_mtus" (recommendations outside the MTUS),
     # "no_evidence" (the reviewer cited no medical evidence); "" any
     reviewer_basis: str = ""
+    # "workers who had already received chiropractic treatment": the topic is told in the
+    # case's history (its summary), not in the names of the requests decided
+    history_only: bool = False
     # specialties compared counting every reviewer who holds one, also with another
     # certification ("including dual-certified ones"); else exactly those named
     specialty_any: bool = False
@@ -1373,6 +1382,7 @@ class QueryPlan:
             "none_before",
             "reviewer_basis",
             "specialty_any",
+            "history_only",
         ):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -1936,6 +1946,17 @@ def read_question(question: str) -> QueryPlan:
         if rest.has_treatment:
             history = (after.start(), after.end())
             filters = treatment_of(filters, rest)
+    had_before: tuple[str, ...] = ()
+    if filters.has_treatment and (hb := _HAD_RECEIVED.search(q)):
+        # "which workers had already received chiropractic treatment before the disputed
+        # requests": the case's history, told in its summary, not a request asked about
+        named = [t for t in get_lexicon().find_all(q) if t.start == hb.end()]
+        if named:
+            t = named[0]
+            rest = treatment_filters(q[: t.start] + " " * (t.end - t.start) + q[t.end :])
+            filters = treatment_of(filters, rest)
+            history = (hb.start(), t.end)
+            had_before = tuple(dict.fromkeys([q[t.start : t.end], t.entry.canonical]))
     if filters.specialty and filters.has_treatment:
         # "which cases did a chiropractor review?": the reviewer, not chiropractic requests
         at = q.lower().find(filters.specialty.lower())
@@ -2086,6 +2107,12 @@ def read_question(question: str) -> QueryPlan:
         _I,
     ):
         unit = "letters"
+    if had_before and re.search(
+        r"\b(?:which|what)\s+(?:\w+\s+)?(?:workers|patients|claimants|employees|applicants)\b|^\s*who\b",
+        q[_asker_context(q) :],
+        _I,
+    ):
+        unit = "letters"  # "which workers had ...": the letters that tell of them
     regions: list[str] = []
     letter_regions: list[str] = []
     treatment_at = [(m.start, m.end) for m in get_lexicon().find_all(q)]
@@ -2701,7 +2728,7 @@ def read_question(question: str) -> QueryPlan:
         letter_regions=() if group_regions else tuple(letter_regions),
         all_decided=all_decided,
         reasons=tuple(reasons),
-        about_case=bool(_ABOUT_CASE.search(q)),
+        about_case=bool(_ABOUT_CASE.search(q)) or bool(had_before),
         partial=partial,
         partial_kind=partial_kind,
         age_min=age_min,
@@ -2725,8 +2752,10 @@ def read_question(question: str) -> QueryPlan:
         decided_to=decided_to,
         min_items=min_items,
         max_items=max_items,
-        topic=topic,
-        terms=terms,
+        topic=(had_before[0].split()[0].lower(),) if had_before else topic,
+        history_only=bool(had_before),
+        terms=terms + topic if had_before else terms,
+        topic_phrase=False,
         absent=absent,
         corrections=fixes,
         discusses=discusses,
