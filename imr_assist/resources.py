@@ -47,6 +47,8 @@ SOURCES = {
     "data/eval/real/questions-probe6.jsonl": "evals/real/questions-probe6.jsonl",
     "data/eval/real/questions-probe7.jsonl": "evals/real/questions-probe7.jsonl",
     "data/eval/real/questions-probe8.jsonl": "evals/real/questions-probe8.jsonl",
+    "data/eval/real/questions-probe9.jsonl": "evals/real/questions-probe9.jsonl",
+    "data/eval/real/questions-probe10.jsonl": "evals/real/questions-probe10.jsonl",
     "data/eval/real": "evals/real",
 }
 

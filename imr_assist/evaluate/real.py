@@ -65,6 +65,8 @@ SPLITS = (
     "sealed6",
     "probe7",
     "probe8",
+    "probe9",
+    "probe10",
 )
 _NOTE = re.compile(
     r"original request '(?P<orig>.+?)'; the Claims Administrator authorized '(?P<auth>.+?)'"
