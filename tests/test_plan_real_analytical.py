@@ -148,3 +148,47 @@ def test_the_longest_and_shortest_time_from_ur_denial_to_decision(assistant: Ass
     shortest = ask_verified(assistant, "shortest time from UR denial to IMR decision?")
     assert "decision" not in shortest.plan["filters"], shortest.plan
     assert f"{min(days.values())} days" in shortest.answer
+
+
+def test_reviewers_licensed_in_every_state_named(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant, "Which letters were reviewed by someone licensed in both Texas and Ohio?"
+    )
+    assert ans.plan.get("licensed_in") == "Texas" and ans.plan.get("licensed_also") == ["Ohio"]
+    assert cases_of(assistant, ans) == {"CM16-0232543"}, ans.answer
+
+
+def test_some_overturned_and_others_upheld_is_mixed(assistant: Assistant) -> None:
+    ans = ask_verified(
+        assistant, "show me the letters where some items were overturned and others upheld"
+    )
+    assert ans.plan.get("all_decided") == "mixed", ans.plan
+    # the Bankart letter, and the MRI upheld beside the acupuncture overturned
+    assert cases_of(assistant, ans) == {"CM16-0246487", "CM16-0230548"}, ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("Which requests did the medical toxicologist decide?", "medical toxicologist"),
+        ("What did the Neuromuscular Medicine reviewer decide?", "Neuromuscular Medicine"),
+        (
+            "items reviewed by the Pediatric Rehabilitation Medicine doctor",
+            "Pediatric Rehabilitation Medicine",
+        ),
+    ],
+)
+def test_rarer_certifications_name_the_reviewer(question: str, said: str) -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    assert read_question(question).filters.specialty == said
+
+
+def test_a_second_certification_held_too_is_no_comparison() -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    plan = read_question(
+        "Which requests did internal medicine reviewers overturn, counting reviewers who also "
+        "hold a hospice and palliative medicine certification?"
+    )
+    assert plan.filters.specialty == "internal medicine" and not plan.specialty_groups, plan

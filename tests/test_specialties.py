@@ -56,18 +56,21 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def test_a_new_specialty_is_one_data_edit(data_dir: Path) -> None:
     # The example in ARCHITECTURE.md: one table in specialties.toml, nothing else.
-    assert query.parse_question("Which requests did a medical toxicologist deny?").specialty is None
+    assert (
+        query.parse_question("Which requests did a nuclear medicine reviewer deny?").specialty
+        is None
+    )
     with (data_dir / FILE_NAME).open("a", encoding="utf-8") as fh:
         fh.write(
-            '\n[specialties."medical toxicology"]\n'
-            "pattern = '\\b(?:medical\\s+)?toxicolog\\w*'\n"
-            'match = ["Medical Toxicology", "a medical toxicologist"]\n'
-            'no_match = ["urine toxicology screen"]\n'
+            '\n[specialties."nuclear medicine"]\n'
+            "pattern = '\\bnuclear\\s+medicine'\n"
+            'match = ["Nuclear Medicine", "a nuclear medicine reviewer"]\n'
+            'no_match = ["Internal Medicine"]\n'
         )
     rules.load_toml.cache_clear()
-    f = query.parse_question("Which requests did a medical toxicologist deny?")
-    assert f.specialty == "medical toxicologist"
-    assert query.specialty_matches(f.specialty, ["Medical Toxicology"])
+    f = query.parse_question("Which requests did a nuclear medicine reviewer deny?")
+    assert f.specialty == "nuclear medicine"
+    assert query.specialty_matches(f.specialty, ["Nuclear Medicine"])
     assert not query.specialty_matches(f.specialty, ["Internal Medicine"])
 
 

@@ -76,6 +76,7 @@ _LETTER_SQL = (
     "licensed_only",
     "licensed_not",
     "licensed_except",
+    "licensed_also",
     "licensed_states_min",
     "decided_from",
     "decided_to",
@@ -900,6 +901,7 @@ class PlanRunner:
             licensed_only=False,
             licensed_not=False,
             licensed_except=None,
+            licensed_also=(),
             licensed_states_min=None,
             decided_from=None,
             decided_to=None,
@@ -921,6 +923,8 @@ class PlanRunner:
         if plan.licensed_in and (plan.licensed_in.lower() in states) == plan.licensed_not:
             return False
         if plan.licensed_except and plan.licensed_except.lower() in states:
+            return False
+        if any(s.lower() not in states for s in plan.licensed_also):
             return False
         if plan.licensed_only and len(states) != 1:
             return False
@@ -2715,6 +2719,8 @@ def _extra_scope(plan: QueryPlan) -> str:
         parts.append(f"reviewer licensed in {plan.licensed_states_min} or more states")
     if plan.licensed_in and plan.licensed_not:
         parts.append(f"reviewer not licensed in {plan.licensed_in}")
+    elif plan.licensed_in and plan.licensed_also:
+        parts.append(f"reviewer licensed in {', '.join((plan.licensed_in, *plan.licensed_also))}")
     elif plan.licensed_in and plan.licensed_except:
         parts.append(f"reviewer licensed in {plan.licensed_in}, not in {plan.licensed_except}")
     elif plan.licensed_in:

@@ -966,6 +966,7 @@ class Catalog:
         licensed_only: bool = False,
         licensed_not: bool = False,
         licensed_except: str | None = None,
+        licensed_also: tuple[str, ...] = (),
         licensed_states_min: int | None = None,
         decided_from: str | None = None,
         decided_to: str | None = None,
@@ -993,6 +994,9 @@ class Catalog:
             negated = "NOT " if licensed_not else ""
             where.append(f"{negated}EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
             args.append(licensed_in.lower())
+        for also in licensed_also:  # "licensed in both Texas and Ohio"
+            where.append("EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
+            args.append(also.lower())
         if licensed_except:  # "licensed in Texas but not in California"
             where.append("NOT EXISTS (SELECT 1 FROM json_each(c.licensure) WHERE value = ?)")
             args.append(licensed_except.lower())

@@ -432,6 +432,9 @@ _EVERY = re.compile(
 )
 # Letters whose decisions went both ways: "mixed results", "split decisions"
 _MIXED = re.compile(
+    # "letters where some items were overturned and others upheld"
+    r"\bsome\s+(?:items?\s+|requests?\s+|decisions?\s+)?(?:were\s+|got\s+)?(?:upheld|denied|approved|"
+    r"overturned)\s+and\s+(?:the\s+)?others?\s+(?:were\s+|got\s+)?(?:upheld|denied|approved|overturned)\b|"
     r"\b(?:mixed|split)\s+(?:results?|outcomes?|decisions?|bag)\b|\bsome\s+(?:items?\s+|requests?\s+)?"
     r"(?:upheld|denied|approved|overturned)\s+and\s+(?:some\s+)?(?:others?\s+)?(?:upheld|denied|"
     r"approved|overturned)\b|\bboth\s+(?:upheld|denied|approved|overturned)\s+and\s+"
@@ -775,7 +778,7 @@ _LICENSED = re.compile(
     r"\b(?:states?\s+of\s+)?licensure\s+(?:states?\s+)?(?:includes?|including|lists?|listing|"
     r"names?|shows?|covers?)\s+(?P<state0>" + "|".join(_STATES) + r")\b|"
     r"\blicen[cs]ed\s+(?P<only>only\s+|solely\s+|just\s+)?(?:to\s+practice\s+)?(?:only\s+)?in\s+"
-    r"(?:the\s+state\s+of\s+)?(?P<state>"
+    r"(?:both\s+)?(?:the\s+state\s+of\s+)?(?P<state>"
     + "|".join(_STATES)
     + r")\b(?P<only2>\s+(?:only|alone)|,?\s+and\s+(?:nowhere|no\s*where)\s+else|,?\s+and\s+no\s+other\s+states?)?"
     # "a Texas license", "a Texas medical license", "Texas-licensed"
@@ -1267,6 +1270,7 @@ class QueryPlan:
     licensed_only: bool = False  # licensed in ``licensed_in`` and no other state
     licensed_not: bool = False  # "licensed outside California": not in ``licensed_in``
     licensed_except: str | None = None  # "in Texas but not in California": nor this one
+    licensed_also: tuple[str, ...] = ()  # "in both Texas and Ohio": these too
     licensed_states_min: int | None = None  # "licensed in more than one state": 2
     decided_not_in: str | None = None  # "apart from the February 2017 letters": 2017-02
     # group by age in the bands the question names ("under 40, 40-49, 50-59, 60 and
@@ -1363,6 +1367,7 @@ class QueryPlan:
             "licensed_only",
             "licensed_not",
             "licensed_except",
+            "licensed_also",
             "licensed_states_min",
             "age_bands",
             "group_state",
@@ -1384,8 +1389,8 @@ class QueryPlan:
             "specialty_any",
             "history_only",
         ):
-            if getattr(self, key):
-                out[key] = getattr(self, key)
+            if value := getattr(self, key):
+                out[key] = list(value) if isinstance(value, tuple) else value
         if self.regions:
             out["regions"] = list(self.regions)
         if self.regions_excluded:
@@ -2006,6 +2011,15 @@ def read_question(question: str) -> QueryPlan:
     # each group the reviewers certified in exactly what it names
     compared = tuple(query.specialty_groups(q)) if group_by in (None, "specialty") else ()
     if compared and re.search(
+        r"\b(?:who|that)\s+also\s+(?:hold|holds|have|has|carry|carries|are)\b|"
+        r"\balso\s+(?:hold|holds)\s+an?\b",
+        q,
+        _I,
+    ):
+        # "internal medicine reviewers, counting those who also hold a hospice and
+        # palliative medicine certification": the first specialty, however certified else
+        compared = ()
+    if compared and re.search(
         r"\b(?:and\s+so\s+on|and\s+so\s+forth|etc\.?|and\s+(?:the\s+)?(?:others|rest)|"
         r"and\s+every\s+other|or\s+whatever)\b",
         q,
@@ -2283,6 +2297,7 @@ def read_question(question: str) -> QueryPlan:
         age_min, age_max = lo, lo + 9
     licensed = None
     licensed_except = None
+    licensed_also: tuple[str, ...] = ()
     licensed_only = licensed_not = False
     licensed_states_min = None
     group_state = None
@@ -2308,6 +2323,24 @@ def read_question(question: str) -> QueryPlan:
         use(but)
         licensed = (m["state"] or m["state2"] or m["state0"]).title()
         licensed_except = but["state"].title()
+    elif (m := _LICENSED.search(q)) and (
+        more := re.compile(
+            r"(?:\s*,\s*(?:"
+            + "|".join(_STATES)
+            + r"))*\s*,?\s+(?:and|&)\s+(?:also\s+)?(?:in\s+)?(?:"
+            + "|".join(_STATES)
+            + r")\b",
+            _I,
+        ).match(q, m.end())
+    ):
+        # "licensed in both Texas and Ohio", "licensed in Iowa, Montana and California"
+        use(m)
+        use(more)
+        licensed = (m["state"] or m["state2"] or m["state0"]).title()
+        licensed_also = tuple(
+            x.title()
+            for x in re.findall(r"|".join(rf"\b{s}\b" for s in _STATES), more.group(0), _I)
+        )
     elif m := use(_LICENSED_OUTSIDE.search(q)):
         # "reviewers licensed outside California", "not licensed in California"
         licensed, licensed_not = m["state"].title(), True
@@ -2736,6 +2769,7 @@ def read_question(question: str) -> QueryPlan:
         licensed_in=licensed,
         licensed_not=licensed_not,
         licensed_except=licensed_except,
+        licensed_also=licensed_also,
         licensed_states_min=licensed_states_min,
         group_state=group_state,
         licensed_only=licensed_only,
