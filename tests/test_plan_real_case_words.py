@@ -173,3 +173,22 @@ def test_a_treatment_the_worker_had_before_is_the_case_history(history: Assistan
     )
     assert ans.plan.get("history_only") and not ans.plan["filters"], ans.plan
     assert cases_of(history, ans) == {"CM16-0236380", "CM17-0008479"}, ans.answer
+
+
+def test_one_workers_age_and_sex_asked_as_male_or_female(assistant: Assistant) -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    plan = read_question("how old is the 24 year old who fainted, and male or femal?")
+    assert plan.group_by is None and plan.sex is None, plan
+    assert plan.fact and "sex" in plan.fact, plan
+    grouped = read_question("outcomes for men or women")
+    assert grouped.group_by == "sex", grouped
+
+
+def test_the_employer_is_not_in_the_letters() -> None:
+    from imr_assist.retrieve.plan import read_question
+
+    assert (
+        read_question("Who was the truck driver's employer in CM17-0020384?").absent
+        == "the employer"
+    )

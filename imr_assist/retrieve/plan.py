@@ -1006,6 +1006,14 @@ _ABSENT: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "the employer",
+        re.compile(
+            r"\b(?:(?:worker|patient|claimant|applicant|employee|driver|client)'?s?\s+)?employer'?s?\b(?:\s+name)?|"
+            r"\bwho\s+(?:did|does)\s+(?:the\s+)?(?:worker|patient|claimant|applicant|he|she)\s+work\s+for\b",
+            _I,
+        ),
+    ),
+    (
         "the physician's name",
         re.compile(
             r"\b(?:name\s+of\s+(?:the\s+)?(?:treating\s+|requesting\s+|primary\s+)?(?:physician|doctor|provider|surgeon)|(?:treating|requesting)\s+(?:physician|doctor|provider)'?s?\s+name|who\s+(?:is|was)\s+the\s+(?:treating|requesting|primary)\s+(?:physician|doctor|provider|surgeon))\b",
@@ -1453,6 +1461,9 @@ _QUESTION_TYPOS = {
     "untis": "units",
     "uint": "unit",
     "reqs": "requests",
+    "drivr": "driver",
+    "femal": "female",
+    "fmale": "female",
 }
 
 
@@ -1774,7 +1785,7 @@ def _one_insertion(short: str, long: str) -> bool:
 
 
 _DOMAIN_WORDS = """overturned upheld decisions decision requests request denied approved
-appeal appeals retrospective
+appeal appeals retrospective diagnosis diagnoses driver female male
 letters letter reviewer reviewers specialty treatment treatments medication medications
 physical therapy sessions injection injections surgery imaging lumbar cervical thoracic
 shoulder knee elbow wrist ankle partially certified certification modified functional
@@ -1994,6 +2005,17 @@ def read_question(question: str) -> QueryPlan:
         if use(rx.search(q)):
             group_by = name
             break
+    if (
+        group_by == "sex"
+        and re.search(
+            r"\b(?:males?|man|men)\s+or\s+(?:females?|woman|women)\b|\b(?:females?|woman)\s+or\s+(?:males?|man)\b",
+            q,
+            _I,
+        )
+        and re.search(r"\bhow\s+old\b|\bage\b|\b(?:is|was)\s+(?:the|this|that|he|she|it)\b", q, _I)
+    ):
+        # "how old is the truck driver, and male or female?": one worker's facts
+        group_by = None
     if group_by == "guideline":
         filters = replace(filters, guideline=None)  # each guideline is a group
     if group_by in ("month", "year"):
@@ -2276,7 +2298,14 @@ def read_question(question: str) -> QueryPlan:
         partial_kind = "remaining"
         use(pk)
     sex = None
-    if fact != "sex" and group_by != "sex" and (m := use(_SEX_Q.search(q))):
+    either_sex = re.search(
+        r"\b(?:males?|man|men)\s+or\s+(?:females?|woman|women)\b|\b(?:females?|woman)\s+or\s+(?:males?|man)\b",
+        q,
+        _I,
+    )
+    if either_sex:
+        use(either_sex)  # "male or female?": the sex asked for, not one of them
+    if fact != "sex" and group_by != "sex" and not either_sex and (m := use(_SEX_Q.search(q))):
         sex = "female" if m.group(0).lower().startswith(("f", "w")) else "male"
     age_min = age_max = None
     if group_by == "age":
