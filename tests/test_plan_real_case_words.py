@@ -192,3 +192,31 @@ def test_the_employer_is_not_in_the_letters() -> None:
         read_question("Who was the truck driver's employer in CM17-0020384?").absent
         == "the employer"
     )
+
+
+LETTER_NAMED = ["CM16-0246487", "CM17-0014449", "CM17-0013625", "CM16-0232543"]
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return index_real_letters(tmp_path_factory, "real-letter-named-index", LETTER_NAMED)
+
+
+@pytest.mark.parametrize(
+    ("question", "case", "n"),
+    [
+        ("What did the Celebrex letter ask for, and how was each item decided?", "CM17-0013625", 5),
+        (
+            "bankart repiar letter - list evry item and whether it was upheld or overturned",
+            "CM16-0246487",
+            6,
+        ),
+        ("How many items did the SLAP repair letter decide?", "CM17-0014449", 15),
+    ],
+)
+def test_a_letter_named_by_a_request_is_all_its_requests(
+    named: Assistant, question: str, case: str, n: int
+) -> None:
+    ans = ask_verified(named, question)
+    assert cases_of(named, ans) == {case}, ans.answer
+    assert str(n) in ans.answer, ans.answer

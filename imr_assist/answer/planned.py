@@ -812,6 +812,19 @@ class PlanRunner:
         named_kind = self._qualified_name(f0, picked) if picked else None
         if named_kind is not None and named_kind[1]:
             picked = named_kind[1]  # "the SLAP arthroscopy letter": that kind's letters
+        if not picked and f0.mentions:
+            # "the Bankart repair letter": a request filed under another name ("Left shoulder
+            # arthroscopy with Bankart repair"), found by the name as asked
+            lex = get_lexicon()
+            phrases: list[list[str]] = []
+            for m in f0.mentions:
+                hit = lex.find(m)
+                phrases += _name_phrases(m, hit.entry.canonical if hit is not None else m)
+            picked = [
+                r
+                for r in self.index.catalog.items()
+                if any(_holds_phrase(r.treatment, p) for p in phrases)
+            ]
         docs = sorted({r.doc_id for r in picked})
         if not docs:
             return plan, result, ""

@@ -233,14 +233,22 @@ _GUIDELINES_ASKED = re.compile(
 # A letter named by one of its requests: "in the Celebrex letter", "from the ESI case"
 _IN_THE_LETTER_OF = re.compile(
     r"\b(?:in|on|from|of|for)\s+(?:the|that|this)\s+[^?.,;]{2,60}?\s+(?:letter|case|file|"
-    r"determination|claim)\b",
+    r"determination|claim)\b|"
+    # "What did the Celebrex letter ask for", "How many items did the SLAP repair letter
+    # decide?", "bankart repair letter - list every item"
+    r"\b(?:the|that|this)\s+[^?.,;]{2,60}?\s+(?:letter|case|file)\b(?=\s+(?:ask|asked|request|"
+    r"requested|decide|decided|have|had|include|included|list|cover|covered)\b)|"
+    r"^\s*(?:the\s+)?[^?.,;]{2,40}?\s+(?:letter|case)\b(?=\s*[-\u2013\u2014:])",
     _I,
 )
 # ... asking for every request it decided
 _EVERY_REQUEST = re.compile(
     r"\bwhat\s+(?:all|else)\b|\b(?:list|all|every)\s+(?:of\s+)?(?:the\s+)?(?:items|requests|"
     r"decisions|treatments)\b|\beverything\b|\bother\s+(?:items|requests|decisions|treatments)\b|"
-    r"\bwhat\s+(?:was|were)\s+(?:requested|decided|disputed|asked\s+for)\b",
+    r"\bwhat\s+(?:was|were)\s+(?:requested|decided|disputed|asked\s+for)\b|"
+    r"\b(?:each|every|evry)\s+(?:single\s+)?(?:item|request|decision)\b|"
+    r"\bwhat\s+did\s+(?:the|that|this)\b[^?]*\b(?:letter|case)\s+ask\s+for\b|"
+    r"\bhow\s+many\s+(?:items|requests|decisions)\s+did\b",
     _I,
 )
 
