@@ -220,3 +220,20 @@ def test_a_letter_named_by_a_request_is_all_its_requests(
     ans = ask_verified(named, question)
     assert cases_of(named, ans) == {case}, ans.answer
     assert str(n) in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Case summary for the 64-year-old woman with the sacrum and coccyx fracture", "summary"),
+        ("Summarise the case of the 65-year-old woman", "summary"),
+        ("what mechanism of injury does the case summary give?", "general"),
+        ("According to the case summaries, which workers had chiropractic?", "general"),
+    ],
+)
+def test_a_summary_asked_for_or_named_as_where_to_look(question: str, kind: str) -> None:
+    from imr_assist.retrieve.plan import correct_names
+    from imr_assist.retrieve.query import question_kind
+
+    assert question_kind(question) == kind
+    assert correct_names(question)[1] == ()  # "Summarise" is no misspelt "summaries"

@@ -1203,7 +1203,8 @@ _STOP = frozenset(
     alone along listed states fault faulted faulting ding dinged criticize criticized
     group groups grouped split splits i'd i'm i've know wondering wonder curious
     now none someone somebody anyone anybody saying specialty specialties listing listings describe
-    describes described describing coding coded summary summaries
+    describes described describing coding coded summary summaries summarise summarize
+    summarised summarized summarising summarizing
     there kind type types sort did happen happened what's whats were_ anything something
     mtus odg acoem before after during since until went go going sent made make ever still
     injury injuries injured spine spinal collection corpus dataset altogether overall

@@ -623,8 +623,10 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "summary",
         # "what does the case summary say": the letter's section, not a summary asked for
         re.compile(
-            r"(?<!case )(?<!clinical )(?<!the )\bsummar\w+|\bsummar(?:ise|ize)\b|\bdigest\b|"
-            r"\btell\s+me\s+about\s+(?:case|letter)",
+            r"\bsummar\w+(?!\s+(?:say|says|said|give|gives|gave|mention|mentions|mentioned|state|"
+            r"states|stated|describe|describes|described|note|notes|noted|report|reports|show|shows|"
+            r"list|lists|indicate|indicates|tell|tells|document|documents)\b)|"
+            r"\bsummar(?:ise|ize)\b|\bdigest\b|\btell\s+me\s+about\s+(?:case|letter)",
             _I,
         ),
     ),
@@ -657,8 +659,16 @@ def question_kind(question: str) -> str:
     )
     if fact_asked(unglossed):
         return "fact"
+    # "according to the case summaries, which workers ...": where to look, not a summary
+    unsourced = re.sub(
+        r"\b(?:according\s+to|in|per|from)\s+(?:the|their|its)\s+(?:case\s+|clinical\s+)?summar\w+",
+        " ",
+        question,
+        flags=re.IGNORECASE,
+    )
     for kind, rx in _KIND_RULES:
-        if rx.search(unglossed if kind == "compare" else question):
+        said = unglossed if kind == "compare" else unsourced if kind == "summary" else question
+        if rx.search(said):
             if kind == "list" and YES_NO.search(question):
                 return "decision"  # "Was the request for ... upheld?"
             return kind
