@@ -237,3 +237,26 @@ def test_a_summary_asked_for_or_named_as_where_to_look(question: str, kind: str)
 
     assert (question_kind(question) == "summary") == (kind == "summary")
     assert correct_names(question)[1] == ()  # "Summarise" is no misspelt "summaries"
+
+
+def test_what_the_asker_knows_of_another_request_selects_nothing(named: Assistant) -> None:
+    ans = ask_verified(
+        named,
+        "In the Bankart case, why was the post-op Percocet upheld when the surgery itself was "
+        "approved?",
+    )
+    assert ans.plan["filters"].get("treatment") == ["Percocet"], ans.plan
+    assert ans.plan["filters"].get("decision") == "upheld", ans.plan
+    assert {c.treatment for c in ans.citations if c.treatment} == {"Post-op Percocet 5/325mg"}
+
+
+def test_a_worker_described_by_several_words_of_the_letter() -> None:
+    import re
+
+    from imr_assist.answer.planned import _said_word
+
+    rx = re.compile(
+        r"\bpinn\w*\W+(?:\w+\W+){0,2}?" + _said_word("two") + r"\w*\W+(?:\w+\W+){0,2}?truck"
+    )
+    assert rx.search("a crushing injury after being pinned between 2 trucks")
+    assert not rx.search("closed reduction and percutaneous pinning of the right distal radius")

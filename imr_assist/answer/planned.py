@@ -297,6 +297,28 @@ def _holds_phrase(name: str, said: list[str]) -> bool:
     )
 
 
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twelve": "12",
+}
+
+
+def _said_word(word: str) -> str:
+    """A word of a description as a letter may write it: its stem, a number in figures."""
+    if word in _NUMBER_WORDS:
+        return rf"(?:{word}|{_NUMBER_WORDS[word]})"
+    return re.escape(_stem(word))
+
+
 def _unused_runs(plan: QueryPlan) -> list[list[str]]:
     """The plan's unused words as they stand together in the question, run by run."""
     unused = set(plan.terms)
@@ -1412,12 +1434,29 @@ class PlanRunner:
             if (len(r) >= 2 or (r and len(r[0]) >= 3)) and not any(_BODY_WORD.search(w) for w in r)
         ]
         for run in sorted(runs, key=len, reverse=True):
-            rx = re.compile(r"\b" + r"\w*\s+".join(re.escape(_stem(w)) for w in run) + r"\w*\b")
+            # "pinned between two trucks": the letter's "pinned between 2 trucks"
+            rx = re.compile(
+                r"\b" + r"\w*\W+(?:\w+\W+){0,2}?".join(re.escape(_stem(w)) for w in run) + r"\w*\b"
+            )
             holding = {d for d, text in texts.items() if rx.search(text)}
             # one word alone ("ladder") describes a worker only if few letters say it
             few = len(run) >= 2 or len(holding) <= max(3, len(docs) // 10)
             if holding and len(holding) < len(docs) and few:
-                return " ".join(run), [r for r in rows if r.doc_id in holding]
+                # "pinned between two trucks": the other words of the description, where
+                # some of those letters say them too, narrow it further
+                said = [" ".join(run)]
+                for other in runs:
+                    if other is run:
+                        continue
+                    orx = re.compile(
+                        r"\b"
+                        + r"\w*\W+(?:\w+\W+){0,2}?".join(_said_word(w) for w in other)
+                        + r"\w*\b"
+                    )
+                    narrower = {d for d in holding if orx.search(texts[d])}
+                    if narrower and len(narrower) < len(holding):
+                        holding, said = narrower, [*said, " ".join(other)]
+                return " ".join(said), [r for r in rows if r.doc_id in holding]
         return None
 
     def _closest_in_meaning(

@@ -575,6 +575,15 @@ _HAD_RECEIVED = re.compile(
     r"some\s+|earlier\s+)?",
     _I,
 )
+_CONCEDED = re.compile(
+    r"\b(?:when|if|since|given\s+that|even\s+though|although|though|while)\s+(?:the\s+|its\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:itself\s+)?(?:was|is|had\s+been|has\s+been|got)\s+"
+    r"(?:approved|certified|overturned|authori[sz]ed)\b",
+    _I,
+)
+_DECISION_BEFORE = re.compile(
+    r"\b(?:upheld|denied|rejected|refused|turned\s+down|non-?certified)\b", _I
+)
 _CREDENTIAL_WORDS = frozenset(
     "specialty specialties licensed licenced licensure license licence certified "
     "certification certifications board credentials qualified qualifications".split()
@@ -1946,6 +1955,10 @@ def read_question(question: str) -> QueryPlan:
     q = _PER_SOURCE.sub(lambda m: " " * len(m.group(0)), q)
     # "overturned decisions that were not physical therapy": the negated treatment is
     # left out of the answer, and blanked so it does not also select.
+    if (conceded := _CONCEDED.search(q)) and _DECISION_BEFORE.search(q[: conceded.start()]):
+        # "why was the post-op Percocet upheld when the surgery itself was approved?": what
+        # the asker knows of another request; it selects nothing
+        q = q[: conceded.start()] + " " * (conceded.end() - conceded.start()) + q[conceded.end() :]
     excluded, q = _excluded(q)
     regions_excluded, q = _excluded_regions(q)
     kept_decision, q = _excluded_decision(q)
