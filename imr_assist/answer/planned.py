@@ -839,14 +839,21 @@ class PlanRunner:
             # arthroscopy with Bankart repair"), found by the name as asked
             lex = get_lexicon()
             phrases: list[list[str]] = []
+            classes: set[str] = set()
             for m in f0.mentions:
                 hit = lex.find(m)
                 phrases += _name_phrases(m, hit.entry.canonical if hit is not None else m)
-            picked = [
-                r
-                for r in self.index.catalog.items()
-                if any(_holds_phrase(r.treatment, p) for p in phrases)
-            ]
+                if hit is not None and hit.entry.drug_class:
+                    classes.add(hit.entry.drug_class)
+            # within the mention's class when it has one; each distinct name tested once,
+            # in SQL, so rows of other names are never built
+            picked = self.index.catalog.items(
+                classes=sorted(classes),
+                names=NameFilter(
+                    "holds:" + "|".join(" ".join(p) for p in phrases),
+                    lambda name: any(_holds_phrase(name, p) for p in phrases),
+                ),
+            )
         docs = sorted({r.doc_id for r in picked})
         if not docs:
             return plan, result, ""

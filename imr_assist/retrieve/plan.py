@@ -806,6 +806,22 @@ _LICENSED = re.compile(
 )
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "a": 1, "multiple": 2, "several": 2}
+# after "licensed in Texas": "but not in California"; ", Montana and California"
+_LICENSED_BUT_NOT = re.compile(
+    r"\s*,?\s*(?:but|and)\s+not\s+(?:(?:also\s+)?(?:licen[cs]ed\s+)?in\s+)?(?P<state>"
+    + "|".join(_STATES)
+    + r")\b",
+    _I,
+)
+_LICENSED_AND = re.compile(
+    r"(?:\s*,\s*(?:"
+    + "|".join(_STATES)
+    + r"))*\s*,?\s+(?:and|&)\s+(?:also\s+)?(?:in\s+)?(?:"
+    + "|".join(_STATES)
+    + r")\b",
+    _I,
+)
+_A_STATE = re.compile(r"\b(?:" + "|".join(_STATES) + r")\b", _I)
 _LICENSED_STATES = re.compile(
     r"\blicen[cs](?:ed|es?)\s+(?:to\s+practice\s+)?in\s+(?:(?P<more>more\s+than)\s+(?P<n>one|two|"
     r"three|a|\d)|(?P<n2>two|three|four|\d)\s+or\s+more|(?P<n3>multiple|several))\s+states?\b",
@@ -1480,6 +1496,17 @@ _QUESTION_TYPOS = {
     "uint": "unit",
     "reqs": "requests",
     "drivr": "driver",
+    "qty": "quantity",
+    "alow": "allow",
+    "certs": "certifications",
+    "womens": "women",
+    "ilegible": "illegible",
+    "illegable": "illegible",
+    "ilegable": "illegible",
+    "illegibile": "illegible",
+    "handwritting": "handwriting",
+    "handwritng": "handwriting",
+    "handwritin": "handwriting",
     "femal": "female",
     "fmale": "female",
 }
@@ -1530,8 +1557,6 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bb/c\b|\bbc\b|\bb/cause\b|\bcuz\b|\bbcuz\b|\bcoz\b", _I), "because"),
     (re.compile(r"\bw/o\b", _I), "without"),
     (re.compile(r"(?<![\w/])w/\s*(?=\w)", _I), "with "),
-    (re.compile(r"\bqty\b", _I), "quantity"),
-    (re.compile(r"\balow\b", _I), "allow"),
     # "therapy requests (physical, occupational, chiropractic)": the head noun for each
     (
         re.compile(r"(?<=therapy requests \()physical,\s*occupational(?=,|\s+and|\s+or|\))", _I),
@@ -1541,10 +1566,6 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?<=therapy \()physical,\s*occupational(?=,|\s+and|\s+or|\))", _I),
         "physical therapy, occupational therapy",
     ),
-    (re.compile(r"\bcerts\b", _I), "certifications"),
-    (re.compile(r"\bwomens\b", _I), "women"),
-    (re.compile(r"\b(?:ilegible|illegable|ilegable|illegibile)\b", _I), "illegible"),
-    (re.compile(r"\b(?:handwritting|handwritng|handwritin)\b", _I), "handwriting"),
     (
         re.compile(
             r"(?<!motor )\b(?:car|auto|automobile|traffic|vehicle)\s+(?:crash|accident|wreck|collision)e?s?\b",
@@ -2361,37 +2382,18 @@ def read_question(question: str) -> QueryPlan:
         said = m["n"] or m["n2"] or m["n3"]
         n = int(said) if said.isdigit() else _NUMBER_WORDS.get(said.lower(), 2)
         licensed_states_min = n + 1 if m["more"] else n
-    elif (m := _LICENSED.search(q)) and (
-        but := re.compile(
-            r"\s*,?\s*(?:but|and)\s+not\s+(?:(?:also\s+)?(?:licen[cs]ed\s+)?in\s+)?(?P<state>"
-            + "|".join(_STATES)
-            + r")\b",
-            _I,
-        ).match(q, m.end())
-    ):
+    elif (m := _LICENSED.search(q)) and (but := _LICENSED_BUT_NOT.match(q, m.end())):
         # "licensed in Texas but not in California"
         use(m)
         use(but)
         licensed = (m["state"] or m["state2"] or m["state0"]).title()
         licensed_except = but["state"].title()
-    elif (m := _LICENSED.search(q)) and (
-        more := re.compile(
-            r"(?:\s*,\s*(?:"
-            + "|".join(_STATES)
-            + r"))*\s*,?\s+(?:and|&)\s+(?:also\s+)?(?:in\s+)?(?:"
-            + "|".join(_STATES)
-            + r")\b",
-            _I,
-        ).match(q, m.end())
-    ):
+    elif m and (more := _LICENSED_AND.match(q, m.end())):
         # "licensed in both Texas and Ohio", "licensed in Iowa, Montana and California"
         use(m)
         use(more)
         licensed = (m["state"] or m["state2"] or m["state0"]).title()
-        licensed_also = tuple(
-            x.title()
-            for x in re.findall(r"|".join(rf"\b{s}\b" for s in _STATES), more.group(0), _I)
-        )
+        licensed_also = tuple(x.title() for x in _A_STATE.findall(more.group(0)))
     elif m := use(_LICENSED_OUTSIDE.search(q)):
         # "reviewers licensed outside California", "not licensed in California"
         licensed, licensed_not = m["state"].title(), True
@@ -3257,6 +3259,7 @@ def _age_bands(q: str) -> tuple[int, ...]:
     return tuple(sorted(cuts)) if len(cuts) >= 2 else ()
 
 
+@lru_cache(maxsize=256)
 def _asker_context(q: str) -> int:
     """Where the question proper begins, after leading sentences in which the asker
     says who they are or why they ask ("I'm a researcher looking at ...", "Adjuster
